@@ -1,0 +1,342 @@
+// codlua: the host program. Modelled on lua.c: it runs everything under
+// lua_pcall with a traceback handler, gives scripts their arguments in `arg`,
+// and adds the cod stdlib and the engine's C++ modules to the Lua path.
+//
+//   codlua [options] [script [args]]
+//   codlua <command> [args]         (a command implemented in stdlib/cod/cli/)
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "modules.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kProgName = "codlua";
+
+void print_usage(FILE* out) {
+  std::fprintf(out,
+               "usage: %s [options] [script [args]]\n"
+               "       %s <command> [args]      (run '%s help' for the commands)\n"
+               "Options:\n"
+               "  -e stat   execute string 'stat'\n"
+               "  -l mod    require library 'mod' into global 'mod'\n"
+               "  -i        enter interactive mode after running the script\n"
+               "  -v        show version information\n"
+               "  --help    show this help\n"
+               "  --        stop handling options\n"
+               "  -         run stdin as a script\n",
+               kProgName, kProgName, kProgName);
+}
+
+void report(lua_State* L, int status) {
+  if (status != LUA_OK) {
+    const char* msg = lua_tostring(L, -1);
+    if (msg == nullptr) msg = "(error object is not a string)";
+    std::fprintf(stderr, "%s: %s\n", kProgName, msg);
+    std::fflush(stderr);
+    lua_pop(L, 1);
+  }
+}
+
+// Message handler: adds a traceback to the error message (as lua.c's msghandler).
+int msghandler(lua_State* L) {
+  const char* msg = lua_tostring(L, 1);
+  if (msg == nullptr) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+    msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  }
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+int docall(lua_State* L, int narg, int nres) {
+  const int base = lua_gettop(L) - narg;
+  lua_pushcfunction(L, msghandler);
+  lua_insert(L, base);
+  const int status = lua_pcall(L, narg, nres, base);
+  lua_remove(L, base);
+  return status;
+}
+
+// The stdlib folder: $CODLUA_STDLIB, then <exe>/../share/codlua/stdlib (installed),
+// then the source tree the binary was built from, then the configured install path.
+std::string find_stdlib() {
+  if (const char* env = std::getenv("CODLUA_STDLIB"); env && *env) return env;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path installed = exe.parent_path().parent_path() / "share" / "codlua" / "stdlib";
+    if (fs::is_directory(installed / "cod", ec)) return installed.string();
+  }
+  if (fs::is_directory(fs::path(COD_STDLIB_BUILD_DIR) / "cod", ec)) return COD_STDLIB_BUILD_DIR;
+  return COD_STDLIB_INSTALL_DIR;
+}
+
+void setup_paths(lua_State* L, const std::string& stdlib) {
+  lua_getglobal(L, "package");  // [package]
+  lua_getfield(L, -1, "path");  // [package, path]
+  std::string path = stdlib + "/?.lua;" + stdlib + "/?/init.lua;" + lua_tostring(L, -1);
+  lua_pop(L, 1);
+  lua_pushstring(L, path.c_str());
+  lua_setfield(L, -2, "path");  // [package]
+  lua_pushstring(L, stdlib.c_str());
+  lua_setfield(L, -2, "codlua_stdlib");
+  lua_pop(L, 1);  // []
+}
+
+// arg table as lua.c: script at 0, its arguments at 1.., options before at negative indices.
+void create_arg_table(lua_State* L, char** argv, int argc, int script) {
+  lua_createtable(L, argc - script - 1, script + 1);
+  for (int i = 0; i < argc; ++i) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i - script);
+  }
+  lua_setglobal(L, "arg");
+}
+
+int dochunk(lua_State* L, int status) {
+  if (status == LUA_OK) status = docall(L, 0, 0);
+  report(L, status);
+  return status;
+}
+
+int dostring(lua_State* L, const char* s, const char* name) {
+  return dochunk(L, luaL_loadbuffer(L, s, std::strlen(s), name));
+}
+
+int dolibrary(lua_State* L, const char* name) {
+  lua_getglobal(L, "require");
+  lua_pushstring(L, name);
+  int status = docall(L, 1, 1);
+  if (status == LUA_OK) {
+    // global name: the part after the last '.'
+    const char* dot = std::strrchr(name, '.');
+    lua_setglobal(L, dot ? dot + 1 : name);
+  }
+  report(L, status);
+  return status;
+}
+
+// Pushes the script's arguments (arg[1..n]) and returns n.
+int push_args(lua_State* L) {
+  if (lua_getglobal(L, "arg") != LUA_TTABLE) luaL_error(L, "'arg' is not a table");
+  const int n = static_cast<int>(luaL_len(L, -1));
+  luaL_checkstack(L, n + 3, "too many arguments to script");
+  for (int i = 1; i <= n; ++i) lua_rawgeti(L, -i, i);
+  lua_remove(L, -n - 1);
+  return n;
+}
+
+int handle_script(lua_State* L, const char* fname) {
+  if (std::strcmp(fname, "-") == 0) fname = nullptr;  // stdin
+  int status = luaL_loadfile(L, fname);
+  if (status == LUA_OK) {
+    const int n = push_args(L);
+    status = docall(L, n, LUA_MULTRET);
+  }
+  report(L, status);
+  return status;
+}
+
+// A command word (no '/', no '.lua', not an existing file) runs stdlib's cod.cli.
+bool is_command(const char* word) {
+  if (std::strchr(word, '/') || std::strchr(word, '.') || word[0] == '-') return false;
+  std::error_code ec;
+  return !fs::exists(word, ec);
+}
+
+int handle_command(lua_State* L, const char* command) {
+  lua_getglobal(L, "require");
+  lua_pushstring(L, "cod.cli");
+  int status = docall(L, 1, 1);  // [cli]
+  if (status == LUA_OK) {
+    lua_getfield(L, -1, "main");  // [cli, main]
+    lua_remove(L, -2);            // [main]
+    lua_pushstring(L, command);
+    const int n = push_args(L);
+    status = docall(L, n + 1, 1);  // [exit code or nil]
+    if (status == LUA_OK) {
+      const int code = lua_isinteger(L, -1) ? static_cast<int>(lua_tointeger(L, -1)) : 0;
+      lua_pop(L, 1);
+      return code == 0 ? LUA_OK : -code;  // negative: a command's own exit status
+    }
+  }
+  report(L, status);
+  return status;
+}
+
+void print_version() {
+  std::printf("codlua %s (%s)\n", COD_VERSION, LUA_RELEASE);
+  std::fflush(stdout);
+}
+
+// A minimal REPL: each line is tried as an expression first, then as a statement.
+void do_repl(lua_State* L) {
+  char buffer[4096];
+  const bool tty = isatty(STDIN_FILENO);
+  for (;;) {
+    if (tty) {
+      std::fputs("> ", stdout);
+      std::fflush(stdout);
+    }
+    if (!std::fgets(buffer, sizeof buffer, stdin)) break;
+    std::string line = buffer;
+    std::string expr = "return " + line;
+    int status = luaL_loadbuffer(L, expr.data(), expr.size(), "=stdin");
+    if (status != LUA_OK) {
+      lua_pop(L, 1);
+      status = luaL_loadbuffer(L, line.data(), line.size(), "=stdin");
+    }
+    if (status == LUA_OK) {
+      const int base = lua_gettop(L) - 1;
+      status = docall(L, 0, LUA_MULTRET);
+      const int n = lua_gettop(L) - base;
+      if (status == LUA_OK && n > 0) {
+        lua_getglobal(L, "print");
+        lua_insert(L, -n - 1);
+        status = docall(L, n, 0);
+      }
+    }
+    report(L, status);
+  }
+  if (tty) std::fputs("\n", stdout);
+}
+
+struct Args {
+  bool interactive = false, version = false, help = false, has_e = false;
+  int script = 0;  // index of the script/command in argv, 0 when none
+  bool bad = false;
+};
+
+Args collect_args(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    const char* s = argv[i];
+    if (s[0] != '-') {
+      a.script = i;
+      return a;
+    }
+    if (std::strcmp(s, "-") == 0) {
+      a.script = i;
+      return a;
+    }
+    if (std::strcmp(s, "--") == 0) {
+      if (i + 1 < argc) a.script = i + 1;
+      return a;
+    }
+    if (std::strcmp(s, "--help") == 0 || std::strcmp(s, "-h") == 0) {
+      a.help = true;
+    } else if (std::strcmp(s, "-i") == 0) {
+      a.interactive = true;
+    } else if (std::strcmp(s, "-v") == 0) {
+      a.version = true;
+    } else if (std::strcmp(s, "-e") == 0 || std::strcmp(s, "-l") == 0) {
+      if (s[1] == 'e') a.has_e = true;
+      if (i + 1 >= argc) {
+        a.bad = true;
+        return a;
+      }
+      ++i;
+    } else {
+      a.bad = true;
+      return a;
+    }
+  }
+  return a;
+}
+
+// Runs the -e and -l options in order; returns false on the first failure.
+bool run_options(lua_State* L, char** argv, int upto) {
+  for (int i = 1; i < upto; ++i) {
+    if (std::strcmp(argv[i], "-e") == 0) {
+      if (dostring(L, argv[++i], "=(command line)") != LUA_OK) return false;
+    } else if (std::strcmp(argv[i], "-l") == 0) {
+      if (dolibrary(L, argv[++i]) != LUA_OK) return false;
+    }
+  }
+  return true;
+}
+
+struct Main {
+  int argc;
+  char** argv;
+  int exit_code = EXIT_FAILURE;
+};
+
+int pmain(lua_State* L) {
+  auto* m = static_cast<Main*>(lua_touserdata(L, 1));
+  const int argc = m->argc;
+  char** argv = m->argv;
+  const Args a = collect_args(argc, argv);
+  if (a.bad) {
+    print_usage(stderr);
+    return 0;
+  }
+  if (a.help) {
+    print_usage(stdout);
+    m->exit_code = EXIT_SUCCESS;
+    return 0;
+  }
+  luaL_openlibs(L);
+  codlua::preload_modules(L);
+  setup_paths(L, find_stdlib());
+  // The matrix type must exist before any module pushes or checks a matrix.
+  if (dolibrary(L, "cod.core.matrix") != LUA_OK) return 0;
+  lua_pushnil(L);
+  lua_setglobal(L, "matrix");  // dolibrary made a global; keep the namespace clean
+  create_arg_table(L, argv, argc, a.script > 0 ? a.script : 0);
+  if (a.version) print_version();
+  if (!run_options(L, argv, a.script > 0 ? a.script : argc)) return 0;
+  if (a.script > 0) {
+    int status;
+    if (is_command(argv[a.script]))
+      status = handle_command(L, argv[a.script]);
+    else
+      status = handle_script(L, argv[a.script]);
+    if (status < 0) {  // a command chose its exit status
+      m->exit_code = -status;
+      return 0;
+    }
+    if (status != LUA_OK) return 0;
+  }
+  if (a.interactive) {
+    do_repl(L);
+  } else if (a.script == 0 && !a.has_e && !a.version) {
+    if (isatty(STDIN_FILENO)) {
+      print_version();
+      do_repl(L);
+    } else if (handle_script(L, "-") != LUA_OK) {
+      return 0;
+    }
+  }
+  m->exit_code = EXIT_SUCCESS;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc > 0 && argv[0] && argv[0][0]) kProgName = "codlua";
+  lua_State* L = luaL_newstate();
+  if (L == nullptr) {
+    std::fprintf(stderr, "%s: cannot create state: not enough memory\n", kProgName);
+    return EXIT_FAILURE;
+  }
+  Main m{argc, argv};
+  lua_pushcfunction(L, pmain);
+  lua_pushlightuserdata(L, &m);
+  const int status = lua_pcall(L, 1, 0, 0);
+  report(L, status);
+  lua_close(L);
+  std::fflush(stdout);
+  return status == LUA_OK ? m.exit_code : EXIT_FAILURE;
+}
