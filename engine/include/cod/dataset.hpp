@@ -120,8 +120,11 @@ Matrix smoothed_features(const Dataset& ds, const EvalSet& set, const std::vecto
 /** Rows whose features are all zero (SPEC §2: zero-performance items), 0-based, ascending. */
 std::vector<int> zero_items(const Matrix& X);
 
-/** Mean pass rate of dataset model `model` over `items` (all items when empty); NaN when the set lacks the model. */
-double subset_metric(const EvalSet& set, std::size_t model, const std::vector<int>& items = {});
+/** Mean pass rate of dataset model `model` over all items; NaN when the set lacks the model or has no items. */
+double mean_pass_rate(const EvalSet& set, std::size_t model);
+
+/** Mean pass rate of dataset model `model` over `items` (0-based rows); NaN when `items` is empty or the set lacks the model. */
+double subset_metric(const EvalSet& set, std::size_t model, const std::vector<int>& items);
 
 /**
  * Full-set metric (SPEC §0): the user's score for the model when given, else the mean pass rate

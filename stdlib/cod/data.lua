@@ -1,0 +1,105 @@
+--- cod.data: datasets of evaluation sets (SPEC §0–§2, §12).
+---
+--- A dataset holds models (with params, tokens, compute, role, family, size, step, loss)
+--- and evaluation sets, each an items × models pass-rate matrix kept in C++.
+---
+---   local data = require("cod.data")
+---   local ds = data.load("data/bigbench-bigg")
+---   for _, s in ipairs(data.summary(ds)) do print(s.name, s.items) end
+
+local core = require("cod.core.data")
+
+local M = {}
+
+---@class cod.Dataset
+---@field models fun(self): table[]                  every model: {name, params, tokens, compute_flops, compute, role, family, size, step, loss}
+---@field model fun(self, name: string): table       one model's table
+---@field sets fun(self): string[]                   evaluation set names, in file order
+---@field items fun(self, set: string|integer): string[]
+---@field set_models fun(self, set: string|integer): string[]   models with items in the set (columns of pass)
+---@field pass fun(self, set: string|integer): cod.Matrix       items × set models
+---@field trials fun(self, set: string|integer): cod.Matrix|nil trial counts, nil when unknown
+---@field scores fun(self, set: string|integer): table<string, number>
+---@field select fun(self, opts?: {target?: string, ladder?: string[], anchors?: string[]}): {ladder: string[], target?: string, anchors: string[]}
+---@field features fun(self, set: string|integer, ladder: string[], opts?: {smooth?: integer}): cod.Matrix
+---@field order_by_compute fun(self, names: string[]): string[]
+---@field compute fun(self, model: string): number    compute in units of compute_unit
+---@field compute_unit fun(self): number
+---@field metric fun(self, set: string|integer, model: string, items?: integer[]): number|nil
+---@field full_metric fun(self, set: string|integer, model: string): number|nil
+---@field ignored_columns fun(self): string[]
+
+local function io_core()
+  return require("cod.core.io")
+end
+
+--- Read a dataset folder: models.csv (required), items.csv and/or scores.csv.
+---@param dir string
+---@param opts? {compute_unit?: number}   compute unit in FLOPs (default 1e18)
+---@return cod.Dataset
+function M.load(dir, opts)
+  if type(dir) ~= "string" then
+    error(("bad argument #1 to 'load' (string expected, got %s)"):format(type(dir)), 2)
+  end
+  return io_core().load_dir(dir, opts)
+end
+
+--- Read a dataset from named files.
+---@param opts {models: string, items?: string, scores?: string, lmeval?: string, metric?: string, filter?: string, tasks?: string[], compute_unit?: number}
+---@return cod.Dataset
+function M.read(opts)
+  return io_core().read(opts)
+end
+
+--- Build a dataset from Lua tables (validated as a file would be).
+---@param t {models: table[], sets: table[], compute_unit?: number}
+---@return cod.Dataset
+function M.from_tables(t)
+  return core.from_tables(t)
+end
+
+--- 1-based rows whose features are all zero (zero-performance items, SPEC §2).
+---@param X cod.Matrix|number[][]
+---@return integer[]
+function M.zero_items(X)
+  return core.zero_items(X)
+end
+
+--- Per-set summary: name, item count, models (ordered by compute) and each model's mean pass rate.
+---@param ds cod.Dataset
+---@return {name: string, items: integer, models: string[], mean: number[], trials: boolean, scores: table<string, number>}[]
+function M.summary(ds)
+  local out = {}
+  for _, name in ipairs(ds:sets()) do
+    local models = ds:order_by_compute(ds:set_models(name))
+    local mean = {}
+    for i, m in ipairs(models) do mean[i] = ds:metric(name, m) end
+    out[#out + 1] = {
+      name = name,
+      items = #ds:items(name),
+      models = models,
+      mean = mean,
+      trials = ds:trials(name) ~= nil,
+      scores = ds:scores(name),
+    }
+  end
+  return out
+end
+
+--- Print the per-set summary as an aligned table.
+---@param ds cod.Dataset
+---@param out? file* default io.stdout
+function M.print_summary(ds, out)
+  out = out or io.stdout
+  for _, s in ipairs(M.summary(ds)) do
+    out:write(("%s: %d items, %d models%s\n"):format(s.name, s.items, #s.models,
+      s.trials and ", trial counts known" or ""))
+    for i, m in ipairs(s.models) do
+      local score = s.scores[m]
+      out:write(("  %-48s compute %10.4g  mean pass rate %.4f%s\n"):format(m, ds:compute(m), s.mean[i],
+        score and ("  score %.4f"):format(score) or ""))
+    end
+  end
+end
+
+return M
