@@ -393,36 +393,81 @@ FitResult fit(std::shared_ptr<const Form> form_ptr, const std::vector<double>& C
     return res;
   }
 
-  // ---- starts: the form's grid plus the caller's, clamped into the bounds, fixed entries set
-  std::vector<std::vector<double>> cands;
-  if (form.starts) cands = form.starts(x, yf);
-  for (const auto& s : options.starts) {
+  // ---- starts: the form's Cartesian grid, its explicit starts and the
+  // caller's, clamped into the bounds, fixed entries set, scored by SSE.
+  Problem problem(form, x, yf, w, lo, hi, fixed, q0);
+  const auto prep = [&](std::vector<double> s) {
     if (s.size() != P)
       throw Error(fmt::format("a start point has {} values, form '{}' has {} fit parameters", s.size(), form.name, P));
-    cands.push_back(s);
-  }
-  if (cands.empty()) throw Error(fmt::format("form '{}' has no start points", form.name));
-  for (auto& s : cands) {
-    if (s.size() != P) throw Error(fmt::format("form '{}' produced a start of {} values", form.name, s.size()));
     for (std::size_t i = 0; i < P; ++i) s[i] = fixed[i] ? q0[i] : std::clamp(s[i], lo[i], hi[i]);
+    return s;
+  };
+  std::vector<std::vector<double>> axes;  // empty: no grid
+  std::size_t grid_size = 0;
+  if (form.grid) {
+    axes = form.grid(x, yf);
+    if (axes.size() != P) throw Error(fmt::format("form '{}' produced a grid of {} axes", form.name, axes.size()));
+    grid_size = 1;
+    for (std::size_t i = 0; i < P; ++i) {
+      // Clamping or fixing can merge grid values: keep each value once.
+      std::vector<double> ax;
+      for (double v : fixed[i] ? std::vector<double>{q0[i]} : axes[i]) {
+        v = fixed[i] ? v : std::clamp(v, lo[i], hi[i]);
+        if (std::find(ax.begin(), ax.end(), v) == ax.end()) ax.push_back(v);
+      }
+      axes[i] = std::move(ax);
+      grid_size *= axes[i].size();
+    }
   }
+  std::vector<std::vector<double>> extra;
+  if (form.starts)
+    for (auto& s : form.starts(x, yf)) extra.push_back(prep(std::move(s)));
+  for (const auto& s : options.starts) extra.push_back(prep(s));
+  if (grid_size + extra.size() == 0) throw Error(fmt::format("form '{}' has no start points", form.name));
 
-  Problem problem(form, x, yf, w, lo, hi, fixed, q0);
+  // Grid point k in mixed radix, the last axis fastest.
+  const auto grid_point = [&](std::size_t k) {
+    std::vector<double> q(P);
+    for (std::size_t i = P; i-- > 0;) {
+      q[i] = axes[i][k % axes[i].size()];
+      k /= axes[i].size();
+    }
+    return q;
+  };
+  std::vector<double> grid_sse(grid_size);
+  if (grid_size > 0) {
+    if (form.grid_sse) {
+      std::vector<double> lnx(n);
+      for (std::size_t j = 0; j < n; ++j) lnx[j] = std::log(x[j]);
+      form.grid_sse(axes, lnx, yf, w, grid_sse);
+      for (double& v : grid_sse)
+        if (!std::isfinite(v)) v = HUGE_VAL;
+    } else {
+      for (std::size_t k = 0; k < grid_size; ++k) grid_sse[k] = problem.sse_full(grid_point(k));
+    }
+  }
+  const auto candidate = [&](std::size_t k) { return k < grid_size ? grid_point(k) : extra[k - grid_size]; };
   std::vector<std::pair<double, std::size_t>> scored;
-  scored.reserve(cands.size());
-  for (std::size_t s = 0; s < cands.size(); ++s) scored.emplace_back(problem.sse_full(cands[s]), s);
-  // Best first; ties keep grid order so the choice is deterministic.
-  std::stable_sort(scored.begin(), scored.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  scored.reserve(grid_size + extra.size());
+  for (std::size_t k = 0; k < grid_size; ++k) scored.emplace_back(grid_sse[k], k);
+  for (std::size_t k = 0; k < extra.size(); ++k) scored.emplace_back(problem.sse_full(extra[k]), grid_size + k);
 
+  // The best distinct starts; (SSE, index) is a total order, so ties go to the
+  // earlier candidate. Sort only as much of the list as the choice needs.
   const std::vector<std::size_t>& free_idx = problem.free_index();
   std::vector<std::vector<double>> chosen;
-  for (const auto& [sse, s] : scored) {
-    if (static_cast<int>(chosen.size()) >= options.local_starts) break;
-    if (!std::isfinite(sse)) break;
+  std::size_t sorted = 0;
+  for (std::size_t r = 0; r < scored.size() && static_cast<int>(chosen.size()) < options.local_starts; ++r) {
+    if (r == sorted) {
+      const std::size_t m = std::min(scored.size(), std::max<std::size_t>(2 * sorted, 16 * options.local_starts));
+      std::partial_sort(scored.begin() + static_cast<std::ptrdiff_t>(sorted),
+                        scored.begin() + static_cast<std::ptrdiff_t>(m), scored.end());
+      sorted = m;
+    }
+    if (!std::isfinite(scored[r].first)) break;
+    const std::vector<double> q = candidate(scored[r].second);
     std::vector<double> v(free_idx.size());
-    for (std::size_t k = 0; k < free_idx.size(); ++k) v[k] = cands[s][free_idx[k]];
-    // Fixed parameters collapse grid points; run each distinct start once.
+    for (std::size_t k = 0; k < free_idx.size(); ++k) v[k] = q[free_idx[k]];
     if (std::find(chosen.begin(), chosen.end(), v) == chosen.end()) chosen.push_back(std::move(v));
   }
   if (chosen.empty())

@@ -81,28 +81,43 @@ std::shared_ptr<const Form> cod_family(const std::string& name, bool has_c, bool
   };
   // The reference grid (golden/fits.json settings): u log-spaced over
   // [1e-2, 10^1.5], b, c and g on fixed ladders, g also just under min y.
-  f->starts = [has_c, has_g](const std::vector<double>& /*x*/, const std::vector<double>& y) {
-    std::vector<double> us(8);
-    for (int i = 0; i < 8; ++i) us[i] = std::pow(10.0, -2.0 + 3.5 * i / 7.0);
-    const std::vector<double> bs = {0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.5, 4.0};
-    const std::vector<double> cs = has_c ? std::vector<double>{0.0, 0.05, 0.2, 0.5, 1.0, 2.0} : std::vector<double>{0.0};
-    std::vector<double> gs = {0.0};
+  f->grid = [has_c, has_g](const std::vector<double>& /*x*/, const std::vector<double>& y) {
+    std::vector<std::vector<double>> axes(2);
+    for (int i = 0; i < 8; ++i) axes[0].push_back(std::pow(10.0, -2.0 + 3.5 * i / 7.0));
+    axes[1] = {0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.5, 4.0};
+    if (has_c) axes.push_back({0.0, 0.05, 0.2, 0.5, 1.0, 2.0});
     if (has_g) {
       const double ymin = *std::min_element(y.begin(), y.end());
-      gs = {0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.95 * ymin};
+      axes.push_back({0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.95 * ymin});
     }
-    std::vector<std::vector<double>> out;
-    out.reserve(us.size() * bs.size() * cs.size() * gs.size());
+    return axes;
+  };
+  // The grid is the hot path of fitting many clusters: exp(−u·x^(−b)) is
+  // computed once per (u, b, point) and c, g enter by multiplication.
+  f->grid_sse = [has_c, has_g](const std::vector<std::vector<double>>& axes, const std::vector<double>& lnx,
+                               const std::vector<double>& y, const std::vector<double>& w, std::vector<double>& sse) {
+    const std::size_t n = lnx.size();
+    const std::vector<double> zero = {0.0};
+    const std::vector<double>& us = axes[0];
+    const std::vector<double>& bs = axes[1];
+    const std::vector<double>& cs = has_c ? axes[2] : zero;
+    const std::vector<double>& gs = has_g ? axes[has_c ? 3 : 2] : zero;
+    std::vector<double> T(n), ec(cs.size());
+    for (std::size_t k = 0; k < cs.size(); ++k) ec[k] = std::exp(-cs[k]);
+    std::size_t idx = 0;
     for (double u : us)
-      for (double b : bs)
-        for (double c : cs)
+      for (double b : bs) {
+        for (std::size_t j = 0; j < n; ++j) T[j] = std::exp(-u * std::exp(-b * lnx[j]));
+        for (double e : ec)
           for (double g : gs) {
-            std::vector<double> s = {u, b};
-            if (has_c) s.push_back(c);
-            if (has_g) s.push_back(g);
-            out.push_back(std::move(s));
+            double s = 0.0;
+            for (std::size_t j = 0; j < n; ++j) {
+              const double r = y[j] - (g + (1.0 - g) * (T[j] * e));
+              s += w[j] * r * r;
+            }
+            sse[idx++] = s;
           }
-    return out;
+      }
   };
   return f;
 }

@@ -78,8 +78,22 @@ struct Form {
   /** Public → fit parameters (null: identity). */
   std::function<void(const double* p, double c_ref, double* q)> to_fit;
   /**
-   * Start candidates (full fit-parameter vectors) for the data: x as the
-   * model sees it and y in fit space. Null: the fit needs FitOptions::starts.
+   * Start grid for the data (x as the model sees it, y in fit space): one
+   * value list per fit parameter; every combination is a start candidate.
+   * Null: no grid.
+   */
+  std::function<std::vector<std::vector<double>>(const std::vector<double>& x, const std::vector<double>& y)> grid;
+  /**
+   * Optional fast scorer of a grid: the weighted SSE of every combination of
+   * `axes` (mixed radix, last axis fastest) into `sse`, given log x, y in fit
+   * space and the weights. Must agree with scoring through `model`.
+   */
+  std::function<void(const std::vector<std::vector<double>>& axes, const std::vector<double>& lnx,
+                     const std::vector<double>& y, const std::vector<double>& w, std::vector<double>& sse)>
+      grid_sse;
+  /**
+   * Explicit start candidates (full fit-parameter vectors) besides the grid.
+   * With neither grid nor starts, the fit needs FitOptions::starts.
    */
   std::function<std::vector<std::vector<double>>(const std::vector<double>& x, const std::vector<double>& y)> starts;
   /**
