@@ -1,6 +1,7 @@
 // cod.core.matrix: the engine matrix as a Lua userdata (cod.Matrix).
 // Big matrices stay in C++; Lua sees shape, element access and conversion to tables.
 
+#include <limits>
 #include <string>
 
 #include "modules.hpp"
@@ -89,6 +90,51 @@ int m_totable(lua_State* L) {
     return 1;
   });
 }
+// m:select_rows(rows) -> new matrix of the given 1-based rows (repeats allowed: bootstrap)
+int m_select_rows(lua_State* L) {
+  const auto& m = self(L);
+  const auto rows = codlua::check_index_array(L, 2, static_cast<int>(m.rows()));
+  return codlua::guarded(L, [&] {
+    cod::Matrix out(static_cast<Eigen::Index>(rows.size()), m.cols());
+    for (std::size_t i = 0; i < rows.size(); ++i) out.row(static_cast<Eigen::Index>(i)) = m.row(rows[i]);
+    codlua::push_matrix(L, std::move(out));
+    return 1;
+  });
+}
+
+// m:select_cols(cols) -> new matrix of the given 1-based columns
+int m_select_cols(lua_State* L) {
+  const auto& m = self(L);
+  const auto cols = codlua::check_index_array(L, 2, static_cast<int>(m.cols()));
+  return codlua::guarded(L, [&] {
+    cod::Matrix out(m.rows(), static_cast<Eigen::Index>(cols.size()));
+    for (std::size_t j = 0; j < cols.size(); ++j) out.col(static_cast<Eigen::Index>(j)) = m.col(cols[j]);
+    codlua::push_matrix(L, std::move(out));
+    return 1;
+  });
+}
+
+// m:col_means([rows]) -> array of column means over all rows or the given 1-based rows
+int m_col_means(lua_State* L) {
+  const auto& m = self(L);
+  std::vector<int> rows;
+  const bool subset = !lua_isnoneornil(L, 2);
+  if (subset) rows = codlua::check_index_array(L, 2, static_cast<int>(m.rows()));
+  return codlua::guarded(L, [&] {
+    cod::Vector sum = cod::Vector::Zero(m.cols());
+    if (subset) {
+      for (int r : rows) sum += m.row(r).transpose();
+    } else {
+      sum = m.colwise().sum().transpose();
+    }
+    const double n = subset ? static_cast<double>(rows.size()) : static_cast<double>(m.rows());
+    if (n == 0) sum.setConstant(std::numeric_limits<double>::quiet_NaN());
+    else sum /= n;
+    codlua::push_vector(L, sum);
+    return 1;
+  });
+}
+
 int m_tostring(lua_State* L) {
   auto* box = static_cast<codlua::Box<cod::Matrix>*>(luaL_checkudata(L, 1, kMatrixType));
   if (!box->ptr)
@@ -99,7 +145,8 @@ int m_tostring(lua_State* L) {
 }
 
 const luaL_Reg kMethods[] = {{"rows", m_rows}, {"cols", m_cols}, {"get", m_get},         {"set", m_set},
-                             {"row", m_row},   {"col", m_col},   {"totable", m_totable}, {nullptr, nullptr}};
+                             {"row", m_row},   {"col", m_col},   {"totable", m_totable}, {"select_rows", m_select_rows},
+                             {"select_cols", m_select_cols}, {"col_means", m_col_means}, {nullptr, nullptr}};
 const luaL_Reg kFunctions[] = {{"new", m_new}, {"zeros", m_zeros}, {nullptr, nullptr}};
 
 int luaopen_cod_core_matrix(lua_State* L) {

@@ -1,0 +1,106 @@
+--- cod.args: long-option parsing for codlua commands.
+---
+---   local args = require("cod.args")
+---   local spec = {
+---     usage = "codlua predict --items FILE --models FILE --target MODEL [options]",
+---     { "items", "FILE", "items CSV" },
+---     { "bootstrap", "N", "bootstrap rounds", number = true, default = 0 },
+---     { "quiet", nil, "print less" },          -- a flag (no value)
+---   }
+---   local opts, err = args.parse(spec, arg)
+---
+--- `--name value` and `--name=value` both work; `--help` sets opts.help.
+
+local M = {}
+
+local function find(spec, name)
+  for _, o in ipairs(spec) do
+    if o[1] == name then return o end
+  end
+end
+
+local function option_names(spec)
+  local names = {}
+  for _, o in ipairs(spec) do names[#names + 1] = "--" .. o[1] end
+  names[#names + 1] = "--help"
+  return table.concat(names, ", ")
+end
+
+--- Parse `argv` (array of strings). Returns opts (keys with '-' turned into '_') and the
+--- positional arguments, or nil and a message.
+---@param spec table
+---@param argv string[]
+---@return table|nil opts, string[]|string positional_or_error
+function M.parse(spec, argv)
+  local opts, positional = {}, {}
+  for _, o in ipairs(spec) do
+    if o.default ~= nil then opts[o[1]:gsub("-", "_")] = o.default end
+  end
+  local i = 1
+  while i <= #argv do
+    local a = argv[i]
+    if a == "--help" or a == "-h" then
+      opts.help = true
+    elseif a == "--" then
+      for j = i + 1, #argv do positional[#positional + 1] = argv[j] end
+      break
+    elseif a:sub(1, 2) == "--" then
+      local name, value = a:sub(3):match("^([^=]+)=(.*)$")
+      name = name or a:sub(3)
+      local o = find(spec, name)
+      if not o then
+        return nil, ("unknown option '--%s' (options: %s)"):format(name, option_names(spec))
+      end
+      local key = name:gsub("-", "_")
+      if o[2] == nil then
+        if value ~= nil then return nil, ("option '--%s' takes no value"):format(name) end
+        opts[key] = true
+      else
+        if value == nil then
+          i = i + 1
+          value = argv[i]
+          if value == nil then return nil, ("option '--%s' needs a value (%s)"):format(name, o[2]) end
+        end
+        if o.number then
+          local n = tonumber(value)
+          if n == nil then
+            return nil, ("option '--%s' needs a number, got '%s'"):format(name, value)
+          end
+          if o.integer and math.type(n) ~= "integer" then
+            if n ~= math.floor(n) then
+              return nil, ("option '--%s' needs a whole number, got '%s'"):format(name, value)
+            end
+            n = math.tointeger(n)
+          end
+          value = n
+        elseif o.list then
+          local list = {}
+          for item in value:gmatch("[^,]+") do list[#list + 1] = item end
+          value = list
+        end
+        opts[key] = value
+      end
+    else
+      positional[#positional + 1] = a
+    end
+    i = i + 1
+  end
+  return opts, positional
+end
+
+--- The help text of a spec.
+---@param spec table
+---@return string
+function M.help(spec)
+  local lines = { "usage: " .. spec.usage, "options:" }
+  for _, o in ipairs(spec) do
+    local left = "--" .. o[1] .. (o[2] and (" " .. o[2]) or "")
+    local default = o.default ~= nil and type(o.default) ~= "table" and (" (default " .. tostring(o.default) .. ")") or ""
+    lines[#lines + 1] = ("  %-28s %s%s"):format(left, o[3] or "", default)
+  end
+  lines[#lines + 1] = ("  %-28s %s"):format("--help", "show this help")
+  if spec.epilog then lines[#lines + 1] = spec.epilog end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+return M
