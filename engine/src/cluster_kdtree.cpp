@@ -1,0 +1,282 @@
+// KD-tree of the cluster module. Why not nanoflann: its radius search keeps
+// points with dist < r (strict) computed with its own unrolled sums, while the
+// semantics here need dist <= r with one fixed formula, and MeanShift needs
+// per-node weights and exact sums to add whole subtrees at once.
+
+#include <numeric>
+
+#include "cluster_detail.hpp"
+
+namespace cod::cluster::detail {
+
+KdTree::KdTree(const Points& P, const FixedScale* fx, int leaf_size)
+    : d_(P.d), leaf_size_(std::max(1, leaf_size)), fx_(fx) {
+  const std::size_t m = P.size();
+  perm_.resize(m);
+  std::iota(perm_.begin(), perm_.end(), std::size_t{0});
+  x_ = P.x;
+  w_ = P.w;
+  if (m == 0) return;
+  nodes_.reserve(2 * (m / static_cast<std::size_t>(leaf_size_) + 1));
+  build(0, static_cast<int>(m));
+  // Lay the points out in tree order for locality.
+  std::vector<double> xs(m * static_cast<std::size_t>(d_));
+  std::vector<std::int64_t> ws(m);
+  for (std::size_t t = 0; t < m; ++t) {
+    std::copy(P.row(perm_[t]), P.row(perm_[t]) + d_, xs.begin() + static_cast<std::ptrdiff_t>(t * d_));
+    ws[t] = P.w[perm_[t]];
+  }
+  x_.swap(xs);
+  w_.swap(ws);
+  parent_.assign(nodes_.size(), -1);
+  leaf_of_.assign(m, -1);
+  for (std::size_t k = 0; k < nodes_.size(); ++k) {
+    const Node& nd = nodes_[k];
+    if (nd.left >= 0) {
+      parent_[static_cast<std::size_t>(nd.left)] = static_cast<int>(k);
+      parent_[static_cast<std::size_t>(nd.right)] = static_cast<int>(k);
+    } else {
+      for (int t = nd.begin; t < nd.end; ++t) leaf_of_[perm_[static_cast<std::size_t>(t)]] = static_cast<int>(k);
+    }
+  }
+  // Boxes, weights and sums, children before parents (children have larger ids).
+  const std::size_t nn = nodes_.size();
+  lo_.assign(nn * d_, 0.0);
+  hi_.assign(nn * d_, 0.0);
+  if (fx_) sums_.assign(nn * d_, 0);
+  for (std::size_t k = nn; k-- > 0;) {
+    Node& nd = nodes_[k];
+    double* lo = lo_.data() + k * d_;
+    double* hi = hi_.data() + k * d_;
+    i128* sum = fx_ ? sums_.data() + k * d_ : nullptr;
+    if (nd.left < 0) {
+      nd.weight = 0;
+      for (int j = 0; j < d_; ++j) {
+        lo[j] = std::numeric_limits<double>::infinity();
+        hi[j] = -std::numeric_limits<double>::infinity();
+      }
+      for (int t = nd.begin; t < nd.end; ++t) {
+        const double* p = x_.data() + static_cast<std::size_t>(t) * d_;
+        nd.weight += w_[static_cast<std::size_t>(t)];
+        for (int j = 0; j < d_; ++j) {
+          lo[j] = std::min(lo[j], p[j]);
+          hi[j] = std::max(hi[j], p[j]);
+          if (sum) sum[j] += fx_->to_fixed(p[j], j) * w_[static_cast<std::size_t>(t)];
+        }
+      }
+    } else {
+      const std::size_t a = static_cast<std::size_t>(nd.left), b = static_cast<std::size_t>(nd.right);
+      nd.weight = nodes_[a].weight + nodes_[b].weight;
+      for (int j = 0; j < d_; ++j) {
+        lo[j] = std::min(lo_[a * d_ + j], lo_[b * d_ + j]);
+        hi[j] = std::max(hi_[a * d_ + j], hi_[b * d_ + j]);
+        if (sum) sum[j] = sums_[a * d_ + j] + sums_[b * d_ + j];
+      }
+    }
+  }
+}
+
+int KdTree::build(int begin, int end) {
+  const int id = static_cast<int>(nodes_.size());
+  nodes_.push_back(Node{begin, end, -1, -1, 0});
+  if (end - begin <= leaf_size_) return id;
+  // Split the widest dimension at the median slot.
+  int best = 0;
+  double spread = -1;
+  for (int j = 0; j < d_; ++j) {
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (int t = begin; t < end; ++t) {
+      const double v = x_[perm_[static_cast<std::size_t>(t)] * d_ + j];
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+    if (hi - lo > spread) {
+      spread = hi - lo;
+      best = j;
+    }
+  }
+  if (spread <= 0) return id;  // all points equal (only without collapse): one leaf
+  const int mid = begin + (end - begin) / 2;
+  auto key = [&](std::size_t p) { return x_[p * d_ + best]; };
+  std::nth_element(perm_.begin() + begin, perm_.begin() + mid, perm_.begin() + end,
+                   [&](std::size_t a, std::size_t b) { return key(a) < key(b) || (key(a) == key(b) && a < b); });
+  const int left = build(begin, mid);
+  const int right = build(mid, end);
+  nodes_[static_cast<std::size_t>(id)].left = left;
+  nodes_[static_cast<std::size_t>(id)].right = right;
+  return id;
+}
+
+std::vector<int> KdTree::alive_counts() const {
+  std::vector<int> alive(nodes_.size());
+  for (std::size_t k = 0; k < nodes_.size(); ++k) alive[k] = nodes_[k].end - nodes_[k].begin;
+  return alive;
+}
+
+void KdTree::kill(std::vector<int>& alive, std::vector<char>& dead, std::size_t point) const {
+  if (dead[point]) return;
+  dead[point] = 1;
+  for (int k = leaf_of_[point]; k >= 0; k = parent_[static_cast<std::size_t>(k)]) --alive[static_cast<std::size_t>(k)];
+}
+
+void KdTree::window(const double* q, double r2, std::int64_t& weight, i128* sum) const {
+  weight = 0;
+  for (int j = 0; j < d_; ++j) sum[j] = 0;
+  if (nodes_.empty()) return;
+  int stack[128];
+  int top = 0;
+  stack[top++] = 0;
+  while (top > 0) {
+    const int k = stack[--top];
+    const Node& nd = nodes_[static_cast<std::size_t>(k)];
+    double mn, mx;
+    bounds(k, q, mn, mx);
+    if (mn > r2) continue;
+    if (mx <= r2) {  // every point of the node is inside: add the aggregate
+      weight += nd.weight;
+      const i128* s = sums_.data() + static_cast<std::size_t>(k) * d_;
+      for (int j = 0; j < d_; ++j) sum[j] += s[j];
+      continue;
+    }
+    if (nd.left < 0) {
+      for (int t = nd.begin; t < nd.end; ++t) {
+        const double* p = x_.data() + static_cast<std::size_t>(t) * d_;
+        if (rdist(q, p, d_) <= r2) {
+          const std::int64_t w = w_[static_cast<std::size_t>(t)];
+          weight += w;
+          for (int j = 0; j < d_; ++j) sum[j] += fx_->to_fixed(p[j], j) * w;
+        }
+      }
+      continue;
+    }
+    stack[top++] = nd.right;
+    stack[top++] = nd.left;
+  }
+}
+
+std::int64_t KdTree::count_within(const double* q, double r2) const {
+  std::int64_t weight = 0;
+  if (nodes_.empty()) return 0;
+  int stack[128];
+  int top = 0;
+  stack[top++] = 0;
+  while (top > 0) {
+    const int k = stack[--top];
+    const Node& nd = nodes_[static_cast<std::size_t>(k)];
+    double mn, mx;
+    bounds(k, q, mn, mx);
+    if (mn > r2) continue;
+    if (mx <= r2) {
+      weight += nd.weight;
+      continue;
+    }
+    if (nd.left < 0) {
+      for (int t = nd.begin; t < nd.end; ++t)
+        if (rdist(q, x_.data() + static_cast<std::size_t>(t) * d_, d_) <= r2) weight += w_[static_cast<std::size_t>(t)];
+      continue;
+    }
+    stack[top++] = nd.right;
+    stack[top++] = nd.left;
+  }
+  return weight;
+}
+
+std::pair<std::size_t, double> KdTree::nearest(const double* q) const {
+  std::size_t best_i = 0;
+  double best = std::numeric_limits<double>::infinity();
+  if (nodes_.empty()) return {0, best};
+  // Depth-first, nearer child first; a node is pruned only when its lower
+  // bound is strictly worse, so exact ties are all seen and the lowest index wins.
+  int stack[128];
+  int top = 0;
+  stack[top++] = 0;
+  while (top > 0) {
+    const int k = stack[--top];
+    const Node& nd = nodes_[static_cast<std::size_t>(k)];
+    double mn, mx;
+    bounds(k, q, mn, mx);
+    if (mn > best) continue;
+    if (nd.left < 0) {
+      for (int t = nd.begin; t < nd.end; ++t) {
+        const double r = rdist(q, x_.data() + static_cast<std::size_t>(t) * d_, d_);
+        const std::size_t i = perm_[static_cast<std::size_t>(t)];
+        if (r < best || (r == best && i < best_i)) {
+          best = r;
+          best_i = i;
+        }
+      }
+      continue;
+    }
+    double ml, xl, mr, xr;
+    bounds(nd.left, q, ml, xl);
+    bounds(nd.right, q, mr, xr);
+    if (ml <= mr) {
+      stack[top++] = nd.right;
+      stack[top++] = nd.left;
+    } else {
+      stack[top++] = nd.left;
+      stack[top++] = nd.right;
+    }
+  }
+  return {best_i, best};
+}
+
+double KdTree::kth_rdist(const double* q, std::int64_t k, double lo, double hi, KthScratch& s) const {
+  // Count the weight strictly below `lo` and list the points in [lo, hi]; if
+  // the k-th value lies in the list, select it, otherwise move the bracket.
+  const double inf = std::numeric_limits<double>::infinity();
+  if (!(lo >= 0)) lo = 0;
+  if (!(hi >= lo)) hi = inf;
+  for (int attempt = 0;; ++attempt) {
+    std::int64_t below = 0, listed = 0;
+    s.cand.clear();
+    s.stack.clear();
+    s.stack.push_back(0);
+    while (!s.stack.empty()) {
+      const int n = s.stack.back();
+      s.stack.pop_back();
+      const Node& nd = nodes_[static_cast<std::size_t>(n)];
+      double mn, mx;
+      bounds(n, q, mn, mx);
+      if (mn > hi) continue;
+      if (mx < lo) {
+        below += nd.weight;
+        continue;
+      }
+      if (nd.left < 0) {
+        for (int t = nd.begin; t < nd.end; ++t) {
+          const double r = rdist(q, x_.data() + static_cast<std::size_t>(t) * d_, d_);
+          const std::int64_t w = w_[static_cast<std::size_t>(t)];
+          if (r < lo) {
+            below += w;
+          } else if (r <= hi) {
+            s.cand.emplace_back(r, w);
+            listed += w;
+          }
+        }
+        continue;
+      }
+      s.stack.push_back(nd.right);
+      s.stack.push_back(nd.left);
+    }
+    if (below >= k) {  // the k-th value is below lo
+      hi = lo;
+      lo = attempt < 2 ? lo * 0.25 : 0.0;
+      continue;
+    }
+    if (below + listed < k) {  // above hi
+      lo = hi;
+      hi = attempt < 2 ? hi * 4.0 + 1e-300 : inf;
+      continue;
+    }
+    std::sort(s.cand.begin(), s.cand.end());
+    std::int64_t acc = below;
+    for (const auto& c : s.cand) {
+      acc += c.second;
+      if (acc >= k) return c.first;
+    }
+    throw Error("cluster: internal error in the k-th neighbour search");  // unreachable: counts bracket k
+  }
+}
+
+}  // namespace cod::cluster::detail
