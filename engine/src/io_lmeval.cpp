@@ -1,0 +1,302 @@
+// lm-evaluation-harness `--log_samples` output: <dir>/<model>/samples_<task>_<date>.jsonl,
+// one JSON object per line (doc_id, doc, target, arguments, resps, filtered_resps, filter,
+// metrics, hashes, then each metric's value as a top-level key).
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "cod/csv.hpp"
+#include "cod/error.hpp"
+#include "io_builder.hpp"
+
+namespace cod {
+namespace io_detail {
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace od = simdjson::ondemand;
+
+// lm-eval's date id is datetime.isoformat() with ':' replaced: 2024-05-01T12-00-00.123456.
+bool looks_like_date(std::string_view s) {
+  if (s.size() < 10) return false;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (s[i] < '0' || s[i] > '9') return false;
+  return s[4] == '-' && s[7] == '-';
+}
+
+// Task named by a samples file, or "" when the name is not samples_*.jsonl. The task may contain
+// underscores, so the date is the last '_'-separated part, and only when it looks like a date.
+std::string task_of(const std::string& filename) {
+  const std::string prefix = "samples_", suffix = ".jsonl";
+  if (filename.size() <= prefix.size() + suffix.size() || filename.compare(0, prefix.size(), prefix) != 0 ||
+      filename.compare(filename.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return "";
+  const std::string stem = filename.substr(prefix.size(), filename.size() - prefix.size() - suffix.size());
+  const auto us = stem.rfind('_');
+  if (us != std::string::npos && us > 0 && looks_like_date(std::string_view(stem).substr(us + 1)))
+    return stem.substr(0, us);
+  return stem;
+}
+
+const char* type_name(od::json_type t) {
+  switch (t) {
+    case od::json_type::array: return "an array";
+    case od::json_type::object: return "an object";
+    case od::json_type::number: return "a number";
+    case od::json_type::string: return "a string";
+    case od::json_type::boolean: return "a bool";
+    case od::json_type::null: return "null";
+  }
+  return "something else";
+}
+
+struct SamplesFile {
+  std::string path;
+  std::string task;
+};
+
+struct ModelFolder {
+  std::string path;
+  std::string name;
+  std::vector<SamplesFile> files;  // sorted by task, then file name
+};
+
+// Reads the lines of one file that pass the filter into the builder.
+class SamplesReader {
+public:
+  SamplesReader(const LmEvalOptions& opts, Builder& b) : opts_(opts), b_(b) {}
+
+  // Returns the number of lines used; adds the filters seen to `filters`.
+  std::size_t read(const std::string& path, std::uint32_t set, std::uint32_t model, std::set<std::string>& filters) {
+    const std::string buf = csv::read_file(path, simdjson::SIMDJSON_PADDING);
+    const std::size_t size = buf.size() - simdjson::SIMDJSON_PADDING;
+    const char* data = buf.data();
+    path_ = &path;
+    src_ = b_.add_source(path, true);
+    std::size_t used = 0, pos = 0;
+    line_ = 0;
+    while (pos < size) {
+      ++line_;
+      const void* nl = std::memchr(data + pos, '\n', size - pos);
+      const std::size_t end = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - data) : size;
+      std::size_t b = pos, e = end;
+      while (b < e && (data[b] == ' ' || data[b] == '\t' || data[b] == '\r')) ++b;
+      while (e > b && (data[e - 1] == ' ' || data[e - 1] == '\t' || data[e - 1] == '\r')) --e;
+      pos = end + 1;
+      if (b == e) continue;  // blank line
+      // The rest of the buffer (later lines, then the zero padding) is the padding simdjson needs.
+      used += line(data + b, e - b, buf.size() - b, set, model, filters);
+    }
+    return used;
+  }
+
+private:
+  [[noreturn]] void fail(const std::string& column, const std::string& what) const {
+    throw InputError(*path_, line_, column, what);
+  }
+  [[noreturn]] void bad_json(simdjson::error_code e) const {
+    fail("", std::string("invalid JSON (") + simdjson::error_message(e) + "; expected one JSON object per line)");
+  }
+
+  std::size_t line(const char* p, std::size_t len, std::size_t capacity, std::uint32_t set, std::uint32_t model,
+                   std::set<std::string>& filters) {
+    od::document doc;
+    if (auto e = parser_.iterate(p, len, capacity).get(doc)) bad_json(e);
+    od::object obj;
+    if (auto e = doc.get_object().get(obj)) {
+      if (e == simdjson::INCORRECT_TYPE || e == simdjson::SCALAR_DOCUMENT_AS_VALUE)
+        fail("", "expected a JSON object (one sample per line), got another JSON value");
+      bad_json(e);
+    }
+    bool has_id = false, has_metric = false;
+    std::string_view filter = "none";  // lines without "filter" count as filter "none"
+    double metric = 0;
+    const char* metric_type = nullptr;  // set when the metric is present but not a number or bool
+    for (auto res : obj) {
+      od::field field;
+      if (auto e = std::move(res).get(field)) bad_json(e);
+      std::string_view key;
+      if (auto e = field.unescaped_key().get(key)) bad_json(e);
+      if (key == "doc_id") {
+        od::json_type t;
+        if (auto e = field.value().type().get(t)) bad_json(e);
+        if (t == od::json_type::number) {
+          od::number num;
+          if (auto e = field.value().get_number().get(num)) bad_json(e);
+          if (num.is_int64()) doc_id_ = std::to_string(num.get_int64());
+          else if (num.is_uint64()) doc_id_ = std::to_string(num.get_uint64());
+          else fail("doc_id", fmt::format("expected an integer or a string, got the number {}", num.get_double()));
+        } else if (t == od::json_type::string) {
+          std::string_view s;
+          if (auto e = field.value().get_string().get(s)) bad_json(e);
+          doc_id_.assign(s.data(), s.size());
+        } else {
+          fail("doc_id", std::string("expected an integer or a string, got ") + type_name(t));
+        }
+        has_id = true;
+      } else if (key == "filter") {
+        if (auto e = field.value().get_string().get(filter)) {
+          if (e == simdjson::INCORRECT_TYPE) fail("filter", "expected a string (the filter's name)");
+          bad_json(e);
+        }
+      } else if (key == opts_.metric) {
+        od::json_type t;
+        if (auto e = field.value().type().get(t)) bad_json(e);
+        has_metric = true;
+        if (t == od::json_type::boolean) {
+          bool v = false;
+          if (auto e = field.value().get_bool().get(v)) bad_json(e);
+          metric = v ? 1.0 : 0.0;
+        } else if (t == od::json_type::number) {
+          if (auto e = field.value().get_double().get(metric)) bad_json(e);
+        } else {
+          metric_type = type_name(t);
+        }
+      }
+    }
+    // Only the string's content outlives the document; copy it before the next line.
+    if (filters.size() < 64) filters.emplace(filter);
+    if (filter != opts_.filter) return 0;
+    if (!has_id) fail("doc_id", "missing key (expected every line to have a doc_id)");
+    if (!has_metric) fail(opts_.metric, "missing metric key; the metrics present are: " + metrics_present(p, len, capacity));
+    if (metric_type)
+      fail(opts_.metric, std::string("expected a number or a bool (0/1 or a value in [0, 1]), got ") + metric_type);
+    if (!(metric >= 0 && metric <= 1)) fail(opts_.metric, fmt::format("value {} is outside [0, 1]", metric));
+
+    const std::uint32_t item = b_.item(set, doc_id_, Origin{src_, static_cast<std::uint32_t>(line_)});
+    Cell& cell = b_.cell(set, item, model);
+    if (cell.origin.line == 0) {
+      cell.value = metric;
+      cell.n = 1;
+      cell.origin = Origin{src_, static_cast<std::uint32_t>(line_)};
+    } else if (b_.is_samples(cell.origin.source)) {
+      cell.value += metric;  // repeats and seeds average into one pass rate
+      cell.n += 1;
+    } else {
+      fail("doc_id", "task " + csv::quote(b_.set_build(set).name) + ", doc_id " + csv::quote(doc_id_) +
+                         ", model " + csv::quote(b_.models()[model].name) + " already has a row in " +
+                         b_.where(cell.origin, src_) + " (expected each result from one source only)");
+    }
+    return 1;
+  }
+
+  // For the missing-metric message: the line's "metrics" list, or else its number/bool keys.
+  std::string metrics_present(const char* p, std::size_t len, std::size_t capacity) {
+    std::vector<std::string> listed, numeric;
+    od::document doc;
+    od::object obj;
+    if (parser_.iterate(p, len, capacity).get(doc) || doc.get_object().get(obj)) return "none";
+    for (auto res : obj) {
+      od::field field;
+      std::string_view key;
+      if (std::move(res).get(field) || field.unescaped_key().get(key)) break;
+      od::json_type t;
+      if (field.value().type().get(t)) break;
+      if (key == "metrics" && t == od::json_type::array) {
+        od::array arr;
+        if (field.value().get_array().get(arr)) break;
+        for (auto v : arr) {
+          std::string_view s;
+          if (!v.get_string().get(s)) listed.emplace_back(s);
+        }
+      } else if (key != "doc_id" && (t == od::json_type::number || t == od::json_type::boolean)) {
+        numeric.emplace_back(key);
+      }
+    }
+    const auto& names = listed.empty() ? numeric : listed;
+    return names.empty() ? "none" : name_list(names, 20);
+  }
+
+  const LmEvalOptions& opts_;
+  Builder& b_;
+  od::parser parser_;
+  const std::string* path_ = nullptr;
+  std::uint32_t src_ = 0;
+  std::size_t line_ = 0;
+  std::string doc_id_;
+};
+
+}  // namespace
+
+void read_lmeval_dir(const std::string& dir, const LmEvalOptions& opts, Builder& b) {
+  if (opts.metric.empty()) throw Error("lm-eval: no metric named (expected e.g. \"acc\" or \"exact_match\")");
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    if (fs::exists(dir, ec)) throw InputError(dir, 0, "", "not a directory (expected an lm-eval --log_samples output folder)");
+    throw InputError(dir, 0, "", "no such directory (expected an lm-eval --log_samples output folder)");
+  }
+
+  // List first (deterministic order: folders and files by name), read afterwards, so that
+  // naming mistakes (unknown model, unknown task) surface before any long read.
+  std::vector<ModelFolder> folders;
+  std::set<std::string> tasks_present;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->is_directory(ec)) continue;
+    ModelFolder mf;
+    mf.path = it->path().string();
+    mf.name = it->path().filename().string();
+    for (fs::directory_iterator jt(it->path(), ec), jend; !ec && jt != jend; jt.increment(ec)) {
+      if (!jt->is_regular_file(ec)) continue;
+      const std::string fname = jt->path().filename().string();
+      const std::string task = task_of(fname);
+      if (task.empty()) continue;  // results_*.json and other files
+      tasks_present.insert(task);
+      if (!opts.tasks.empty() && std::find(opts.tasks.begin(), opts.tasks.end(), task) == opts.tasks.end()) continue;
+      mf.files.push_back({jt->path().string(), task});
+    }
+    if (ec) throw InputError(mf.path, 0, "", "cannot list the folder: " + ec.message());
+    if (mf.files.empty()) continue;
+    std::sort(mf.files.begin(), mf.files.end(), [](const SamplesFile& x, const SamplesFile& y) {
+      return x.task != y.task ? x.task < y.task : x.path < y.path;
+    });
+    folders.push_back(std::move(mf));
+  }
+  if (ec) throw InputError(dir, 0, "", "cannot list the folder: " + ec.message());
+  std::sort(folders.begin(), folders.end(), [](const ModelFolder& x, const ModelFolder& y) { return x.name < y.name; });
+
+  const std::vector<std::string> present(tasks_present.begin(), tasks_present.end());
+  for (const auto& t : opts.tasks)
+    if (!tasks_present.count(t))
+      throw InputError(dir, 0, "", "task " + csv::quote(t) + " not found (tasks present: " + name_list(present, 20) + ")");
+  if (folders.empty())
+    throw InputError(dir, 0, "",
+                     "no samples_<task>_<date>.jsonl files in its model folders (expected lm-eval output written with "
+                     "--log_samples: <dir>/<model>/samples_<task>_<date>.jsonl)");
+  for (const auto& mf : folders)
+    if (b.model(mf.name) == kNone)
+      throw InputError(mf.path, 0, "", b.unknown_model(mf.name) + "; the model is named by its folder");
+
+  SamplesReader reader(opts, b);
+  for (const auto& mf : folders) {
+    const std::uint32_t model = b.model(mf.name);
+    for (std::size_t f = 0; f < mf.files.size();) {
+      const std::string& task = mf.files[f].task;
+      const std::uint32_t set = b.set(task);
+      std::set<std::string> filters;
+      std::size_t used = 0, first = f;
+      for (; f < mf.files.size() && mf.files[f].task == task; ++f) used += reader.read(mf.files[f].path, set, model, filters);
+      if (used == 0 && filters.empty())
+        throw InputError(mf.files[first].path, 0, "",
+                         "no samples in the file (expected one JSON object per line, as lm-eval --log_samples writes)");
+      if (used == 0) {
+        const std::vector<std::string> seen(filters.begin(), filters.end());
+        throw InputError(mf.files[first].path, 0, "filter",
+                         "no line has filter " + csv::quote(opts.filter) + " (filters present: " + name_list(seen, 20) +
+                             "; expected one of them as the filter option)");
+      }
+    }
+  }
+}
+
+}  // namespace io_detail
+}  // namespace cod
