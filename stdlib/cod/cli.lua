@@ -5,7 +5,7 @@
 local M = {}
 
 --- Known commands, in help order.
-M.commands = { "help" }
+M.commands = { "help", "predict", "backtest" }
 
 local function load_command(name)
   local ok, mod = pcall(require, "cod.cli." .. name)

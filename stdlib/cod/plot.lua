@@ -58,6 +58,9 @@ function M.render(spec)
   assert(type(spec.output) == "string", "plot.render: output path expected")
   local dat, gp = spec.output .. ".dat", spec.output .. ".gp"
   local files = { dat, gp }
+  -- The script names its files relative to its own folder, so a report folder can be moved.
+  local dir, base = spec.output:match("^(.*)/([^/]+)$")
+  if not dir then dir, base = ".", spec.output end
   -- Data: one gnuplot index block per series.
   do
     local f <close> = assert(io.open(dat, "wb"))
@@ -70,7 +73,7 @@ function M.render(spec)
   local w, h = 900, 600
   if spec.size then w, h = spec.size[1], spec.size[2] end
   local lines = {
-    "# codlua chart; run with: gnuplot " .. gp,
+    "# codlua chart; run in this folder with: gnuplot " .. base .. ".gp",
     "set datafile missing 'NaN'",
     "set key " .. (spec.key or "left top") .. " box opaque",
     "set grid",
@@ -102,14 +105,14 @@ function M.render(spec)
     end
     if s.color then with = with .. " lc rgb " .. gp_string(s.color) end
     local title = s.title and ("title " .. gp_string(s.title)) or "notitle"
-    plots[#plots + 1] = ("%s index %d using 1:2 with %s %s"):format(gp_string(dat), i - 1, with, title)
+    plots[#plots + 1] = ("%s index %d using 1:2 with %s %s"):format(gp_string(base .. ".dat"), i - 1, with, title)
   end
   local body = "plot " .. table.concat(plots, ", \\\n     ")
   local script = table.concat(lines, "\n") .. "\n"
   script = script .. ("set terminal pngcairo size %d,%d noenhanced font ',10'\nset output %s\n%s\n"):format(
-    w, h, gp_string(spec.output .. ".png"), body)
+    w, h, gp_string(base .. ".png"), body)
   script = script .. ("set terminal svg size %d,%d noenhanced font 'sans,10' background '#ffffff'\nset output %s\n%s\nunset output\n")
-    :format(w, h, gp_string(spec.output .. ".svg"), body)
+    :format(w, h, gp_string(base .. ".svg"), body)
   do
     local f <close> = assert(io.open(gp, "wb"))
     f:write(script)
@@ -118,7 +121,8 @@ function M.render(spec)
   if not M.available() then
     return { rendered = false, files = files, reason = "gnuplot is not installed; the data and script were written" }
   end
-  local ok = os.execute("gnuplot " .. ("'%s'"):format(gp:gsub("'", "'\\''")) .. " >/dev/null 2>&1")
+  local function q(x) return "'" .. x:gsub("'", "'\\''") .. "'" end
+  local ok = os.execute("cd " .. q(dir) .. " && gnuplot " .. q(base .. ".gp") .. " >/dev/null 2>&1")
   if not ok then return { rendered = false, files = files, reason = "gnuplot failed on " .. gp } end
   files[#files + 1] = spec.output .. ".png"
   files[#files + 1] = spec.output .. ".svg"

@@ -1,0 +1,107 @@
+// cod.core.random: a seeded, platform-independent random stream (the engine's
+// SynthRng) for bootstrap resampling in Lua recipes.
+
+#include <cmath>
+#include <string>
+
+#include "cod/error.hpp"
+#include "cod/synth.hpp"
+#include "modules.hpp"
+#include "support.hpp"
+
+namespace {
+
+constexpr const char* kRngType = "cod.Random";
+
+cod::SynthRng& self(lua_State* L) { return *codlua::check_box<cod::SynthRng>(L, 1, kRngType); }
+
+// random.new(seed) -> cod.Random
+int f_new(lua_State* L) {
+  const lua_Integer seed = luaL_checkinteger(L, 1);
+  return codlua::guarded(L, [&] {
+    codlua::push_box(L, std::make_shared<cod::SynthRng>(static_cast<std::uint64_t>(seed)), kRngType);
+    return 1;
+  });
+}
+
+// rng:uniform() -> number in [0, 1)
+int r_uniform(lua_State* L) {
+  lua_pushnumber(L, self(L).uniform());
+  return 1;
+}
+
+// rng:below(n) -> integer in [1, n]
+int r_below(lua_State* L) {
+  auto& rng = self(L);
+  const lua_Integer n = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, n >= 1, 2, "must be >= 1");
+  lua_pushinteger(L, static_cast<lua_Integer>(rng.below(static_cast<std::uint64_t>(n))) + 1);
+  return 1;
+}
+
+// rng:binomial(n, p) -> integer
+int r_binomial(lua_State* L) {
+  auto& rng = self(L);
+  const lua_Integer n = luaL_checkinteger(L, 2);
+  const double p = luaL_checknumber(L, 3);
+  return codlua::guarded(L, [&] {
+    lua_pushinteger(L, rng.binomial(n, p));
+    return 1;
+  });
+}
+
+// rng:sample_rows(n) -> n row indices in [1, n] drawn with replacement (a bootstrap sample)
+int r_sample_rows(lua_State* L) {
+  auto& rng = self(L);
+  const lua_Integer n = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, n >= 1, 2, "must be >= 1");
+  lua_createtable(L, static_cast<int>(n), 0);
+  for (lua_Integer i = 1; i <= n; ++i) {
+    lua_pushinteger(L, static_cast<lua_Integer>(rng.below(static_cast<std::uint64_t>(n))) + 1);
+    lua_rawseti(L, -2, i);
+  }
+  return 1;
+}
+
+// rng:resample_passrates(P, N) -> matrix whose cells are Binomial(N, P)/N (cells with N = 0 kept)
+int r_resample_passrates(lua_State* L) {
+  auto& rng = self(L);
+  const cod::Matrix P = codlua::check_matrix(L, 2);
+  const cod::Matrix N = codlua::check_matrix(L, 3);
+  return codlua::guarded(L, [&] {
+    if (P.rows() != N.rows() || P.cols() != N.cols())
+      throw cod::Error("resample_passrates: pass rates are " + std::to_string(P.rows()) + " x " +
+                       std::to_string(P.cols()) + " but trial counts are " + std::to_string(N.rows()) + " x " +
+                       std::to_string(N.cols()));
+    cod::Matrix out = P;
+    for (Eigen::Index i = 0; i < P.rows(); ++i)
+      for (Eigen::Index j = 0; j < P.cols(); ++j) {
+        const double n = N(i, j);
+        if (n >= 1) out(i, j) = static_cast<double>(rng.binomial(static_cast<long long>(std::llround(n)), P(i, j))) / n;
+      }
+    codlua::push_matrix(L, std::move(out));
+    return 1;
+  });
+}
+
+int r_tostring(lua_State* L) {
+  lua_pushstring(L, "cod.Random");
+  return 1;
+}
+
+const luaL_Reg kMethods[] = {{"uniform", r_uniform},
+                             {"below", r_below},
+                             {"binomial", r_binomial},
+                             {"sample_rows", r_sample_rows},
+                             {"resample_passrates", r_resample_passrates},
+                             {nullptr, nullptr}};
+
+int luaopen_cod_core_random(lua_State* L) {
+  codlua::register_type<cod::SynthRng>(L, kRngType, kMethods, r_tostring);
+  const luaL_Reg funcs[] = {{"new", f_new}, {nullptr, nullptr}};
+  return codlua::new_module(L, funcs);
+}
+
+codlua::ModuleRegistration reg_random("cod.core.random", luaopen_cod_core_random);
+
+}  // namespace

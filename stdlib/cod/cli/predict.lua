@@ -1,0 +1,85 @@
+--- `codlua predict`: predict the target's score on every evaluation set.
+local args = require("cod.args")
+
+local M = { summary = "predict a target model's benchmark scores from a ladder (COD)" }
+
+M.spec = {
+  usage = "codlua predict (--data DIR | --items FILE --models FILE) --target MODEL [options]",
+  { "data", "DIR", "dataset folder: models.csv and items.csv and/or scores.csv" },
+  { "items", "FILE", "items CSV (benchmark,item_id,model,passrate[,n_samples,n_correct])" },
+  { "models", "FILE", "models CSV (model,params,tokens[,compute_flops,role,family,size,step,loss])" },
+  { "scores", "FILE", "scores CSV (benchmark,model,score): full-set metrics" },
+  { "lmeval", "DIR", "lm-evaluation-harness --log_samples folder (with --models)" },
+  { "metric", "KEY", "lm-eval per-sample metric key", default = "acc" },
+  { "filter", "NAME", "lm-eval filter", default = "none" },
+  { "target", "MODEL", "the model to predict (default: the model whose role is target)" },
+  { "target-flops", "F", "predict at this compute (FLOPs) instead of a model's", number = true },
+  { "ladder", "M1,M2,...", "ladder models (default: every other model below the target's compute)", list = true },
+  { "anchors", "A1,...", "anchor models (default: models whose role is anchor)", list = true },
+  { "recipe", "NAME|FILE.lua", "recipe to run", default = "cod" },
+  { "sets", "S1,...", "evaluation sets to predict (default: all with items)", list = true },
+  { "bootstrap", "N", "bootstrap rounds for intervals", number = true, integer = true, default = 0 },
+  { "seed", "S", "random seed", number = true, integer = true, default = 1 },
+  { "smooth", "R", "average R adjacent checkpoints each side (paper A.2)", number = true, integer = true, default = 0 },
+  { "compute-unit", "FLOPS", "unit of compute in fits", number = true, default = 1e18 },
+  { "transfer-ladder", "M1,...", "recipe transfer: cluster on this family's ladder", list = true },
+  { "no-self-check", nil, "skip the self-check" },
+  { "out", "DIR", "write report.json, report.md, CSV tables and plots here" },
+  { "json", nil, "print report.json to stdout instead of the table" },
+}
+
+--- Load the dataset named by the command-line options.
+function M.load(o)
+  local data = require("cod.data")
+  if o.data then
+    if o.items or o.models or o.scores then
+      error("give either --data DIR or --items/--models/--scores, not both", 0)
+    end
+    return data.load(o.data, { compute_unit = o.compute_unit })
+  end
+  if not o.models then error("missing --models FILE (or --data DIR)", 0) end
+  if not (o.items or o.scores or o.lmeval) then error("missing --items FILE (or --lmeval DIR, --scores FILE)", 0) end
+  return data.read({ models = o.models, items = o.items, scores = o.scores, lmeval = o.lmeval,
+    metric = o.lmeval and o.metric or nil, filter = o.lmeval and o.filter or nil, compute_unit = o.compute_unit })
+end
+
+function M.run(argv)
+  local o, rest = args.parse(M.spec, argv)
+  if not o then
+    io.stderr:write("codlua predict: ", rest, "\n")
+    return 2
+  end
+  if o.help then
+    io.stdout:write(args.help(M.spec))
+    return 0
+  end
+  if #rest > 0 then
+    io.stderr:write("codlua predict: unexpected argument '", rest[1], "'\n")
+    return 2
+  end
+  local ds = M.load(o)
+  local predict = require("cod.predict")
+  local report = predict.run(ds, {
+    target = o.target, ladder = o.ladder, anchors = o.anchors, recipe = o.recipe, sets = o.sets,
+    bootstrap = o.bootstrap, seed = o.seed, smooth = o.smooth, self_check = not o.no_self_check,
+    target_compute = o.target_flops and o.target_flops / ds:compute_unit() or nil,
+    transfer_ladder = o.transfer_ladder,
+  })
+  local rep = require("cod.report")
+  if o.json then
+    io.stdout:write(require("cod.json").encode(rep.to_json(report), { indent = 1 }), "\n")
+  else
+    io.stdout:write(("codlua predict: recipe %s, target %s, ladder of %d models, %d anchors\n"):format(
+      report.recipe, tostring(report.target or ("compute " .. tostring(o.target_flops))), #report.ladder, #report.anchors))
+    io.stdout:write(rep.table(report))
+    for _, w in ipairs(rep.warning_lines(report)) do io.stdout:write(w, "\n") end
+  end
+  if o.out then
+    local plots = rep.write(report, o.out)
+    io.stderr:write(("report written to %s%s\n"):format(o.out,
+      plots.rendered and "" or (" (" .. tostring(plots.note) .. ")")))
+  end
+  return 0
+end
+
+return M

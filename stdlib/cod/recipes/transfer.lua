@@ -1,0 +1,21 @@
+--- transfer: cluster labels come from another model family's ladder (§5.3.1). Give the
+--- source ladder's model names in job.transfer_ladder (codlua predict --transfer-ladder),
+--- or saved labels by item id in job.transfer_labels (--labels FILE).
+local recipe = require("cod.recipes.cod")
+
+local function labels_from_source(job)
+  if job.transfer_labels then return job.transfer_labels end
+  if not job.transfer_ladder then
+    error("recipe 'transfer' needs source labels: --labels FILE or --transfer-ladder M1,M2,...", 0)
+  end
+  -- Cluster on the source family's features, then reuse the labels by item id.
+  local cluster = require("cod.cluster")
+  local X = job.ds:features(job.set, job.transfer_ladder)
+  local res = cluster.improved_meanshift(X)
+  local labels = {}
+  for i, l in ipairs(res.labels) do labels[job.item_ids[i]] = l end
+  return labels
+end
+
+return recipe:with({ cluster = { labels = labels_from_source } })
+  :rename("transfer", "COD with cluster labels transferred from another family")

@@ -1,0 +1,424 @@
+--- cod.report: a prediction report as files (SPEC §8): report.json, report.md, CSV tables
+--- and plots. Everything is written to a temporary folder that is renamed to `out` at the
+--- end, so a failed run never leaves a partial report.
+---
+---   local report = require("cod.report")
+---   report.write(result_of_predict_run, "out/")
+---   print(report.table(result_of_predict_run))
+
+local json = require("cod.json")
+local plot = require("cod.plot")
+local sys = require("cod.core.sys")
+
+local M = {}
+
+local function num(v, fmt)
+  if v == nil or v ~= v then return "" end
+  return (fmt or "%.4f"):format(v)
+end
+
+local function pct(v)
+  if v == nil or v ~= v then return "-" end
+  return ("%.2f"):format(v)
+end
+
+-- ------------------------------------------------------------------ JSON
+
+local function clean(v, seen)
+  -- Plain data only: drop internal fields (leading "_") and userdata/functions.
+  local t = type(v)
+  if t == "table" then
+    if seen[v] then return nil end
+    seen[v] = true
+    local mt = getmetatable(v)
+    local out = (mt and mt.__jsontype) and json.object() or {}
+    for k, x in pairs(v) do
+      if not (type(k) == "string" and k:sub(1, 1) == "_") then out[k] = clean(x, seen) end
+    end
+    seen[v] = nil
+    return out
+  elseif t == "function" or t == "userdata" or t == "thread" then
+    return nil
+  end
+  return v
+end
+
+--- The JSON-ready form of a report (SPEC §8; schema in docs/report.md).
+function M.to_json(report)
+  local r = clean(report, {})
+  for i, s in ipairs(r.sets or {}) do
+    s.warnings = s.warnings or {}
+    if s.self_check then setmetatable(s.self_check, getmetatable(json.object())) end
+    if s.self_check_failures then setmetatable(s.self_check_failures, getmetatable(json.object())) end
+    if s.clusters then
+      for _, c in ipairs(s.clusters) do
+        if c.params then setmetatable(c.params, getmetatable(json.object())) end
+      end
+    end
+    r.sets[i] = s
+  end
+  return r
+end
+
+-- ------------------------------------------------------------------ console table
+
+--- The per-set table printed by `codlua predict` (Mean/Max rows when truth is known).
+function M.table(report)
+  local lines = {}
+  local has_truth, has_interval = false, false
+  for _, s in ipairs(report.sets) do
+    if s.actual then has_truth = true end
+    if s.interval then has_interval = true end
+  end
+  local head = ("%-28s %10s"):format("set", "prediction")
+  if has_interval then head = head .. ("  %-17s"):format("interval") end
+  head = head .. ("%8s %8s"):format("subset", "TR")
+  if has_truth then head = head .. ("%9s %9s %7s %7s"):format("actual", "act.sub", "FE", "EE") end
+  lines[#lines + 1] = head
+  lines[#lines + 1] = ("-"):rep(#head)
+  for _, s in ipairs(report.sets) do
+    local name = s.name
+    if #name > 28 then name = name:sub(1, 25) .. "..." end
+    local row = ("%-28s %10s"):format(name, s.prediction and num(s.prediction) or "none")
+    if has_interval then
+      row = row .. ("  %-17s"):format(s.interval and ("[%.3f, %.3f]"):format(s.interval[1], s.interval[2]) or "-")
+    end
+    row = row .. ("%8s %8s"):format(num(s.subset_prediction, "%.3f"),
+      s.predictable_ratio and ("%.1f%%"):format(100 * s.predictable_ratio) or "-")
+    if has_truth then
+      row = row .. ("%9s %9s %7s %7s"):format(num(s.actual), num(s.actual_subset), pct(s.fe), pct(s.ee))
+    end
+    if s.fallback then row = row .. "  (fallback: " .. s.fallback.recipe .. ")" end
+    lines[#lines + 1] = row
+  end
+  local sm = report.summary
+  if sm and sm.fe then
+    lines[#lines + 1] = ("-"):rep(#head)
+    local pad = #head - 16
+    lines[#lines + 1] = ("%-" .. (pad) .. "s %7s %7s"):format("Mean", pct(sm.fe.mean), sm.ee and pct(sm.ee.mean) or "-")
+    lines[#lines + 1] = ("%-" .. (pad) .. "s %7s %7s"):format("Max", pct(sm.fe.max), sm.ee and pct(sm.ee.max) or "-")
+  end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+--- Every warning as "WARNING [set]: text" lines.
+function M.warning_lines(report)
+  local out = {}
+  for _, s in ipairs(report.sets) do
+    for _, w in ipairs(s.warnings or {}) do out[#out + 1] = ("WARNING [%s]: %s"):format(s.name, w) end
+  end
+  return out
+end
+
+-- ------------------------------------------------------------------ CSV
+
+local function csv_field(v)
+  if v == nil then return "" end
+  if type(v) == "number" then
+    if v ~= v then return "" end
+    return ("%.10g"):format(v)
+  end
+  if type(v) == "boolean" then return v and "true" or "false" end
+  v = tostring(v)
+  if v:find('[,"\n\r]') then v = '"' .. v:gsub('"', '""') .. '"' end
+  return v
+end
+
+local function write_csv(path, header, rows)
+  local f <close> = assert(io.open(path, "wb"))
+  f:write(table.concat(header, ","), "\n")
+  for _, r in ipairs(rows) do
+    local cells = {}
+    for i, h in ipairs(header) do cells[i] = csv_field(r[h]) end
+    f:write(table.concat(cells, ","), "\n")
+  end
+end
+
+local function param_names(report)
+  local names, seen = {}, {}
+  for _, s in ipairs(report.sets) do
+    for _, c in ipairs(s.clusters or {}) do
+      for k in pairs(c.params or {}) do
+        if not seen[k] then
+          seen[k] = true
+          names[#names + 1] = k
+        end
+      end
+    end
+  end
+  table.sort(names)
+  return names
+end
+
+local function write_tables(report, dir)
+  local rows = {}
+  for _, s in ipairs(report.sets) do
+    rows[#rows + 1] = {
+      set = s.name, recipe = s.recipe, prediction = s.prediction, subset_prediction = s.subset_prediction,
+      predictable_ratio = s.predictable_ratio, actual = s.actual, actual_subset = s.actual_subset, fe = s.fe,
+      ee = s.ee, interval_low = s.interval and s.interval[1], interval_high = s.interval and s.interval[2],
+      fallback = s.fallback and s.fallback.recipe, warnings = #(s.warnings or {}),
+    }
+  end
+  write_csv(dir .. "/sets.csv", { "set", "recipe", "prediction", "subset_prediction", "predictable_ratio", "actual",
+    "actual_subset", "fe", "ee", "interval_low", "interval_high", "fallback", "warnings" }, rows)
+  local pnames = param_names(report)
+  local crow = {}
+  for _, s in ipairs(report.sets) do
+    for _, c in ipairs(s.clusters or {}) do
+      local r = { set = s.name, label = c.label, size = c.size, sse = c.sse, r2 = c.r2,
+        extrapolatable = c.extrapolatable, rejected_by = c.rejected_by, prediction = c.prediction }
+      for _, p in ipairs(pnames) do r[p] = c.params and c.params[p] end
+      crow[#crow + 1] = r
+    end
+  end
+  local cheader = { "set", "label", "size" }
+  for _, p in ipairs(pnames) do cheader[#cheader + 1] = p end
+  for _, h in ipairs({ "sse", "r2", "extrapolatable", "rejected_by", "prediction" }) do cheader[#cheader + 1] = h end
+  write_csv(dir .. "/clusters.csv", cheader, crow)
+  local mrow = {}
+  for _, s in ipairs(report.sets) do
+    for _, p in ipairs(s.mapping and s.mapping.points or {}) do
+      mrow[#mrow + 1] = { set = s.name, model = p.name, kind = p.anchor and "anchor" or "ladder", x = p.x, y = p.y }
+    end
+  end
+  write_csv(dir .. "/mapping.csv", { "set", "model", "kind", "x", "y" }, mrow)
+end
+
+-- ------------------------------------------------------------------ plots
+
+local palette = { "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+  "#bcbd22", "#7f7f7f" }
+
+local function safe_name(s)
+  return (s:gsub("[^%w%-_.]", "_"))
+end
+
+--- Per-cluster curves with their extrapolation to the target (the paper's Figure 4).
+function M.plot_clusters(s, job_C, path)
+  local st = s._state
+  if not (st and st.clusters and #st.clusters > 0) then return nil end
+  local target_C = s.target_compute
+  local lo = math.log(job_C[1])
+  local hi = math.log(math.max(target_C or job_C[#job_C], job_C[#job_C]))
+  local order = {}
+  for k, c in ipairs(st.clusters) do order[k] = c end
+  table.sort(order, function(a, b)
+    if a.size ~= b.size then return a.size > b.size end
+    return a.label < b.label
+  end)
+  local series = {}
+  local shown = 0
+  for _, c in ipairs(order) do
+    if shown >= 10 then break end
+    shown = shown + 1
+    local color = c.extrapolatable and palette[(shown - 1) % #palette + 1] or "#aaaaaa"
+    local title = ("cluster %d (n=%d)%s"):format(c.label, c.size, c.extrapolatable and "" or " rejected")
+    local pts = {}
+    for j, y in ipairs(c.y) do pts[j] = { job_C[j], y } end
+    series[#series + 1] = { title = title, points = pts, style = "points", color = color }
+    if c.fit.ok then
+      local curve = {}
+      for k = 0, 80 do
+        local C = math.exp(lo + (hi - lo) * k / 80)
+        curve[#curve + 1] = { C, c.fit:eval(C) }
+      end
+      series[#series + 1] = { points = curve, style = c.extrapolatable and "lines" or "dashed", color = color }
+    end
+  end
+  return plot.render({
+    output = path,
+    title = ("%s: cluster curves (%d largest of %d)"):format(s.name, shown, #st.clusters),
+    xlabel = "compute (units of compute_unit)", ylabel = "mean pass rate", logx = true, yrange = { 0, 1 },
+    series = series,
+    vlines = target_C and { { x = target_C, title = "target" } } or nil,
+  })
+end
+
+--- The mapping curve with ladder and anchor points (the paper's Figure A2).
+function M.plot_mapping(s, path)
+  local st = s._state
+  if not (st and st.mapping) then return nil end
+  local xs, ys = st.mapping:curve(101)
+  local curve = {}
+  for i = 1, #xs do curve[i] = { xs[i], ys[i] } end
+  local ladder, anchors = {}, {}
+  for _, p in ipairs(s.mapping.points or {}) do
+    if p.anchor then anchors[#anchors + 1] = { p.x, p.y } else ladder[#ladder + 1] = { p.x, p.y } end
+  end
+  local series = {
+    { title = "mapping (" .. tostring(s.mapping.method) .. ")", points = curve, style = "lines", color = "#1f77b4" },
+    { title = "ladder models", points = ladder, style = "points", color = "#2ca02c" },
+  }
+  if #anchors > 0 then series[#series + 1] = { title = "anchors", points = anchors, style = "points", color = "#ff7f0e" } end
+  if s.prediction and s.subset_prediction then
+    series[#series + 1] = { title = "prediction", points = { { s.subset_prediction, s.prediction } }, style = "points",
+      color = "#d62728" }
+  end
+  if s.actual and s.actual_subset then
+    series[#series + 1] = { title = "target (actual)", points = { { s.actual_subset, s.actual } }, style = "points",
+      color = "#000000" }
+  end
+  return plot.render({
+    output = path, title = s.name .. ": predictable subset to full set", xlabel = "metric on the predictable subset",
+    ylabel = "full-set metric", xrange = { 0, 1 }, yrange = { 0, 1 }, series = series,
+  })
+end
+
+--- Predicted against actual over sets.
+function M.plot_predicted_vs_actual(report, path)
+  local pts = {}
+  for _, s in ipairs(report.sets) do
+    if s.prediction and s.actual then pts[#pts + 1] = { s.actual, s.prediction } end
+  end
+  if #pts == 0 then return nil end
+  return plot.render({
+    output = path, title = "predicted vs actual (" .. report.recipe .. ")", xlabel = "actual", ylabel = "predicted",
+    xrange = { 0, 1 }, yrange = { 0, 1 },
+    series = { { title = "y = x", points = { { 0, 0 }, { 1, 1 } }, style = "dashed", color = "#888888" },
+      { title = "sets", points = pts, style = "points", color = "#d62728" } },
+  })
+end
+
+-- ------------------------------------------------------------------ markdown
+
+local function md_report(report, plots)
+  local L = {}
+  local function add(s) L[#L + 1] = s end
+  add("# codlua prediction report")
+  add("")
+  add(("- recipe: `%s` — %s"):format(report.recipe, report.recipe_description or ""))
+  add(("- target: `%s`"):format(tostring(report.target)))
+  add(("- ladder (%d): %s"):format(#report.ladder, table.concat(report.ladder, ", ")))
+  add(("- anchors: %s"):format(#report.anchors > 0 and table.concat(report.anchors, ", ") or "none"))
+  add(("- compute unit: %g FLOPs; bootstrap rounds: %d; seed: %d"):format(report.compute_unit,
+    report.settings.bootstrap, report.settings.seed))
+  add(("- codlua %s"):format(report.version))
+  add("")
+  local warnings = M.warning_lines(report)
+  if #warnings > 0 then
+    add("## Warnings")
+    add("")
+    for _, w in ipairs(warnings) do add("- **" .. w .. "**") end
+    add("")
+  end
+  add("## Predictions")
+  add("")
+  add("```")
+  add(M.table(report))
+  add("```")
+  add("")
+  if plots.summary then add("![predicted vs actual](plots/" .. plots.summary .. ".svg)") add("") end
+  for _, s in ipairs(report.sets) do
+    add("## " .. s.name)
+    add("")
+    add(("- prediction p̂ = %s; subset prediction ŷ_S = %s; predictable ratio TR = %s"):format(
+      num(s.prediction), num(s.subset_prediction), s.predictable_ratio and ("%.1f%%"):format(100 * s.predictable_ratio) or "-"))
+    if s.interval then
+      add(("- %d%% bootstrap interval on p̂: [%.4f, %.4f] (%d rounds)"):format(math.floor(100 * s.bootstrap.level + 0.5),
+        s.interval[1], s.interval[2], s.bootstrap.rounds))
+    end
+    if s.actual then add(("- actual %s, FE %s points; EE %s points"):format(num(s.actual), pct(s.fe), pct(s.ee))) end
+    if s.fallback then add(("- no cluster extrapolated (%s): fallback `%s`"):format(s.fallback.reason, s.fallback.recipe)) end
+    if s.self_check_target then
+      local parts = {}
+      local names = {}
+      for n in pairs(s.self_check) do names[#names + 1] = n end
+      table.sort(names)
+      for _, n in ipairs(names) do parts[#parts + 1] = ("%s %.2f"):format(n, s.self_check[n]) end
+      add(("- self-check (predicting `%s` from the models below it), FE in points: %s; best: `%s`"):format(
+        s.self_check_target, table.concat(parts, ", "), tostring(s.self_check_best)))
+    end
+    if s.clustering then
+      add(("- clustering `%s`: %d items clustered, IAD %.4f, OR %.1f%%"):format(s.clustering.method,
+        s.clustering.clustered, s.clustering.iad or 0, s.clustering.outlier_rate))
+    end
+    if s.mapping then
+      add(("- mapping `%s`: λ = %s, RMSE %.4f%s"):format(s.mapping.method, tostring(s.mapping.lambda),
+        s.mapping.rmse or 0, s.mapping.monotone_forced and " (monotonicity forced extra smoothing)" or ""))
+    end
+    add("")
+    if s.clusters and #s.clusters > 0 then
+      add("| cluster | size | parameters | SSE | verdict | prediction |")
+      add("|---:|---:|---|---:|---|---:|")
+      for _, c in ipairs(s.clusters) do
+        local ps = {}
+        local keys = {}
+        for k in pairs(c.params or {}) do keys[#keys + 1] = k end
+        table.sort(keys)
+        for _, k in ipairs(keys) do ps[#ps + 1] = ("%s=%.4g"):format(k, c.params[k]) end
+        add(("| %d | %d | %s | %s | %s | %s |"):format(c.label, c.size, table.concat(ps, " "), num(c.sse, "%.2e"),
+          c.extrapolatable and "extrapolatable" or ("rejected: " .. tostring(c.rejected_by)), num(c.prediction)))
+      end
+      add("")
+    end
+    local p = plots[s.name]
+    if p then
+      if p.clusters then add("![clusters](plots/" .. p.clusters .. ".svg)") end
+      if p.mapping then add("![mapping](plots/" .. p.mapping .. ".svg)") end
+      add("")
+    end
+  end
+  if plots.note then
+    add("> " .. plots.note)
+    add("")
+  end
+  return table.concat(L, "\n")
+end
+
+-- ------------------------------------------------------------------ write
+
+--- Write the report folder atomically: report.json, report.md, sets.csv, clusters.csv,
+--- mapping.csv and plots/. `ladder_C` is the ladder's compute for the curve plots.
+---@param report table  from cod.predict.run
+---@param out string    folder (replaced when it exists)
+---@return {files: string[], plots_rendered: boolean, plot_note?: string}
+function M.write(report, out)
+  local tmp = out:gsub("/+$", "") .. ".tmp-" .. sys.getpid()
+  sys.remove_tree(tmp)
+  assert(sys.mkdir(tmp .. "/plots"))
+  local ok, err = pcall(function()
+    local plots, rendered, note = {}, true, nil
+    local function track(r)
+      if r and not r.rendered then
+        rendered = false
+        note = r.reason
+      end
+    end
+    for _, s in ipairs(report.sets) do
+      local base = safe_name(s.name)
+      local p = {}
+      local C = report.ladder_compute
+      if C then
+        local r = M.plot_clusters(s, C, tmp .. "/plots/" .. base .. "_clusters")
+        if r then p.clusters = base .. "_clusters" end
+        track(r)
+      end
+      local r = M.plot_mapping(s, tmp .. "/plots/" .. base .. "_mapping")
+      if r then p.mapping = base .. "_mapping" end
+      track(r)
+      plots[s.name] = p
+    end
+    local r = M.plot_predicted_vs_actual(report, tmp .. "/plots/predicted_vs_actual")
+    if r then plots.summary = "predicted_vs_actual" end
+    track(r)
+    if not rendered then plots.note = "Plots were not rendered: " .. tostring(note) end
+    report.plots = { rendered = rendered, note = plots.note }
+    json.write_file(tmp .. "/report.json", M.to_json(report))
+    local f <close> = assert(io.open(tmp .. "/report.md", "wb"))
+    f:write(md_report(report, plots), "\n")
+    write_tables(report, tmp)
+  end)
+  if not ok then
+    sys.remove_tree(tmp)
+    error(err, 0)
+  end
+  local renamed, rerr = sys.rename(tmp, out)
+  if not renamed then
+    sys.remove_tree(tmp)
+    error(rerr, 0)
+  end
+  return report.plots
+end
+
+return M
