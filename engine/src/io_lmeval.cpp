@@ -164,6 +164,12 @@ private:
         }
       }
     }
+    // ondemand stops after the object; anything after it (e.g. two samples run together on one
+    // line by concurrent writers) would otherwise be dropped without a word. Note that values
+    // ondemand skips (doc, resps, ...) are checked for structure by its index, not validated in depth.
+    const char* rest = nullptr;
+    if (!doc.current_location().get(rest))
+      fail("", "text after the JSON object (expected one JSON object per line)");
     // Only the string's content outlives the document; copy it before the next line.
     if (filters.size() < 64) filters.emplace(filter);
     if (filter != opts_.filter) return 0;

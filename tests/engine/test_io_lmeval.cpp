@@ -157,6 +157,8 @@ TEST_CASE("lm-eval: unreadable lines") {
             ":2: invalid JSON (A string is opened, but never closed.; expected one JSON object per line)");
   CHECK(bad_error("lmeval_not_object") ==
         kBad + "lmeval_not_object" + kFile + ":2: expected a JSON object (one sample per line), got another JSON value");
+  CHECK(bad_error("lmeval_two_objects") ==
+        kBad + "lmeval_two_objects" + kFile + ":2: text after the JSON object (expected one JSON object per line)");
   CHECK(bad_error("lmeval_missing_doc_id") ==
         kBad + "lmeval_missing_doc_id" + kFile + ":2: column 'doc_id': missing key (expected every line to have a doc_id)");
   CHECK(bad_error("lmeval_doc_id_type") ==
