@@ -210,7 +210,7 @@ void check_set(const SynthSetSpec& s, std::size_t index) {
     std::string parts;
     for (std::size_t k = 0; k < kNumItemKinds; ++k)
       if (s.mix[k] > 0) parts += fmt::format("{}{}={}", parts.empty() ? "" : ", ", kKindNames[k], s.mix[k]);
-    throw Error(fmt::format("set '{}': mix proportions sum to {}, expected 1 ({})", s.name, sum, parts));
+    throw Error(fmt::format("set '{}': mix proportions sum to {:.6g}, expected 1 ({})", s.name, sum, parts));
   }
   for (std::size_t k = 0; k + 1 < kNumItemKinds; ++k) {  // every kind but zero
     const auto kind = static_cast<ItemKind>(k);
@@ -442,6 +442,16 @@ SynthResult synth_ladder(const SynthOptions& opt) {
     }
     t.metric.resize(n_models);
     for (std::size_t j = 0; j < n_models; ++j) t.metric[j] = t.prob.col(static_cast<Eigen::Index>(j)).mean();
+    for (std::size_t k = 0; k < kNumItemKinds; ++k) {
+      if (t.counts[k] == 0) continue;
+      std::vector<double>& km = t.kind_metric[k];
+      km.assign(n_models, 0.0);
+      for (std::size_t i = 0; i < n_items; ++i)
+        if (static_cast<std::size_t>(t.kinds[i]) == k)
+          for (std::size_t j = 0; j < n_models; ++j)
+            km[j] += t.prob(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j));
+      for (double& x : km) x /= static_cast<double>(t.counts[k]);
+    }
 
     EvalSet es;
     es.name = spec.name;
@@ -461,6 +471,7 @@ SynthResult synth_ladder(const SynthOptions& opt) {
     ds.sets.push_back(std::move(es));
     out.truth.sets.push_back(std::move(t));
   }
+  ds.validate();  // the generator's own invariants, checked as any input's would be
   return out;
 }
 

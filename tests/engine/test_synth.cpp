@@ -271,6 +271,13 @@ TEST_CASE("synth: models — names, roles, compute log-spaced, C = 6ND with D = 
   // Two anchors: log-evenly between 1e21 and 3e22.
   CHECK(ms[5].compute_flops == doctest::Approx(1e21 * std::pow(30.0, 1.0 / 3)).epsilon(1e-12));
   CHECK(ms[6].compute_flops == doctest::Approx(1e21 * std::pow(30.0, 2.0 / 3)).epsilon(1e-12));
+  // The roles select as documented: the ladder below the target, anchors apart.
+  const cod::Selection sel = cod::select_models(r.data, {});
+  CHECK(sel.ladder == std::vector<std::size_t>{0, 1, 2, 3, 4});
+  REQUIRE(sel.target.has_value());
+  CHECK(*sel.target == 7);
+  CHECK(sel.anchors == std::vector<std::size_t>{5, 6});
+  CHECK(r.data.compute(7) == doctest::Approx(3e4).epsilon(1e-15));
   // Loss falls with compute.
   for (std::size_t j = 1; j < 5; ++j) CHECK(ms[j].loss < ms[j - 1].loss);
 }

@@ -176,6 +176,8 @@ struct SynthSetTruth {
   std::vector<SynthItemParams> params;   ///< per item
   Matrix prob;                           ///< items × models: true pass probabilities
   std::vector<double> metric;            ///< per model: mean of prob over items (the expected full-set metric)
+  /** Per kind, per model: mean of prob over the kind's items; empty when the set has no item of that kind. */
+  std::array<std::vector<double>, kNumItemKinds> kind_metric;
   std::array<long long, kNumItemKinds> counts{};  ///< items per kind
   long long trials = 0;                  ///< trials used (0 = exact)
 };
