@@ -143,7 +143,7 @@ struct SynthLossLaw {
   double exponent = 0.15;
 };
 
-/** Everything synth_ladder needs. Defaults give 8 ladder models, a target at 30× and one set of 1000 items. */
+/** Everything synth_ladder needs. Defaults: 8 ladder models over 1e18–1e21 FLOPs, a target at 30×, 100 trials; `sets` must be filled. */
 struct SynthOptions {
   std::uint64_t seed = 1;
   long long models = 8;            ///< ladder size (ignored when ladder_flops is given)
