@@ -69,8 +69,8 @@ TEST_CASE("law: parity with golden/fits.json") {
         // Degenerate: the optimum lies at infinity (six flat points fitted by
         // their mean, the last two exactly: SSE -> 1e-5). The reference's
         // trust-region runs stop at a local minimum (c = 0, SSE 1.0783e-5,
-        // verdict "pass"); SLSQP follows the valley to c ~ 4.17 with SSE
-        // 1.0000000000024e-5, 7.3% lower, so the paper rule rejects it on c.
+        // verdict "pass"); SLSQP follows the valley to c ~ 4.16 with SSE
+        // 1.0000000005e-5, 7.3% lower, so the paper rule rejects it on c.
         CHECK(r.sse < ref_sse * (1 - 0.07));
         CHECK(r.sse >= 1e-5);
         CHECK(verdict == "c>=1");

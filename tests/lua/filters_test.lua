@@ -193,7 +193,7 @@ T.test("verdicts on real fits match the golden file (low_ceiling, flat_near_g)",
   T.eq(select(2, filters.check("paper", { fit = law.fit("f1", C, flat), size = 9 })), { rule = "paper", clause = "b<=0.1" })
   T.eq((filters.check("paper", { fit = law.fit("f2", C, flat), size = 9 })), true)
   -- cod on flat_near_g: the reference stopped at a local minimum (c = 0, pass); the
-  -- lower-SSE optimum found here has c ~ 4.2 and is rejected (see docs/filters.md).
+  -- lower-SSE optimum found here has c ~ 4.16 and is rejected (see docs/filters.md).
   local r = law.fit("cod", C, flat)
   T.truthy(r.sse < 1.0782758141314403e-05 * 0.93)
   T.eq(select(2, filters.check("paper", { fit = r, size = 9 })), { rule = "paper", clause = "c>=1" })
