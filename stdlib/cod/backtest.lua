@@ -1,0 +1,225 @@
+--- cod.backtest: on any ladder, predict each chosen model from the models below it with
+--- every recipe side by side, and tabulate the errors (SPEC §11; the paper's Table 1 layout).
+---
+---   local backtest = require("cod.backtest")
+---   local bt = backtest.run(ds, { top = 2, recipes = { "cod", "e2e_exp" } })
+---   print(backtest.table(bt))
+
+local recipes = require("cod.recipes")
+local predict = require("cod.predict")
+
+local M = {}
+
+--- Recipes compared by default.
+M.default_recipes = { "cod", "cod_no_mapping", "e2e_exp", "e2e_passrate", "bnsl" }
+
+local function has_losses(ds)
+  for _, m in ipairs(ds:models()) do
+    if m.loss == nil and m.role ~= "anchor" then return false end
+  end
+  return true
+end
+
+--- The models to predict: `target`, or the `top` largest non-anchor models by compute.
+local function targets(ds, opts)
+  if opts.target then return { opts.target } end
+  local names = {}
+  for _, m in ipairs(ds:models()) do
+    if m.role ~= "anchor" then names[#names + 1] = m.name end
+  end
+  local ordered = ds:order_by_compute(names)
+  local top = opts.top or 1
+  local out = {}
+  for i = #ordered, math.max(1, #ordered - top + 1), -1 do out[#out + 1] = ordered[i] end
+  return out
+end
+
+---@param ds cod.Dataset
+---@param opts {target?: string, top?: integer, recipes?: string[], sets?: string[], anchors?: string[]}
+---@return table
+function M.run(ds, opts)
+  opts = opts or {}
+  local names = opts.recipes
+  if not names then
+    names = {}
+    for _, n in ipairs(M.default_recipes) do names[#names + 1] = n end
+    if has_losses(ds) then names[#names + 1] = "loss_intermediate" end
+  end
+  local rs = {}
+  for i, n in ipairs(names) do rs[i] = recipes.get(n) end
+  local all_sets = ds:sets()
+  local sets = opts.sets or all_sets
+  local out = { tool = "codlua", version = require("cod").version, recipes = {}, targets = {} }
+  for i, r in ipairs(rs) do out.recipes[i] = r.name end
+  for _, t in ipairs(targets(ds, opts)) do
+    local sel = ds:select({ target = t, anchors = opts.anchors })
+    local entry = { target = t, ladder = sel.ladder, anchors = sel.anchors, sets = {} }
+    for _, set in ipairs(sets) do
+      local n_items = #ds:items(set)
+      local has_target = false
+      for _, m in ipairs(ds:set_models(set)) do
+        if m == t then has_target = true end
+      end
+      local scores = ds:scores(set)
+      if scores[t] then has_target = true end
+      if has_target then
+        local row = { name = set, items = n_items, results = {} }
+        local base, job
+        if n_items > 0 then
+          base = predict.base(ds, set, sel, {})
+          job = predict.job(ds, set, sel, { base = base })
+        else
+          -- Scores only (no items): only end-to-end recipes apply.
+          job = M.score_job(ds, set, sel)
+        end
+        row.actual = job.actual
+        for _, r in ipairs(rs) do
+          local res
+          if n_items == 0 and r.kind ~= "baseline" then
+            res = { ok = false, reason = "the set has no items (scores only)" }
+          else
+            local ok, got = pcall(r.run, r, job)
+            if ok then
+              res = got
+            else
+              res = { ok = false, reason = tostring(got) }
+            end
+          end
+          row.results[r.name] = {
+            ok = res.ok and res.prediction ~= nil,
+            reason = res.reason,
+            prediction = res.prediction,
+            subset_prediction = res.subset_prediction,
+            fe = res.fe,
+            ee = res.ee,
+            fallback = res.fallback and res.fallback.recipe or nil,
+          }
+        end
+        entry.sets[#entry.sets + 1] = row
+      end
+    end
+    entry.summary = M.summary(entry, out.recipes)
+    out.targets[#out.targets + 1] = entry
+  end
+  return out
+end
+
+--- A job for a scores-only set (end-to-end baselines need only full-set metrics).
+function M.score_job(ds, set, sel)
+  local scores = ds:scores(set)
+  local job = { ds = ds, set = set, ladder = sel.ladder, anchors = {}, target = sel.target, C = {}, full = {},
+    mean = {}, loss = {}, col = {}, items = 0 }
+  for j, m in ipairs(sel.ladder) do
+    job.C[j] = ds:compute(m)
+    job.full[m] = scores[m]
+    job.mean[m] = scores[m]
+    if scores[m] == nil then
+      error(("set '%s' has no score for ladder model '%s'"):format(set, m), 0)
+    end
+  end
+  for _, m in ipairs(ds:models()) do job.loss[m.name] = m.loss end
+  job.target_C = ds:compute(sel.target)
+  job.actual = scores[sel.target]
+  return job
+end
+
+--- Mean and Max FE (and EE) per recipe over one target's sets.
+function M.summary(entry, names)
+  local s = {}
+  for _, n in ipairs(names) do
+    local fe, ee, failed = {}, {}, 0
+    for _, row in ipairs(entry.sets) do
+      local r = row.results[n]
+      if r and r.fe then fe[#fe + 1] = r.fe else failed = failed + 1 end
+      if r and r.ee then ee[#ee + 1] = r.ee end
+    end
+    local function stats(v)
+      if #v == 0 then return nil end
+      local sum, max = 0, -math.huge
+      for _, x in ipairs(v) do
+        sum = sum + x
+        if x > max then max = x end
+      end
+      return { mean = sum / #v, max = max, n = #v }
+    end
+    s[n] = { fe = stats(fe), ee = stats(ee), failed = failed }
+  end
+  return s
+end
+
+--- The Table 1 layout: sets as rows, recipes as columns (FE, points), Mean and Max rows.
+function M.table(bt)
+  local L = {}
+  for _, e in ipairs(bt.targets) do
+    L[#L + 1] = ("target %s (ladder of %d models: %s ... %s)"):format(e.target, #e.ladder, e.ladder[1] or "-",
+      e.ladder[#e.ladder] or "-")
+    local head = ("%-28s %8s"):format("set (FE, points)", "actual")
+    for _, n in ipairs(bt.recipes) do head = head .. (" %14s"):format(n:sub(1, 14)) end
+    L[#L + 1] = head
+    L[#L + 1] = ("-"):rep(#head)
+    for _, row in ipairs(e.sets) do
+      local name = #row.name > 28 and (row.name:sub(1, 25) .. "...") or row.name
+      local line = ("%-28s %8s"):format(name, row.actual and ("%.4f"):format(row.actual) or "-")
+      for _, n in ipairs(bt.recipes) do
+        local r = row.results[n]
+        local cell = r.fe and ("%.2f"):format(r.fe) or "fail"
+        if r.fallback then cell = cell .. "*" end
+        line = line .. (" %14s"):format(cell)
+      end
+      L[#L + 1] = line
+    end
+    L[#L + 1] = ("-"):rep(#head)
+    for _, which in ipairs({ "mean", "max" }) do
+      local line = ("%-28s %8s"):format(which == "mean" and "Mean" or "Max", "")
+      for _, n in ipairs(bt.recipes) do
+        local s = e.summary[n]
+        line = line .. (" %14s"):format(s.fe and ("%.2f"):format(s.fe[which]) or "-")
+      end
+      L[#L + 1] = line
+    end
+    L[#L + 1] = ""
+  end
+  L[#L + 1] = "* the recipe fell back to its fallback (no cluster extrapolated)"
+  return table.concat(L, "\n") .. "\n"
+end
+
+--- Write backtest.json and backtest.csv into `out` (atomically).
+function M.write(bt, out)
+  local sys = require("cod.core.sys")
+  local json = require("cod.json")
+  local tmp = out:gsub("/+$", "") .. ".tmp-" .. sys.getpid()
+  sys.remove_tree(tmp)
+  assert(sys.mkdir(tmp))
+  local ok, err = pcall(function()
+    json.write_file(tmp .. "/backtest.json", bt)
+    local f <close> = assert(io.open(tmp .. "/backtest.csv", "wb"))
+    f:write("target,set,recipe,prediction,subset_prediction,actual,fe,ee,ok,fallback,reason\n")
+    local function c(v)
+      if v == nil then return "" end
+      if type(v) == "number" then return v ~= v and "" or ("%.10g"):format(v) end
+      v = tostring(v)
+      if v:find('[,"\n\r]') then v = '"' .. v:gsub('"', '""') .. '"' end
+      return v
+    end
+    for _, e in ipairs(bt.targets) do
+      for _, row in ipairs(e.sets) do
+        for _, n in ipairs(bt.recipes) do
+          local r = row.results[n]
+          f:write(table.concat({ c(e.target), c(row.name), c(n), c(r.prediction), c(r.subset_prediction), c(row.actual),
+            c(r.fe), c(r.ee), c(r.ok), c(r.fallback), c(r.reason) }, ","), "\n")
+        end
+      end
+    end
+  end)
+  if not ok then
+    sys.remove_tree(tmp)
+    error(err, 0)
+  end
+  local renamed, rerr = sys.rename(tmp, out)
+  if not renamed then
+    sys.remove_tree(tmp)
+    error(rerr, 0)
+  end
+end
+
+return M

@@ -1,0 +1,62 @@
+--- `codlua backtest`: predict the largest models from the ones below with every recipe.
+local args = require("cod.args")
+local predict_cli = require("cod.cli.predict")
+
+local M = { summary = "predict the largest ladder models from the ones below, every recipe side by side" }
+
+M.spec = {
+  usage = "codlua backtest (--data DIR | --items FILE --models FILE) [--target MODEL | --top N] [options]",
+  { "data", "DIR", "dataset folder: models.csv and items.csv and/or scores.csv" },
+  { "items", "FILE", "items CSV" },
+  { "models", "FILE", "models CSV" },
+  { "scores", "FILE", "scores CSV" },
+  { "lmeval", "DIR", "lm-evaluation-harness --log_samples folder" },
+  { "metric", "KEY", "lm-eval per-sample metric key", default = "acc" },
+  { "filter", "NAME", "lm-eval filter", default = "none" },
+  { "target", "MODEL", "predict this model (from every non-anchor model below it)" },
+  { "top", "N", "predict each of the N largest models", number = true, integer = true, default = 1 },
+  { "recipes", "R1,R2,...", "recipes to compare (default: cod, cod_no_mapping, e2e_exp, e2e_passrate, bnsl"
+    .. " and loss_intermediate when losses are known)", list = true },
+  { "sets", "S1,...", "evaluation sets (default: all)", list = true },
+  { "anchors", "A1,...", "anchor models", list = true },
+  { "compute-unit", "FLOPS", "unit of compute in fits", number = true, default = 1e18 },
+  { "out", "DIR", "write backtest.json and backtest.csv here" },
+}
+
+function M.run(argv)
+  local o, rest = args.parse(M.spec, argv)
+  if not o then
+    io.stderr:write("codlua backtest: ", rest, "\n")
+    return 2
+  end
+  if o.help then
+    io.stdout:write(args.help(M.spec))
+    return 0
+  end
+  if #rest > 0 then
+    io.stderr:write("codlua backtest: unexpected argument '", rest[1], "'\n")
+    return 2
+  end
+  if o.top < 1 then
+    io.stderr:write("codlua backtest: --top must be at least 1\n")
+    return 2
+  end
+  local ds = predict_cli.load(o)
+  local backtest = require("cod.backtest")
+  local all = ds:sets()
+  for _, s in ipairs(o.sets or {}) do
+    local found = false
+    for _, a in ipairs(all) do found = found or a == s end
+    if not found then error(("unknown evaluation set '%s' (sets: %s)"):format(s, table.concat(all, ", ")), 0) end
+  end
+  local bt = backtest.run(ds, { target = o.target, top = o.top, recipes = o.recipes, sets = o.sets,
+    anchors = o.anchors })
+  io.stdout:write(backtest.table(bt))
+  if o.out then
+    backtest.write(bt, o.out)
+    io.stderr:write("backtest written to ", o.out, "\n")
+  end
+  return 0
+end
+
+return M
