@@ -3,14 +3,17 @@
 // at least min_samples rows in it; clusters grow from core rows in row order,
 // and a border row joins the first cluster that reaches it.
 
+#include <limits>
+
 #include "cluster_detail.hpp"
 
 namespace cod::cluster {
 
 DbscanResult dbscan(const Matrix& X, const DbscanOptions& opt) {
   detail::check_matrix(X, "dbscan");
-  if (!(opt.eps > 0) || !std::isfinite(opt.eps))
-    throw Error("cluster.dbscan: eps must be a finite number > 0, got " + std::to_string(opt.eps));
+  detail::check_positive(opt.eps, "eps", "dbscan");
+  detail::check_positive(opt.max_bandwidth, "max_bandwidth", "dbscan");
+  detail::check_quantile(opt.quantile, "dbscan");
   if (opt.min_samples < 1)
     throw Error("cluster.dbscan: min_samples must be >= 1, got " + std::to_string(opt.min_samples));
   DbscanResult res;
@@ -21,12 +24,19 @@ DbscanResult dbscan(const Matrix& X, const DbscanOptions& opt) {
   std::vector<std::size_t> keep;
   detail::split_zero(X, opt.drop_zero, keep, res.zero_rows);
   if (keep.empty()) {
+    res.eps = opt.eps ? *opt.eps : std::numeric_limits<double>::quiet_NaN();
     res.reason = "all " + std::to_string(n) + " rows are zero-performance (every feature is 0)";
     return res;
   }
   const detail::Points P = detail::make_points(X, keep, opt.exec.collapse);
+  if (opt.eps) {
+    res.eps = *opt.eps;
+  } else {
+    res.eps_choice = detail::choose_bandwidth(P, opt.quantile, opt.max_bandwidth, opt.exec.threads);
+    res.eps = res.eps_choice->bandwidth;
+  }
   const detail::KdTree tree(P, nullptr);
-  const double r2 = opt.eps * opt.eps;
+  const double r2 = res.eps * res.eps;
   const std::size_t m = P.size();
 
   std::vector<char> core(m, 0);
@@ -66,7 +76,7 @@ DbscanResult dbscan(const Matrix& X, const DbscanOptions& opt) {
   detail::member_means(P, label, next, res.centres, res.sizes);
   if (next == 0)
     res.reason = "no core row: no row has min_samples = " + std::to_string(opt.min_samples) + " rows within eps = " +
-                 std::to_string(opt.eps);
+                 std::to_string(res.eps);
   return res;
 }
 

@@ -13,6 +13,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -197,6 +198,7 @@ class KdTree {
   };
   void bounds(int node, const double* q, double& mn, double& mx) const;
   int build(int begin, int end);
+  static double select_weighted(std::vector<std::pair<double, std::int64_t>>& c, std::int64_t need);
 
   int d_;
   int leaf_size_;
@@ -207,6 +209,7 @@ class KdTree {
   std::vector<Node> nodes_;
   std::vector<double> lo_, hi_;    // node boxes
   std::vector<i128> sums_;         // node sums (when fx_)
+  std::vector<i128> wfixed_;       // per point, weight · fixed value (when fx_)
   std::vector<int> parent_;        // node -> parent, -1 at the root
   std::vector<int> leaf_of_;       // point index -> its leaf
 };
@@ -343,6 +346,11 @@ ModeResult meanshift_points(const Points& P, double h, bool bin_seeding, int min
 
 /** estimate_bandwidth on weighted points, k-th neighbour with multiplicity; n = P.total. */
 double bandwidth_points(const Points& P, double quantile, int threads);
+
+/** R = min(estimate, cap) with R = cap when the estimate is 0 (SPEC §3.3); NaN without rows. */
+BandwidthChoice choose_bandwidth(const Points& P, double quantile, std::optional<double> cap, int threads);
+void check_quantile(double q, const char* fname);
+void check_positive(std::optional<double> v, const char* name, const char* fname);
 
 /** Member means of the clusters 0..k-1 (exact sums) and their sizes, from per-point labels. */
 void member_means(const Points& P, const std::vector<int>& label, int k, Matrix& means,

@@ -39,6 +39,12 @@ KdTree::KdTree(const Points& P, const FixedScale* fx, int leaf_size)
       for (int t = nd.begin; t < nd.end; ++t) leaf_of_[perm_[static_cast<std::size_t>(t)]] = static_cast<int>(k);
     }
   }
+  // Weighted fixed-point values of the points (converting on the fly would dominate window sums).
+  if (fx_) {
+    wfixed_.resize(m * d_);
+    for (std::size_t t = 0; t < m; ++t)
+      for (int j = 0; j < d_; ++j) wfixed_[t * d_ + j] = fx_->to_fixed(x_[t * d_ + j], j) * w_[t];
+  }
   // Boxes, weights and sums, children before parents (children have larger ids).
   const std::size_t nn = nodes_.size();
   lo_.assign(nn * d_, 0.0);
@@ -61,7 +67,7 @@ KdTree::KdTree(const Points& P, const FixedScale* fx, int leaf_size)
         for (int j = 0; j < d_; ++j) {
           lo[j] = std::min(lo[j], p[j]);
           hi[j] = std::max(hi[j], p[j]);
-          if (sum) sum[j] += fx_->to_fixed(p[j], j) * w_[static_cast<std::size_t>(t)];
+          if (sum) sum[j] += wfixed_[static_cast<std::size_t>(t) * d_ + j];
         }
       }
     } else {
@@ -140,11 +146,11 @@ void KdTree::window(const double* q, double r2, std::int64_t& weight, i128* sum)
     }
     if (nd.left < 0) {
       for (int t = nd.begin; t < nd.end; ++t) {
-        const double* p = x_.data() + static_cast<std::size_t>(t) * d_;
-        if (rdist(q, p, d_) <= r2) {
-          const std::int64_t w = w_[static_cast<std::size_t>(t)];
-          weight += w;
-          for (int j = 0; j < d_; ++j) sum[j] += fx_->to_fixed(p[j], j) * w;
+        const std::size_t tu = static_cast<std::size_t>(t);
+        if (rdist(q, x_.data() + tu * d_, d_) <= r2) {
+          weight += w_[tu];
+          const i128* v = wfixed_.data() + tu * d_;
+          for (int j = 0; j < d_; ++j) sum[j] += v[j];
         }
       }
       continue;
@@ -269,14 +275,45 @@ double KdTree::kth_rdist(const double* q, std::int64_t k, double lo, double hi, 
       hi = attempt < 2 ? hi * 4.0 + 1e-300 : inf;
       continue;
     }
-    std::sort(s.cand.begin(), s.cand.end());
-    std::int64_t acc = below;
-    for (const auto& c : s.cand) {
-      acc += c.second;
-      if (acc >= k) return c.first;
-    }
-    throw Error("cluster: internal error in the k-th neighbour search");  // unreachable: counts bracket k
+    return select_weighted(s.cand, k - below);
   }
+}
+
+double KdTree::select_weighted(std::vector<std::pair<double, std::int64_t>>& c, std::int64_t need) {
+  // Weighted quickselect: the smallest value v with (weight of values <= v) >= need.
+  std::size_t a = 0, b = c.size();
+  while (b - a > 32) {
+    const double x = c[a].first, y = c[(a + b) / 2].first, z = c[b - 1].first;
+    const double pivot = std::max(std::min(x, y), std::min(std::max(x, y), z));  // median of three
+    // Three-way partition: [a, lt) < pivot, [lt, gt) == pivot, [gt, b) > pivot.
+    std::size_t lt = a, i = a, gt = b;
+    std::int64_t wl = 0, we = 0;
+    while (i < gt) {
+      if (c[i].first < pivot) {
+        wl += c[i].second;
+        std::swap(c[lt++], c[i++]);
+      } else if (c[i].first > pivot) {
+        std::swap(c[i], c[--gt]);
+      } else {
+        we += c[i].second;
+        ++i;
+      }
+    }
+    if (need <= wl) {
+      b = lt;
+    } else if (need <= wl + we) {
+      return pivot;
+    } else {
+      need -= wl + we;
+      a = gt;
+    }
+  }
+  std::sort(c.begin() + static_cast<std::ptrdiff_t>(a), c.begin() + static_cast<std::ptrdiff_t>(b));
+  for (std::size_t i = a; i < b; ++i) {
+    need -= c[i].second;
+    if (need <= 0) return c[i].first;
+  }
+  throw Error("cluster: internal error in the k-th neighbour search");  // unreachable: counts bracket k
 }
 
 }  // namespace cod::cluster::detail

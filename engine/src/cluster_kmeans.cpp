@@ -230,37 +230,96 @@ void check_kmeans_common(const char* fname, int n_init, int max_iter, double tol
     throw Error(prefix(fname) + "tol must be a finite number >= 0, got " + std::to_string(tol));
 }
 
+
+struct Scan {
+  int k = 0;  // 0: none passed
+  KmBest best;
+  std::vector<KScan> steps;
+};
+
+// Largest k whose clusters all keep >= K rows. Not monotone in k, so scan
+// k = 1, 2, ... <= rows/K and stop after `patience` consecutive failures (0 = scan all).
+Scan scan_k(const KmData& D, std::size_t distinct, std::int64_t K, int patience, int n_init, int max_iter,
+            std::uint64_t seed, int threads) {
+  Scan out;
+  const Points& P = D.P;
+  const std::int64_t kmax = std::min<std::int64_t>(P.total / K, static_cast<std::int64_t>(distinct));
+  int fails = 0;
+  for (int k = 1; k <= kmax; ++k) {
+    KmBest run = kmeans_points(D, k, n_init, max_iter, seed, threads);
+    std::vector<std::int64_t> size(static_cast<std::size_t>(k), 0);
+    for (std::size_t i = 0; i < P.size(); ++i) size[static_cast<std::size_t>(run.run.label[i])] += P.w[i];
+    const std::int64_t mn = *std::min_element(size.begin(), size.end());
+    out.steps.push_back({k, mn});
+    if (mn >= K) {
+      out.k = k;
+      out.best = std::move(run);
+      fails = 0;
+    } else if (patience > 0 && ++fails >= patience) {
+      break;
+    }
+  }
+  return out;
+}
+
+std::string no_k_reason(std::int64_t rows, std::int64_t K) {
+  return rows < K ? "only " + std::to_string(rows) + " non-zero rows, fewer than min_size = " + std::to_string(K) +
+                        ": no cluster can form"
+                  : "no k gave clusters of at least min_size = " + std::to_string(K) + " rows";
+}
+
+void check_scan(const char* fname, int min_size, int patience) {
+  if (min_size < 1) throw Error(prefix(fname) + "min_size must be >= 1, got " + std::to_string(min_size));
+  if (patience < 0) throw Error(prefix(fname) + "patience must be >= 0, got " + std::to_string(patience));
+}
+
 }  // namespace
 }  // namespace detail
 
 KMeansResult kmeans(const Matrix& X, const KMeansOptions& opt) {
   detail::check_matrix(X, "kmeans");
   detail::check_kmeans_common("kmeans", opt.n_init, opt.max_iter, opt.tol);
+  if (opt.k && *opt.k < 1) throw Error("cluster.kmeans: k must be >= 1, got " + std::to_string(*opt.k));
+  if (!opt.k) detail::check_scan("kmeans", opt.min_size, opt.patience);
   KMeansResult res;
   std::vector<std::size_t> keep;
   detail::split_zero(X, opt.drop_zero, keep, res.zero_rows);
   const std::size_t n = static_cast<std::size_t>(X.rows());
-  if (opt.k < 1) throw Error("cluster.kmeans: k must be >= 1, got " + std::to_string(opt.k));
+  res.labels.assign(n, -1);
+  res.centres.resize(0, X.cols());
   if (keep.empty()) {
-    res.labels.assign(n, -1);
-    res.centres.resize(0, X.cols());
     res.reason = "all " + std::to_string(n) + " rows are zero-performance (every feature is 0)";
     return res;
   }
-  if (static_cast<std::size_t>(opt.k) > keep.size())
-    throw Error("cluster.kmeans: k = " + std::to_string(opt.k) + " exceeds the number of rows (" +
-                std::to_string(keep.size()) + (res.zero_rows.empty() ? "" : " after dropping zero rows") + ")");
-  const detail::Points P = detail::make_points(X, keep, true);  // distinct count is needed for the check
-  if (static_cast<std::size_t>(opt.k) > P.size())
-    throw Error("cluster.kmeans: k = " + std::to_string(opt.k) + " exceeds the number of distinct rows (" +
-                std::to_string(P.size()) + " of " + std::to_string(keep.size()) + ")");
-  const detail::Points Q = opt.exec.collapse ? P : detail::make_points(X, keep, false);
+  const std::string after = res.zero_rows.empty() ? "" : " after dropping zero rows";
+  if (opt.k && static_cast<std::size_t>(*opt.k) > keep.size())
+    throw Error("cluster.kmeans: k = " + std::to_string(*opt.k) + " exceeds the number of rows (" +
+                std::to_string(keep.size()) + after + ")");
+  const detail::Points Pd = detail::make_points(X, keep, true);  // the distinct count bounds k
+  if (opt.k && static_cast<std::size_t>(*opt.k) > Pd.size())
+    throw Error("cluster.kmeans: k = " + std::to_string(*opt.k) + " exceeds the number of distinct rows (" +
+                std::to_string(Pd.size()) + " of " + std::to_string(keep.size()) + after + ")");
+  const detail::Points Q = opt.exec.collapse ? Pd : detail::make_points(X, keep, false);
   detail::KmData D(Q);
   D.tol_abs = detail::tolerance(Q, D.fx, opt.tol);
-  detail::KmBest best = detail::kmeans_points(D, opt.k, opt.n_init, opt.max_iter, opt.seed, opt.exec.threads);
+  detail::KmBest best;
+  if (opt.k) {
+    res.k = *opt.k;
+    best = detail::kmeans_points(D, res.k, opt.n_init, opt.max_iter, opt.seed, opt.exec.threads);
+  } else {
+    res.k_from_scan = true;
+    detail::Scan sc = detail::scan_k(D, Pd.size(), opt.min_size, opt.patience, opt.n_init, opt.max_iter, opt.seed,
+                                     opt.exec.threads);
+    if (sc.k == 0) {
+      res.reason = detail::no_k_reason(Q.total, opt.min_size);
+      return res;
+    }
+    res.k = sc.k;
+    best = std::move(sc.best);
+  }
   res.labels = detail::expand_labels(Q, best.run.label, n);
   res.centres = std::move(best.run.centres);
-  res.sizes.assign(static_cast<std::size_t>(opt.k), 0);
+  res.sizes.assign(static_cast<std::size_t>(res.k), 0);
   for (int l : res.labels)
     if (l >= 0) ++res.sizes[static_cast<std::size_t>(l)];
   res.inertia = best.run.inertia;
@@ -272,10 +331,7 @@ KMeansResult kmeans(const Matrix& X, const KMeansOptions& opt) {
 ImprovedKMeansResult improved_kmeans(const Matrix& X, const ImprovedKMeansOptions& opt) {
   detail::check_matrix(X, "improved_kmeans");
   detail::check_kmeans_common("improved_kmeans", opt.n_init, opt.max_iter, opt.tol);
-  if (opt.min_size < 1)
-    throw Error("cluster.improved_kmeans: min_size must be >= 1, got " + std::to_string(opt.min_size));
-  if (opt.patience < 0)
-    throw Error("cluster.improved_kmeans: patience must be >= 0, got " + std::to_string(opt.patience));
+  detail::check_scan("improved_kmeans", opt.min_size, opt.patience);
   if (opt.k && *opt.k < 1) throw Error("cluster.improved_kmeans: k must be >= 1, got " + std::to_string(*opt.k));
   ImprovedKMeansResult res;
   const std::size_t n = static_cast<std::size_t>(X.rows());
@@ -304,31 +360,18 @@ ImprovedKMeansResult improved_kmeans(const Matrix& X, const ImprovedKMeansOption
     res.k = *opt.k;
     chosen = detail::kmeans_points(D, res.k, opt.n_init, opt.max_iter, opt.seed, opt.exec.threads).run;
   } else {
-    // Largest k whose clusters all keep >= K rows; not monotone in k, so scan
-    // and stop after `patience` consecutive failures (0 = scan to n/K).
-    const std::int64_t kmax = std::min<std::int64_t>(rows / K, static_cast<std::int64_t>(Pd.size()));
-    int fails = 0;
-    for (int k = 1; k <= kmax; ++k) {
-      detail::KmRun run = detail::kmeans_points(D, k, opt.n_init, opt.max_iter, opt.seed, opt.exec.threads).run;
-      std::vector<std::int64_t> size(static_cast<std::size_t>(k), 0);
-      for (std::size_t i = 0; i < P.size(); ++i) size[static_cast<std::size_t>(run.label[i])] += P.w[i];
-      const std::int64_t mn = *std::min_element(size.begin(), size.end());
-      res.scan.push_back({k, mn});
-      if (mn >= K) {
-        res.k = k;
-        chosen = std::move(run);
-        fails = 0;
-      } else if (opt.patience > 0 && ++fails >= opt.patience) {
-        break;
-      }
-    }
-    if (res.k == 0) {
-      res.reason = rows < K ? "only " + std::to_string(rows) + " non-zero rows, fewer than min_size = " +
-                                  std::to_string(K) + ": no cluster can form"
-                            : "no k gave clusters of at least min_size = " + std::to_string(K) + " rows";
+    detail::Scan sc = detail::scan_k(D, Pd.size(), K, opt.patience, opt.n_init, opt.max_iter, opt.seed,
+                                     opt.exec.threads);
+    res.scan = std::move(sc.steps);
+    if (sc.k == 0) {
+      res.reason = detail::no_k_reason(rows, K);
       return res;
     }
+    res.k = sc.k;
+    chosen = std::move(sc.best.run);
   }
+  res.kmeans_labels = detail::expand_labels(P, chosen.label, n);
+  res.kmeans_centres = chosen.centres;
 
   // IAD of the KMeans clustering, then outliers beyond 2·IAD from their centroid.
   Matrix means;

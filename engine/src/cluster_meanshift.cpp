@@ -301,8 +301,7 @@ ModeResult meanshift_points(const Points& P, double h, bool bin_seeding, int min
 
 double estimate_bandwidth(const Matrix& X, const BandwidthOptions& opt) {
   detail::check_matrix(X, "estimate_bandwidth");
-  if (!(opt.quantile >= 0.0 && opt.quantile <= 1.0))
-    throw Error("cluster.estimate_bandwidth: quantile must be in [0, 1], got " + std::to_string(opt.quantile));
+  detail::check_quantile(opt.quantile, "estimate_bandwidth");
   const std::size_t n = static_cast<std::size_t>(X.rows());
   std::vector<std::size_t> rows(n);
   for (std::size_t i = 0; i < n; ++i) rows[i] = i;
@@ -317,41 +316,70 @@ double estimate_bandwidth(const Matrix& X, const BandwidthOptions& opt) {
   return detail::bandwidth_points(P, opt.quantile, opt.exec.threads);
 }
 
-BandwidthChoice paper_bandwidth(const Matrix& X, double quantile, std::optional<double> cap, const Exec& exec) {
-  detail::check_matrix(X, "estimate_bandwidth");
+namespace detail {
+BandwidthChoice choose_bandwidth(const Points& P, double quantile, std::optional<double> cap, int threads) {
   BandwidthChoice b;
-  b.cap = cap ? *cap : std::sqrt(static_cast<double>(X.cols())) / 10.0;
-  if (!(b.cap > 0) || !std::isfinite(b.cap))
-    throw Error("cluster: max_bandwidth must be a finite number > 0, got " + std::to_string(b.cap));
-  BandwidthOptions o;
-  o.quantile = quantile;
-  o.exec = exec;
-  b.estimate = estimate_bandwidth(X, o);
+  b.cap = cap ? *cap : std::sqrt(static_cast<double>(P.d)) / 10.0;
+  if (P.total == 0) {
+    b.bandwidth = b.estimate = std::numeric_limits<double>::quiet_NaN();
+    return b;
+  }
+  b.estimate = bandwidth_points(P, quantile, threads);
   b.estimate_zero = b.estimate == 0.0;
   b.bandwidth = b.estimate_zero ? b.cap : std::min(b.estimate, b.cap);
   return b;
 }
 
+void check_quantile(double q, const char* fname) {
+  if (!(q >= 0.0 && q <= 1.0)) throw Error(prefix(fname) + "quantile must be in [0, 1], got " + std::to_string(q));
+}
+
+void check_positive(std::optional<double> v, const char* name, const char* fname) {
+  if (v && (!(*v > 0) || !std::isfinite(*v)))
+    throw Error(prefix(fname) + name + " must be a finite number > 0, got " + std::to_string(*v));
+}
+}  // namespace detail
+
+BandwidthChoice paper_bandwidth(const Matrix& X, double quantile, std::optional<double> cap, bool drop_zero,
+                                const Exec& exec) {
+  detail::check_matrix(X, "paper_bandwidth");
+  detail::check_quantile(quantile, "paper_bandwidth");
+  detail::check_positive(cap, "max_bandwidth", "paper_bandwidth");
+  std::vector<std::size_t> keep, zero;
+  detail::split_zero(X, drop_zero, keep, zero);
+  return detail::choose_bandwidth(detail::make_points(X, keep, exec.collapse), quantile, cap, exec.threads);
+}
+
 MeanShiftResult meanshift(const Matrix& X, const MeanShiftOptions& opt) {
   detail::check_matrix(X, "meanshift");
-  if (!(opt.bandwidth > 0) || !std::isfinite(opt.bandwidth))
-    throw Error("cluster.meanshift: bandwidth must be a finite number > 0, got " + std::to_string(opt.bandwidth));
+  detail::check_positive(opt.bandwidth, "bandwidth", "meanshift");
+  detail::check_quantile(opt.quantile, "meanshift");
   if (opt.max_iter < 0) throw Error("cluster.meanshift: max_iter must be >= 0, got " + std::to_string(opt.max_iter));
   if (opt.min_bin_freq < 1)
     throw Error("cluster.meanshift: min_bin_freq must be >= 1, got " + std::to_string(opt.min_bin_freq));
   MeanShiftResult res;
-  res.bandwidth = opt.bandwidth;
   std::vector<std::size_t> keep;
   detail::split_zero(X, opt.drop_zero, keep, res.zero_rows);
   const std::size_t n = static_cast<std::size_t>(X.rows());
+  res.labels.assign(n, -1);
+  res.centres.resize(0, X.cols());
+  res.bandwidth = opt.bandwidth ? *opt.bandwidth : std::numeric_limits<double>::quiet_NaN();
+  res.bandwidth_estimated = !opt.bandwidth;
   if (keep.empty()) {
-    res.labels.assign(n, -1);
-    res.centres.resize(0, X.cols());
     res.reason = "all " + std::to_string(n) + " rows are zero-performance (every feature is 0)";
     return res;
   }
   const detail::Points P = detail::make_points(X, keep, opt.exec.collapse);
-  detail::ModeResult m = detail::meanshift_points(P, opt.bandwidth, opt.bin_seeding, opt.min_bin_freq,
+  if (!opt.bandwidth) {
+    res.bandwidth = detail::bandwidth_points(P, opt.quantile, opt.exec.threads);
+    if (res.bandwidth == 0.0) {
+      res.reason = "estimate_bandwidth(quantile = " + std::to_string(opt.quantile) + ") is 0 over " +
+                   std::to_string(P.total) + " rows (" + std::to_string(P.size()) +
+                   " distinct): a row's k-th neighbour is its own duplicate; give a bandwidth";
+      return res;
+    }
+  }
+  detail::ModeResult m = detail::meanshift_points(P, res.bandwidth, opt.bin_seeding, opt.min_bin_freq,
                                                   opt.cluster_all, opt.max_iter, opt.exec.threads);
   res.labels = detail::expand_labels(P, m.label, n);
   res.centres = std::move(m.centres);
@@ -369,20 +397,15 @@ MeanShiftResult meanshift(const Matrix& X, const MeanShiftOptions& opt) {
 
 ImprovedMeanShiftResult improved_meanshift(const Matrix& X, const ImprovedMeanShiftOptions& opt) {
   detail::check_matrix(X, "improved_meanshift");
-  if (!(opt.quantile >= 0.0 && opt.quantile <= 1.0))
-    throw Error("cluster.improved_meanshift: quantile must be in [0, 1], got " + std::to_string(opt.quantile));
+  detail::check_quantile(opt.quantile, "improved_meanshift");
   if (opt.min_size < 1)
     throw Error("cluster.improved_meanshift: min_size must be >= 1, got " + std::to_string(opt.min_size));
   if (opt.max_rounds < 1)
     throw Error("cluster.improved_meanshift: max_rounds must be >= 1, got " + std::to_string(opt.max_rounds));
   if (opt.max_iter < 0)
     throw Error("cluster.improved_meanshift: max_iter must be >= 0, got " + std::to_string(opt.max_iter));
-  if (opt.bandwidth && (!(*opt.bandwidth > 0) || !std::isfinite(*opt.bandwidth)))
-    throw Error("cluster.improved_meanshift: bandwidth must be a finite number > 0, got " +
-                std::to_string(*opt.bandwidth));
-  if (opt.max_bandwidth && (!(*opt.max_bandwidth > 0) || !std::isfinite(*opt.max_bandwidth)))
-    throw Error("cluster.improved_meanshift: max_bandwidth must be a finite number > 0, got " +
-                std::to_string(*opt.max_bandwidth));
+  detail::check_positive(opt.bandwidth, "bandwidth", "improved_meanshift");
+  detail::check_positive(opt.max_bandwidth, "max_bandwidth", "improved_meanshift");
 
   ImprovedMeanShiftResult res;
   const std::size_t n = static_cast<std::size_t>(X.rows());
@@ -403,10 +426,7 @@ ImprovedMeanShiftResult improved_meanshift(const Matrix& X, const ImprovedMeanSh
     res.bandwidth.bandwidth = *opt.bandwidth;
     res.bandwidth.estimate = std::numeric_limits<double>::quiet_NaN();
   } else {
-    res.bandwidth.estimate = detail::bandwidth_points(P, opt.quantile, opt.exec.threads);
-    res.bandwidth.estimate_zero = res.bandwidth.estimate == 0.0;
-    res.bandwidth.bandwidth =
-        res.bandwidth.estimate_zero ? res.bandwidth.cap : std::min(res.bandwidth.estimate, res.bandwidth.cap);
+    res.bandwidth = detail::choose_bandwidth(P, opt.quantile, opt.max_bandwidth, opt.exec.threads);
   }
   const double R = res.bandwidth.bandwidth;
   if (P.total < opt.min_size) {

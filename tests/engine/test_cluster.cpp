@@ -76,7 +76,7 @@ TEST_CASE("estimate_bandwidth matches scikit-learn on every golden and quantile"
   for (const std::string name : {"meanshift_docstring.json", "meanshift_blobs1.json", "meanshift_blobs2.json",
                            "meanshift_duplicates.json"}) {
     CAPTURE(name);
-    const json g = load(name);  // NOLINT
+    const json g = load(name);
     const cod::Matrix X = matrix(g["inputs"]["X"]);
     double worst = 0;
     for (const auto& [q, want] : g["estimate_bandwidth"]["by_quantile"].items()) {
@@ -102,7 +102,7 @@ TEST_CASE("MeanShift matches scikit-learn: labels, centres, cluster sizes, n_ite
   for (const std::string name : {"meanshift_docstring.json", "meanshift_blobs1.json", "meanshift_blobs2.json",
                            "meanshift_duplicates.json"}) {
     CAPTURE(name);
-    const json g = load(name);  // NOLINT
+    const json g = load(name);
     const cod::Matrix X = matrix(g["inputs"]["X"]);
     double worst = 0;
     for (const json& run : g["meanshift"]) {

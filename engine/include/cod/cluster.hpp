@@ -64,11 +64,12 @@ struct BandwidthChoice {
 };
 
 /**
- * R of SPEC §3.3 step 1 on the rows of `X` (callers drop zero rows first).
- * `cap` defaults to U = sqrt(d)/10 (max distance in [0,1]^d over 10).
+ * R of SPEC §3.3 step 1 on the rows of `X`, all-zero rows dropped first when `drop_zero`.
+ * `cap` defaults to U = sqrt(d)/10 (max distance in [0,1]^d over 10). With no row left
+ * the bandwidth and estimate are NaN.
  */
 BandwidthChoice paper_bandwidth(const Matrix& X, double quantile = 0.1, std::optional<double> cap = std::nullopt,
-                                const Exec& exec = {});
+                                bool drop_zero = true, const Exec& exec = {});
 
 // ------------------------------------------------------------------ zero filter
 
@@ -79,8 +80,10 @@ std::vector<std::size_t> zero_rows(const Matrix& X);
 
 /** Options of MeanShift (flat kernel, scikit-learn 1.2 semantics, SPEC §3.2). */
 struct MeanShiftOptions {
-  /** Kernel radius h > 0 (required). */
-  double bandwidth = 0;
+  /** Kernel radius h > 0; absent: estimate_bandwidth(X, quantile), uncapped (SPEC §3.3 item 5). */
+  std::optional<double> bandwidth;
+  /** Quantile of the estimate when no bandwidth is given (the paper's ablation: 0.3). */
+  double quantile = 0.3;
   /** Seed from grid cells round_half_even(x/h)·h instead of every row. */
   bool bin_seeding = false;
   /** With bin seeding, only cells holding at least this many rows seed. */
@@ -100,17 +103,21 @@ struct MeanShiftResult {
   Matrix centres;                    ///< the modes, row c = cluster c
   std::vector<std::int64_t> window_sizes;  ///< size (in rows) of each centre's last window
   std::vector<std::int64_t> sizes;   ///< rows labelled with each cluster
-  double bandwidth = 0;
+  double bandwidth = 0;              ///< h used (NaN when there was nothing to cluster)
+  bool bandwidth_estimated = false;  ///< h came from estimate_bandwidth(X, quantile)
   int n_iter = 0;                    ///< max completed iterations over seeds (sklearn's n_iter_)
   std::size_t n_seeds = 0;           ///< seeds climbed (rows, or grid cells with bin seeding)
   std::size_t n_distinct_seeds = 0;  ///< distinct seed vectors actually climbed
   std::size_t n_modes = 0;           ///< distinct converged means before near-duplicate removal
   bool bin_seeding_fallback = false; ///< binning gave one cell per row, so every row seeded (as sklearn)
   std::vector<std::size_t> zero_rows;  ///< rows dropped by drop_zero
-  std::string reason;                ///< why there is no cluster (all rows zero), empty otherwise
+  std::string reason;                ///< why there is no cluster (all rows zero, estimate 0), empty otherwise
 };
 
-/** MeanShift on the rows of X. Throws cod::Error on bad input (numbers in the message). */
+/**
+ * MeanShift on the rows of X. Throws cod::Error on bad input (numbers in the message).
+ * An estimated bandwidth of 0 is an outcome: no cluster, with the reason.
+ */
 MeanShiftResult meanshift(const Matrix& X, const MeanShiftOptions& opt);
 
 // ------------------------------------------------------------------ Improved MeanShift
@@ -162,7 +169,10 @@ ImprovedMeanShiftResult improved_meanshift(const Matrix& X, const ImprovedMeanSh
  * formulas (docs/cluster.md), so a seed gives the same result on every platform.
  */
 struct KMeansOptions {
-  int k = 0;               ///< number of clusters (required, 1 <= k <= distinct rows)
+  /** Number of clusters, 1 <= k <= distinct rows; absent: the Improved-KMeans k (SPEC §10). */
+  std::optional<int> k;
+  int min_size = 10;       ///< K of the k scan when k is absent
+  int patience = 10;       ///< patience of the k scan when k is absent
   int n_init = 10;
   int max_iter = 300;
   double tol = 1e-4;       ///< relative to the mean feature variance (as sklearn)
@@ -175,6 +185,8 @@ struct KMeansOptions {
 struct KMeansResult {
   Labels labels;
   Matrix centres;
+  int k = 0;
+  bool k_from_scan = false;  ///< k was chosen by the Improved-KMeans scan
   std::vector<std::int64_t> sizes;
   double inertia = 0;      ///< sum of squared distances of rows to their centre
   int n_iter = 0;          ///< Lloyd iterations of the best run
@@ -183,7 +195,7 @@ struct KMeansResult {
   std::string reason;      ///< why there is no cluster (all rows zero), empty otherwise
 };
 
-/** KMeans. Throws cod::Error on k < 1, k > rows or k > distinct rows. */
+/** KMeans. Throws cod::Error on k < 1, k > rows or k > distinct rows. No k passing the scan is an outcome (reason). */
 KMeansResult kmeans(const Matrix& X, const KMeansOptions& opt);
 
 // ------------------------------------------------------------------ Improved-KMeans
@@ -217,6 +229,8 @@ struct ImprovedKMeansResult {
   double kmeans_iad = 0;           ///< IAD of the KMeans(k) clustering
   double outlier_radius = 0;       ///< 2·kmeans_iad
   std::vector<KScan> scan;
+  Labels kmeans_labels;            ///< the KMeans(k) labels before outlier removal (plain KMeans with this k)
+  Matrix kmeans_centres;           ///< the KMeans(k) centroids
   std::vector<std::size_t> zero_rows;
   std::string reason;              ///< why there is no cluster, empty otherwise
 };
@@ -228,7 +242,10 @@ ImprovedKMeansResult improved_kmeans(const Matrix& X, const ImprovedKMeansOption
 
 /** Options of DBSCAN (scikit-learn semantics: neighbourhoods `<= eps`, the point included). */
 struct DbscanOptions {
-  double eps = 0;          ///< > 0 (required)
+  /** Neighbourhood radius > 0; absent: the paper's R (SPEC §3.6: eps = R of Improved MeanShift). */
+  std::optional<double> eps;
+  double quantile = 0.1;                ///< Q of R when eps is absent
+  std::optional<double> max_bandwidth;  ///< U of R when eps is absent; default sqrt(d)/10
   int min_samples = 10;    ///< a core row has at least this many rows within eps (itself included)
   bool drop_zero = true;   ///< drop all-zero rows first; they get -1
   Exec exec;
@@ -237,6 +254,8 @@ struct DbscanOptions {
 /** Result of DBSCAN. Clusters are numbered by their first core row. */
 struct DbscanResult {
   Labels labels;
+  double eps = 0;                  ///< eps used
+  std::optional<BandwidthChoice> eps_choice;  ///< how eps was obtained when it was not given
   Matrix centres;                  ///< member means
   std::vector<std::int64_t> sizes;
   std::vector<bool> core;          ///< per row

@@ -1,0 +1,166 @@
+// Benchmark of the cluster module on synthetic pass-rate features.
+//
+//   cluster_bench <method> <n> <d> [--bin-seeding] [--threads T] [--seed S] [--k K] [--n-samples M]
+//
+// method: improved_meanshift | kmeans | estimate_bandwidth | meanshift
+// The data is generated here with a seeded generator shaped like pass-rate
+// curves of a model ladder: item i has a difficulty b_i and a slope s_i, model
+// j an ability a_j increasing with j; the pass rate is the number of correct
+// answers out of 100 samples of sigmoid(s_i·(a_j − b_i)) (normal approximation
+// of the binomial, Box–Muller on std::mt19937_64), so values are multiples of
+// 1/100, rows increase on average, hard items are all-zero and easy ones all-one.
+// Prints one line per phase (seconds) and a summary; run it under
+// `/usr/bin/time -v` for peak memory (bench/README.md).
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+
+#include "cod/cluster.hpp"
+#include "cod/error.hpp"
+
+namespace {
+
+double uniform01(std::mt19937_64& g) { return static_cast<double>(g() >> 11) * 0x1.0p-53; }
+
+double normal(std::mt19937_64& g) {
+  const double u1 = 1.0 - uniform01(g);  // (0, 1]
+  const double u2 = uniform01(g);
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+}
+
+cod::Matrix pass_rates(std::size_t n, int d, std::uint64_t seed, bool noise) {
+  std::mt19937_64 g(seed);
+  cod::Matrix X(static_cast<Eigen::Index>(n), d);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double b = -4.0 + 9.0 * uniform01(g);  // difficulty: some items beyond the largest model
+    const double s = 0.6 + 1.2 * uniform01(g);   // how sharply the item turns
+    for (int j = 0; j < d; ++j) {
+      const double a = -3.0 + 6.0 * j / (d - 1);  // ability of model j
+      const double p = 1.0 / (1.0 + std::exp(-s * (a - b)));
+      double c = std::round(100.0 * p + (noise ? std::sqrt(100.0 * p * (1.0 - p)) * normal(g) : 0.0));
+      c = std::min(100.0, std::max(0.0, c));
+      X(static_cast<Eigen::Index>(i), j) = c / 100.0;
+    }
+  }
+  return X;
+}
+
+double now() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 4) {
+    std::fprintf(stderr,
+                 "usage: %s <improved_meanshift|kmeans|estimate_bandwidth|meanshift> <n> <d> [--bin-seeding] "
+                 "[--threads T] [--seed S] [--k K] [--n-samples M]\n",
+                 argv[0]);
+    return 2;
+  }
+  const std::string method = argv[1];
+  const std::size_t n = std::strtoull(argv[2], nullptr, 10);
+  const int d = std::atoi(argv[3]);
+  bool bin = false, noise = false;
+  int threads = 0, k = 8;
+  std::uint64_t seed = 1;
+  std::size_t n_samples = 0;
+  for (int a = 4; a < argc; ++a) {
+    const std::string s = argv[a];
+    if (s == "--bin-seeding") bin = true;
+    else if (s == "--noise") noise = true;
+    else if (s == "--threads" && a + 1 < argc) threads = std::atoi(argv[++a]);
+    else if (s == "--seed" && a + 1 < argc) seed = std::strtoull(argv[++a], nullptr, 10);
+    else if (s == "--k" && a + 1 < argc) k = std::atoi(argv[++a]);
+    else if (s == "--n-samples" && a + 1 < argc) n_samples = std::strtoull(argv[++a], nullptr, 10);
+    else {
+      std::fprintf(stderr, "unknown argument %s\n", s.c_str());
+      return 2;
+    }
+  }
+  try {
+    double t0 = now();
+    const cod::Matrix X = pass_rates(n, d, seed, noise);
+    std::printf("generate   %8.3f s  (%zu x %d)\n", now() - t0, n, d);
+    std::printf("zero rows  %zu\n", cod::cluster::zero_rows(X).size());
+    cod::cluster::Exec exec;
+    exec.threads = threads;
+    t0 = now();
+    if (method == "improved_meanshift") {
+      cod::cluster::ImprovedMeanShiftOptions o;
+      o.exec = exec;
+      o.bin_seeding = bin;
+      if (n_samples > 0) {
+        // Bandwidth from a seeded subsample of the non-zero rows (sklearn's n_samples), then fixed.
+        const auto zero = cod::cluster::zero_rows(X);
+        cod::Matrix nz(X.rows() - static_cast<Eigen::Index>(zero.size()), d);
+        std::size_t z = 0, r = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+          if (z < zero.size() && zero[z] == i) {
+            ++z;
+            continue;
+          }
+          nz.row(static_cast<Eigen::Index>(r++)) = X.row(static_cast<Eigen::Index>(i));
+        }
+        cod::cluster::BandwidthOptions b;
+        b.quantile = 0.1;
+        b.n_samples = n_samples;
+        b.exec = exec;
+        const double est = cod::cluster::estimate_bandwidth(nz, b);
+        const double cap = std::sqrt(static_cast<double>(d)) / 10.0;
+        o.bandwidth = est == 0 ? cap : std::min(est, cap);
+        std::printf("bandwidth  %8.3f s  (n_samples %zu: R = %.6f)\n", now() - t0, n_samples, *o.bandwidth);
+      }
+      const auto r = cod::cluster::improved_meanshift(X, o);
+      const auto q = cod::cluster::quality(X, r.labels);
+      std::printf("improved_meanshift %8.3f s  R=%.6f (estimate %.6f) rounds=%d clusters=%ld IAD=%.4f OR=%.2f%%%s\n",
+                  now() - t0, r.bandwidth.bandwidth, r.bandwidth.estimate, r.rounds,
+                  static_cast<long>(r.centres.rows()), q.iad, q.outlier_rate, bin ? " (bin seeding)" : "");
+      for (const auto& h : r.history)
+        std::printf("  round %d: input %zu, meanshift clusters %zu, new clusters %zu, labelled %zu\n", h.round,
+                    h.n_input, h.n_meanshift_clusters, h.n_new_clusters, h.n_new_labelled);
+    } else if (method == "meanshift") {
+      cod::cluster::BandwidthOptions b;
+      b.quantile = 0.1;
+      b.exec = exec;
+      b.n_samples = n_samples;
+      const double h = std::min(cod::cluster::estimate_bandwidth(X, b), std::sqrt(static_cast<double>(d)) / 10.0);
+      std::printf("bandwidth  %8.3f s  (h = %.6f)\n", now() - t0, h);
+      t0 = now();
+      cod::cluster::MeanShiftOptions o;
+      o.bandwidth = h;
+      o.bin_seeding = bin;
+      o.exec = exec;
+      const auto r = cod::cluster::meanshift(X, o);
+      std::printf("meanshift  %8.3f s  seeds=%zu distinct=%zu modes=%zu clusters=%ld n_iter=%d\n", now() - t0,
+                  r.n_seeds, r.n_distinct_seeds, r.n_modes, static_cast<long>(r.centres.rows()), r.n_iter);
+    } else if (method == "estimate_bandwidth") {
+      cod::cluster::BandwidthOptions b;
+      b.quantile = 0.1;
+      b.exec = exec;
+      b.n_samples = n_samples;
+      const double h = cod::cluster::estimate_bandwidth(X, b);
+      std::printf("estimate_bandwidth %8.3f s  (Q = 0.1: %.9f)\n", now() - t0, h);
+    } else if (method == "kmeans") {
+      cod::cluster::KMeansOptions o;
+      o.k = k;
+      o.exec = exec;
+      const auto r = cod::cluster::kmeans(X, o);
+      std::printf("kmeans     %8.3f s  k=%d n_init=10 inertia=%.6f n_iter=%d\n", now() - t0, k, r.inertia, r.n_iter);
+    } else {
+      std::fprintf(stderr, "unknown method %s\n", method.c_str());
+      return 2;
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
