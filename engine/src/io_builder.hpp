@@ -9,6 +9,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -26,6 +27,15 @@ inline constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max()
 /** Strings with stable storage and hash lookup by string_view (no allocation to look up). */
 class Interner {
 public:
+  Interner() = default;
+  // The index holds views into names_: a copy would point into the original. Moving a deque
+  // keeps its elements in place, so moves are safe (and, with copying deleted, std::vector
+  // moves instead of copying when it grows).
+  Interner(const Interner&) = delete;
+  Interner& operator=(const Interner&) = delete;
+  Interner(Interner&&) = default;
+  Interner& operator=(Interner&&) = default;
+
   /** Index of `s`, or kNone. */
   std::uint32_t find(std::string_view s) const {
     const auto it = index_.find(s);
@@ -40,6 +50,8 @@ private:
   std::deque<std::string> names_;  // a deque never moves its elements, so the views stay valid
   std::unordered_map<std::string_view, std::uint32_t> index_;
 };
+
+static_assert(!std::is_copy_constructible_v<Interner>, "copying an Interner would leave its index dangling");
 
 /** Where something was read: a source file (Builder::add_source) and a 1-based line; line 0 = nowhere. */
 struct Origin {
@@ -107,7 +119,7 @@ private:
   std::uint32_t last_model_ = kNone;
   std::vector<std::string> sources_;
   std::vector<bool> samples_;
-  std::vector<SetBuild> sets_;
+  std::deque<SetBuild> sets_;  // never relocated: SetBuild holds an Interner
   Interner set_names_;
   std::uint32_t last_set_ = kNone;
   std::vector<std::string> ignored_;

@@ -115,6 +115,25 @@ TEST_CASE("read_dataset: items and scores CSV, orders, ignored columns") {
   ds.validate();
 }
 
+TEST_CASE("read_dataset: many sets with interleaved rows (every lookup hashed while the set list grows)") {
+  const cod::Dataset ds = cod::read_dataset(io_files("items_many_sets.csv"));
+  REQUIRE(ds.sets.size() == 40);
+  for (int s = 0; s < 40; ++s) {
+    CAPTURE(s);
+    const cod::EvalSet& set = ds.sets[static_cast<std::size_t>(s)];
+    char name[16];
+    std::snprintf(name, sizeof name, "set%02d", s);
+    CHECK(set.name == name);
+    CHECK(set.models == std::vector<std::size_t>{0, 1});
+    REQUIRE(set.items.size() == 3);
+    for (int it = 0; it < 3; ++it) {
+      CHECK(set.items[static_cast<std::size_t>(it)] ==
+            "item" + std::to_string((it * 5 + s) % 3) + "_" + std::to_string(s));
+      for (int m = 0; m < 2; ++m) CHECK(set.pass(it, m) == ((s * 7 + it * 3 + m) % 11) / 10.0);
+    }
+  }
+}
+
 TEST_CASE("read_dataset: trial counts, with and without a pass-rate column") {
   const cod::Dataset ds = cod::read_dataset(io_files("items_counts.csv"));
   REQUIRE(ds.sets.size() == 1);
