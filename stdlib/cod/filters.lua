@@ -37,6 +37,7 @@ local M = {}
 local Rule = {}
 Rule.__index = Rule
 
+---@return string
 function Rule:__tostring()
   return ("filter rule '%s': %s"):format(self.name, self.description)
 end

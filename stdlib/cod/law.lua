@@ -124,6 +124,7 @@ function Result:eval(C)
   return call_core("eval", self.form, self.fit_params, self.c_ref, C)
 end
 
+---@return string
 function Result:__tostring()
   if not self.ok then return ("cod.law result (%s): no fit: %s"):format(self.form, self.reason) end
   local parts = {}

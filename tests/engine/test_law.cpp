@@ -101,7 +101,8 @@ TEST_CASE("law: parity with golden/fits.json") {
 TEST_CASE("law: analytic gradients match central differences") {
   std::mt19937_64 rng(7);
   std::uniform_real_distribution<double> unif(0.0, 1.0);
-  for (const std::string name : {"cod", "f1", "f2", "f3", "bnsl", "bnsl2", "bnsl3", "loss_power", "loss_sigmoid"}) {
+  for (const std::string name :
+       {"cod", "f1", "f2", "f3", "bnsl", "bnsl2", "bnsl3", "bnsl4", "loss_power", "loss_sigmoid"}) {
     CAPTURE(name);
     auto form = cod::law::builtin_form(name);
     REQUIRE(form->analytic_gradient);
