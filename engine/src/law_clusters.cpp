@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <exception>
 #include <map>
@@ -63,12 +64,14 @@ std::vector<ClusterFit> fit_clusters(std::shared_ptr<const Form> form, const Mat
       form->thread_safe ? std::min<std::size_t>(static_cast<std::size_t>(threads), std::max<std::size_t>(out.size(), 1))
                         : 1;
   std::vector<std::exception_ptr> errors(out.size());
+  std::atomic<bool> failed{false};  // stop early: the result is an error anyway
   auto work = [&](std::size_t t) {
-    for (std::size_t c = t; c < out.size(); c += nt) {
+    for (std::size_t c = t; c < out.size() && !failed.load(); c += nt) {
       try {
         out[c].fit = fit(form, C, out[c].y, options);
       } catch (const std::exception&) {
         errors[c] = std::current_exception();
+        failed.store(true);
       }
     }
   };
@@ -79,7 +82,7 @@ std::vector<ClusterFit> fit_clusters(std::shared_ptr<const Form> form, const Mat
     for (std::size_t t = 0; t < nt; ++t) pool.emplace_back(work, t);
     for (auto& th : pool) th.join();
   }
-  // The first failing cluster in label order, whatever thread met it.
+  // The first failing cluster in label order among those attempted.
   for (const auto& e : errors)
     if (e) std::rethrow_exception(e);
   return out;

@@ -146,6 +146,15 @@ T.test("a form written in Lua, with and without a gradient", function()
   T.eq(#cl, 2)
   T.near(cl[2].fit.params.a, 0.8, 1e-6)
   T.near(cl[2].fit:eval(4), 0.5, 1e-6)
+  -- An error in one cluster's fit stops the others: f is not called again.
+  local seen = 0
+  local failing = law.form({ name = "failing", params = { "a" }, start = { 1 },
+    f = function(c, p)
+      seen = seen + 1
+      error("no", 0)
+    end })
+  T.raises(function() law.fit_clusters(P, { 0, 0, 1, 1 }, Cs, { form = failing }) end, "form 'failing': no")
+  T.eq(seen, 1)
   -- law.curve from saved parameters.
   local cv = law.curve(law.form(spec), { a = 0.8, b = 0.5, e = 0.1 })
   T.near(cv:eval(4), 0.5, 1e-15)
