@@ -21,6 +21,11 @@ demo: build
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
 
+# Benchmarks build in their own tree; see bench/README.md for how to run each.
+bench:
+	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DCOD_BENCH=ON -DCOD_TESTS=OFF
+	cmake --build build-bench -j$(JOBS)
+
 install: build
 	cmake --install $(BUILD_DIR)
 
