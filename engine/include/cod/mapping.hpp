@@ -21,10 +21,22 @@ namespace cod {
 
 /** The curve families a mapping can use. */
 enum class MappingMethod {
-  Spline,    ///< monotone constrained smoothing spline (the default)
-  Identity,  ///< y = x: no mapping
-  Quartic,   ///< monotone least-squares polynomial of degree <= 4 through both endpoints
-  Pchip,     ///< Fritsch–Carlson monotone piecewise cubic through the merged points
+  /** Monotone constrained smoothing spline (the default): the natural cubic spline with knots
+   *  at 0, the merged x and 1 minimising sum (y - s(x))^2 + lambda int_0^1 s''^2 with s(0) = 0,
+   *  s(1) = 1; lambda is the largest in [lambda_min, lambda_max] with RMSE <= T (bisection on
+   *  log10 lambda to 1e-10), raised by a second bisection until the curve is non-decreasing. */
+  Spline,
+  /** y = x: no mapping. */
+  Identity,
+  /** p(x) = x + x(1-x)(q0 + q1 x + q2 x^2), least squares over the merged interior points
+   *  (one weight per merged point), non-decreasing on [0,1]: an active-set QP with the slope
+   *  constraint imposed by an exchange method at the slope's exact minimum. With 1 or 2
+   *  interior points only q0 (degree 2) or q0, q1 (degree 3) are fitted. */
+  Quartic,
+  /** Fritsch–Carlson monotone piecewise cubic Hermite through (0,0), the merged interior
+   *  points and (1,1), as SciPy's PchipInterpolator. It interpolates, so through data that
+   *  go down it goes down (monotone() is then false and reason() says so). */
+  Pchip,
 };
 
 /** The method names in the order of MappingMethod: spline, identity, quartic, pchip. */
