@@ -103,6 +103,29 @@ TEST_CASE("lm-eval: gsm8k, exact_match; repeats average into a pass rate with tr
   CHECK(flex.sets[0].pass(0, 1) == 0.5);
 }
 
+TEST_CASE("lm-eval: lines without a filter key, file names without a date, tasks with underscores, string doc_ids") {
+  const cod::Dataset ds = cod::read_dataset(lmeval(kDir + "variants", "acc", "none"));
+  REQUIRE(ds.sets.size() == 3);
+  // samples_arithmetic_2da.jsonl and samples_arithmetic_2da_<date>.jsonl: one task ("2da" is not a
+  // date), two runs of its one document.
+  CHECK(ds.sets[0].name == "arithmetic_2da");
+  CHECK(ds.sets[0].items == std::vector<std::string>{"0"});
+  CHECK(ds.sets[0].pass(0, 0) == 0.5);
+  CHECK(ds.sets[0].n_samples(0, 0) == 2);
+  CHECK(ds.sets[1].name == "blimp_anaphor_2x");
+  CHECK(ds.sets[1].items == std::vector<std::string>{"a-0", "a-1"});
+  CHECK(ds.sets[2].name == "lambada_openai");
+  CHECK(ds.sets[2].items == std::vector<std::string>{"0", "1", "2"});
+  CHECK(ds.sets[2].models == std::vector<std::size_t>{0});
+  CHECK(ds.sets[2].pass(0, 0) == 1.0);
+  CHECK(ds.sets[2].pass(1, 0) == 0.0);
+  CHECK(ds.sets[2].pass(2, 0) == 1.0);
+  // A metric outside [0, 1] is refused even when the harness logs it per sample.
+  CHECK(input_error([] { cod::read_dataset(lmeval(kDir + "variants", "perplexity", "none")); }) ==
+        kDir + "variants/EleutherAI__pythia-70m/samples_arithmetic_2da.jsonl:1: column 'perplexity': value -2.75 is "
+               "outside [0, 1]");
+}
+
 TEST_CASE("lm-eval: merged with an items CSV and a scores CSV") {
   cod::DatasetFiles f = lmeval(kOut, "acc", "none", {"arc_easy"});
   f.items = kDir + "items.csv";
