@@ -27,9 +27,11 @@ void check_matrix(const Matrix& X, const char* fname) {
   if (X.cols() == 0) throw Error(prefix(fname) + "X has " + std::to_string(X.rows()) + " rows but no columns");
   for (Eigen::Index i = 0; i < X.rows(); ++i)
     for (Eigen::Index j = 0; j < X.cols(); ++j)
-      if (!std::isfinite(X(i, j)))
-        throw Error(prefix(fname) + "X has a non-finite value (" + std::to_string(X(i, j)) + ") at row " +
-                    std::to_string(i + 1) + ", column " + std::to_string(j + 1));
+      if (!std::isfinite(X(i, j))) {
+        const char* what = std::isnan(X(i, j)) ? "NaN" : (X(i, j) > 0 ? "inf" : "-inf");
+        throw Error(prefix(fname) + "X has a non-finite value (" + what + ") at row " + std::to_string(i + 1) +
+                    ", column " + std::to_string(j + 1));
+      }
 }
 
 int thread_count(int requested, std::size_t tasks) {

@@ -463,7 +463,9 @@ TEST_CASE("bad input: clear errors with the numbers") {
         "cluster.estimate_bandwidth: X has 3 rows but no columns");
   cod::Matrix nan = cod::Matrix::Constant(3, 2, 0.5);
   nan(1, 1) = std::numeric_limits<double>::quiet_NaN();
-  CHECK(message_of([&] { cc::kmeans(nan, {}); }) == "cluster.kmeans: X has a non-finite value (nan) at row 2, column 2");
+  CHECK(message_of([&] { cc::kmeans(nan, {}); }) == "cluster.kmeans: X has a non-finite value (NaN) at row 2, column 2");
+  nan(1, 1) = -std::numeric_limits<double>::infinity();
+  CHECK(message_of([&] { cc::dbscan(nan, {}); }) == "cluster.dbscan: X has a non-finite value (-inf) at row 2, column 2");
   const cod::Matrix X = blobs_with_copies(20, 2, 2, 3, 0.5);
   cc::KMeansOptions k;
   k.k = 21;

@@ -1,0 +1,252 @@
+--- cod.cluster: clustering items on difficulty (SPEC §3).
+---
+--- One calling convention for every method: `cluster.<method>(X, opts)` where X is a
+--- cod.Matrix or a table of rows (items × features) and opts a checked option table
+--- (a misspelled key is an error listing the valid ones) whose defaults are the paper's.
+---
+---   local cluster = require("cod.cluster")
+---   local res = cluster.improved_meanshift(X)            -- Q = 0.1, K = 10, U = sqrt(d)/10
+---   print(res.n_clusters, res.bandwidth, res.rounds, res.iad, res.outlier_rate)
+---   for i, l in ipairs(res.labels) do ... end            -- 1..k, -1 = not in a cluster
+---
+--- Labels: cluster ids are 1, 2, ..., k in Lua and -1 means "not in a cluster" (zero-
+--- performance items, outliers, noise). Item indices (res.zero) are 1-based.
+--- Every method drops all-zero rows first (drop_zero = true, SPEC §2); they get -1 and
+--- count as outliers in res.outlier_rate. See docs/cluster.md.
+
+local core = require("cod.core.cluster")
+
+local M = {}
+
+---@alias cod.MatrixLike cod.Matrix|number[][]
+
+---@class cod.cluster.Exec
+---@field threads? integer   worker threads (default 0 = all cores); never changes a result
+---@field collapse? boolean  collapse identical rows into weighted points (default true); never changes a result
+
+---@class cod.cluster.Result
+---@field method string                 "meanshift", "improved_meanshift", "kmeans", "improved_kmeans" or "dbscan"
+---@field labels integer[]              per item: cluster id 1..k, or -1
+---@field centres number[][]            one row per cluster (modes for MeanShift, centroids for KMeans, member means for DBSCAN)
+---@field sizes integer[]               items per cluster
+---@field n_clusters integer
+---@field n_items integer
+---@field zero integer[]                1-based indices of the all-zero items (dropped, label -1)
+---@field n_zero integer
+---@field iad number                    intra-cluster average distance (NaN without clustered items)
+---@field outlier_rate number           percent of items with label -1 (zero items included)
+---@field reason string|nil             why there is no cluster, when there is none
+
+--- Distance to each row's k-th nearest neighbour, the row itself counted first
+--- (k = max(1, floor(n·quantile))), averaged over rows — scikit-learn's estimate_bandwidth.
+---@param X cod.MatrixLike
+---@param opts? {quantile?: number, n_samples?: integer, seed?: integer, threads?: integer, collapse?: boolean}
+---  quantile 0.3; n_samples: a seeded subsample of rows (default all); seed 0
+---@return number bandwidth
+function M.estimate_bandwidth(X, opts)
+  local r = core.estimate_bandwidth(X, opts) -- not a tail call: errors name 'estimate_bandwidth'
+  return r
+end
+
+---@class cod.cluster.BandwidthChoice
+---@field bandwidth number           R = min(estimate, max_bandwidth), or max_bandwidth when the estimate is 0
+---@field bandwidth_estimate number  estimate_bandwidth(X, quantile) on the non-zero rows
+---@field max_bandwidth number       U
+---@field bandwidth_zero boolean     the estimate was 0 (R = U was used)
+
+--- The paper's bandwidth R (SPEC §3.3 step 1) on the non-zero rows.
+---@param X cod.MatrixLike
+---@param opts? {quantile?: number, max_bandwidth?: number, drop_zero?: boolean, threads?: integer, collapse?: boolean}
+---  quantile 0.1; max_bandwidth U = sqrt(d)/10; drop_zero true
+---@return cod.cluster.BandwidthChoice
+function M.paper_bandwidth(X, opts)
+  local r = core.paper_bandwidth(X, opts) -- not a tail call: errors name 'paper_bandwidth'
+  return r
+end
+
+---@class cod.cluster.MeanShiftResult: cod.cluster.Result
+---@field bandwidth number              h used
+---@field bandwidth_estimated boolean   h came from estimate_bandwidth(X, quantile)
+---@field window_sizes integer[]        each centre's last window size (scikit-learn's ordering key)
+---@field n_iter integer                max completed iterations over seeds
+---@field n_seeds integer               seeds (rows, or grid cells with bin seeding)
+---@field n_distinct_seeds integer      distinct seed vectors climbed
+---@field n_modes integer               distinct converged means before near-duplicate removal
+---@field bin_seeding boolean
+---@field bin_seeding_fallback boolean  binning gave one cell per row, so every row seeded (as scikit-learn)
+---@field cluster_all boolean
+
+--- MeanShift with a flat kernel, scikit-learn 1.2 semantics (SPEC §3.2). Without a
+--- bandwidth, h = estimate_bandwidth(X, quantile) uncapped (the paper's ablation, §3.3 item 5);
+--- an estimate of 0 gives no cluster and a reason.
+---@param X cod.MatrixLike
+---@param opts? {bandwidth?: number, quantile?: number, bin_seeding?: boolean, min_bin_freq?: integer, cluster_all?: boolean, max_iter?: integer, drop_zero?: boolean, threads?: integer, collapse?: boolean}
+---  quantile 0.3; bin_seeding false; min_bin_freq 1; cluster_all false; max_iter 300; drop_zero true
+---@return cod.cluster.MeanShiftResult
+function M.meanshift(X, opts)
+  local r = core.meanshift(X, opts) -- not a tail call: errors name 'meanshift'
+  return r
+end
+
+---@class cod.cluster.Round
+---@field round integer
+---@field n_input integer               items still unlabelled, clustered in this round
+---@field n_meanshift_clusters integer  clusters MeanShift found
+---@field n_new_clusters integer        clusters that kept >= min_size items
+---@field n_new_labelled integer        items labelled in this round
+
+---@class cod.cluster.ImprovedMeanShiftResult: cod.cluster.Result
+---@field member_means number[][]       mean of each cluster's items (centres are the MeanShift modes)
+---@field bandwidth number              R
+---@field bandwidth_estimate number     estimate_bandwidth(X, quantile) (NaN when bandwidth was given)
+---@field max_bandwidth number          U
+---@field bandwidth_zero boolean        the estimate was 0, so R = U
+---@field bandwidth_given boolean
+---@field min_size integer              K
+---@field rounds integer                MeanShift runs, the last (labelling nothing) included
+---@field max_rounds_reached boolean    stopped by max_rounds while still labelling
+---@field history cod.cluster.Round[]
+
+--- Improved MeanShift, the paper's Algorithm 1 (SPEC §3.3) — the default of the pipeline.
+---@param X cod.MatrixLike
+---@param opts? {quantile?: number, min_size?: integer, max_bandwidth?: number, bandwidth?: number, max_rounds?: integer, max_iter?: integer, bin_seeding?: boolean, drop_zero?: boolean, threads?: integer, collapse?: boolean}
+---  quantile 0.1 (Q); min_size 10 (K); max_bandwidth sqrt(d)/10 (U); bandwidth: fix R;
+---  max_rounds 100; max_iter 300; bin_seeding false; drop_zero true
+---@return cod.cluster.ImprovedMeanShiftResult
+function M.improved_meanshift(X, opts)
+  local r = core.improved_meanshift(X, opts) -- not a tail call: errors name 'improved_meanshift'
+  return r
+end
+
+---@class cod.cluster.KMeansResult: cod.cluster.Result
+---@field k integer
+---@field k_from_scan boolean           k was chosen by the Improved-KMeans scan
+---@field inertia number                sum of squared distances of items to their centre
+---@field n_iter integer                Lloyd iterations of the best run
+---@field best_init integer             1-based index of the winning initialisation
+---@field n_init integer
+---@field seed integer
+
+--- KMeans: k-means++ seeding, Lloyd iterations, best of n_init by inertia; deterministic
+--- for a seed (std::mt19937_64 with documented draws). Without k, the Improved-KMeans k.
+---@param X cod.MatrixLike
+---@param opts? {k?: integer, min_size?: integer, patience?: integer, n_init?: integer, max_iter?: integer, tol?: number, seed?: integer, drop_zero?: boolean, threads?: integer, collapse?: boolean}
+---  k: the Improved-KMeans k (min_size 10, patience 10); n_init 10; max_iter 300; tol 1e-4; seed 0; drop_zero true
+---@return cod.cluster.KMeansResult
+function M.kmeans(X, opts)
+  local r = core.kmeans(X, opts) -- not a tail call: errors name 'kmeans'
+  return r
+end
+
+---@class cod.cluster.ImprovedKMeansResult: cod.cluster.Result
+---@field member_means number[][]
+---@field k integer                     chosen k (0 when none passed)
+---@field min_size integer              K
+---@field kmeans_iad number             IAD of the KMeans(k) clustering
+---@field outlier_radius number         2·kmeans_iad
+---@field scan {k: integer, min_size: integer}[]  the k scan: smallest cluster per k
+---@field assignments integer[]|nil     the KMeans(k) labels before outlier removal (plain KMeans with this k)
+---@field kmeans_centres number[][]|nil the KMeans(k) centroids
+
+--- Improved-KMeans (paper §5.3.2, SPEC §3.5): the largest k whose clusters all keep
+--- min_size items (scan k = 1, 2, ... and stop after `patience` failing k; 0 = scan all),
+--- then items farther than 2·IAD from their centroid and clusters left under min_size → -1.
+---@param X cod.MatrixLike
+---@param opts? {min_size?: integer, patience?: integer, k?: integer, n_init?: integer, max_iter?: integer, tol?: number, seed?: integer, drop_zero?: boolean, threads?: integer, collapse?: boolean}
+---  min_size 10; patience 10; k: skip the scan; n_init 10; max_iter 300; tol 1e-4; seed 0; drop_zero true
+---@return cod.cluster.ImprovedKMeansResult
+function M.improved_kmeans(X, opts)
+  local r = core.improved_kmeans(X, opts) -- not a tail call: errors name 'improved_kmeans'
+  return r
+end
+
+---@class cod.cluster.DbscanResult: cod.cluster.Result
+---@field eps number
+---@field eps_given boolean
+---@field bandwidth number|nil          when eps was not given: R (= eps) and how it was obtained
+---@field bandwidth_estimate number|nil
+---@field max_bandwidth number|nil
+---@field bandwidth_zero boolean|nil
+---@field min_samples integer
+---@field n_core integer
+---@field core boolean[]                per item
+
+--- DBSCAN, scikit-learn semantics (neighbourhood: distance <= eps, the item itself included).
+--- Defaults for the comparison table (SPEC §3.6): eps = R of Improved MeanShift, min_samples = K.
+---@param X cod.MatrixLike
+---@param opts? {eps?: number, min_samples?: integer, quantile?: number, max_bandwidth?: number, drop_zero?: boolean, threads?: integer, collapse?: boolean}
+---  eps: R (quantile 0.1, max_bandwidth sqrt(d)/10); min_samples 10; drop_zero true
+---@return cod.cluster.DbscanResult
+function M.dbscan(X, opts)
+  local r = core.dbscan(X, opts) -- not a tail call: errors name 'dbscan'
+  return r
+end
+
+---@class cod.cluster.Summary
+---@field id integer
+---@field size integer
+---@field centre number[]|nil      the method's centre (when centres were given)
+---@field member_mean number[]     mean feature vector of the members
+---@field pass_rate number[]       members' mean pass rate per ladder model (opts.pass_rates, else X)
+
+---@class cod.cluster.Quality
+---@field iad number               mean distance of clustered items to their member mean (NaN when none)
+---@field outlier_rate number      percent of items not in a cluster
+---@field n_items integer
+---@field n_clustered integer
+---@field clusters cod.cluster.Summary[]  ids in increasing order
+
+--- Cluster quality (SPEC §3.7): IAD, OR and a per-cluster summary. The second argument is
+--- a label array or a clustering result (then its centres are used).
+---@param X cod.MatrixLike
+---@param labels integer[]|cod.cluster.Result
+---@param opts? {centres?: cod.MatrixLike, pass_rates?: cod.MatrixLike}
+---@return cod.cluster.Quality
+function M.quality(X, labels, opts)
+  local r = core.quality(X, labels, opts) -- not a tail call: errors name 'quality'
+  return r
+end
+
+--- IAD alone.
+---@param X cod.MatrixLike
+---@param labels integer[]
+---@return number
+function M.iad(X, labels)
+  local r = core.iad(X, labels) -- not a tail call: errors name 'iad'
+  return r
+end
+
+--- Outlier rate in percent.
+---@param labels integer[]
+---@return number
+function M.outlier_rate(labels)
+  local r = core.outlier_rate(labels) -- not a tail call: errors name 'outlier_rate'
+  return r
+end
+
+--- The clustering methods, in the order of the paper's Table 3 with the default first.
+---@type string[]
+M.methods = { "improved_meanshift", "meanshift", "kmeans", "improved_kmeans", "dbscan" }
+
+-- Fields of a result that are per-item or per-cluster arrays (left out of facts()).
+local bulky = {
+  labels = true, centres = true, member_means = true, sizes = true, zero = true, core = true,
+  window_sizes = true, history = true, scan = true, assignments = true, kmeans_centres = true,
+}
+
+--- The scalar facts of a result (method, bandwidth, rounds, k, IAD, OR, reason, ...),
+--- without the per-item arrays: what a report prints.
+---@param res cod.cluster.Result
+---@return table<string, number|string|boolean>
+function M.facts(res)
+  if type(res) ~= "table" then
+    error(("bad argument #1 to 'facts' (clustering result expected, got %s)"):format(type(res)), 2)
+  end
+  local out = {}
+  for k, v in pairs(res) do
+    if not bulky[k] and type(v) ~= "table" then out[k] = v end
+  end
+  return out
+end
+
+return M
