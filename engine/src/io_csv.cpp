@@ -33,7 +33,7 @@ bool number(const csv::Table& t, int c, double& out, const char* expected) {
     case csv::NumberStatus::not_a_number:
       t.fail(c, csv::quote(t.field(c)) + " is not a number (expected " + expected + ")");
     case csv::NumberStatus::not_finite:
-      t.fail(c, csv::quote(trimmed(t.field(c))) + " is not a finite number (expected " + expected + ")");
+      t.fail(c, csv::quote(t.field(c)) + " is not a finite number (expected " + expected + ")");
   }
   return false;
 }

@@ -246,8 +246,12 @@ void read_lmeval_dir(const std::string& dir, const LmEvalOptions& opts, Builder&
   // naming mistakes (unknown model, unknown task) surface before any long read.
   std::vector<ModelFolder> folders;
   std::set<std::string> tasks_present;
+  bool samples_at_top = false;  // a common slip: passing <dir>/<model> instead of <dir>
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (!it->is_directory(ec)) continue;
+    if (!it->is_directory(ec)) {
+      samples_at_top = samples_at_top || !task_of(it->path().filename().string()).empty();
+      continue;
+    }
     ModelFolder mf;
     mf.path = it->path().string();
     mf.name = it->path().filename().string();
@@ -276,8 +280,12 @@ void read_lmeval_dir(const std::string& dir, const LmEvalOptions& opts, Builder&
       throw InputError(dir, 0, "", "task " + csv::quote(t) + " not found (tasks present: " + name_list(present, 20) + ")");
   if (folders.empty())
     throw InputError(dir, 0, "",
-                     "no samples_<task>_<date>.jsonl files in its model folders (expected lm-eval output written with "
-                     "--log_samples: <dir>/<model>/samples_<task>_<date>.jsonl)");
+                     samples_at_top
+                         ? "this folder holds samples files itself, not in model folders (expected "
+                           "<dir>/<model>/samples_<task>_<date>.jsonl, the model named by its folder: pass the "
+                           "parent folder)"
+                         : "no samples_<task>_<date>.jsonl files in its model folders (expected lm-eval output "
+                           "written with --log_samples: <dir>/<model>/samples_<task>_<date>.jsonl)");
   for (const auto& mf : folders)
     if (b.model(mf.name) == kNone)
       throw InputError(mf.path, 0, "", b.unknown_model(mf.name) + "; the model is named by its folder");

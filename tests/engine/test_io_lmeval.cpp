@@ -157,6 +157,9 @@ TEST_CASE("lm-eval: naming errors") {
   CHECK(bad_error("lmeval_no_samples") ==
         kBad + "lmeval_no_samples: no samples_<task>_<date>.jsonl files in its model folders (expected lm-eval output "
                "written with --log_samples: <dir>/<model>/samples_<task>_<date>.jsonl)");
+  CHECK(input_error([] { cod::read_dataset(lmeval(kOut + "/EleutherAI__pythia-70m", "acc", "none")); }) ==
+        kOut + "/EleutherAI__pythia-70m: this folder holds samples files itself, not in model folders (expected "
+               "<dir>/<model>/samples_<task>_<date>.jsonl, the model named by its folder: pass the parent folder)");
   CHECK(bad_error("lmeval_unknown_model") ==
         kBad + "lmeval_unknown_model/gpt-mystery: model 'gpt-mystery' is not in the models CSV " + kDir +
             "models.csv (expected a row there for every model, with its compute_flops or params and tokens); the model "

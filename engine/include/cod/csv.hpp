@@ -115,7 +115,7 @@ enum class NumberStatus { ok, empty, not_a_number, not_finite };
 NumberStatus parse_number(std::string_view s, double& out);
 
 /** `s` in single quotes, shortened to `max_len` characters with "..." (for messages). */
-std::string quote(std::string_view s, std::size_t max_len = 60);
+std::string quote(std::string_view s, std::size_t max_len = 120);
 
 }  // namespace csv
 }  // namespace cod
