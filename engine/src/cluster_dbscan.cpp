@@ -76,7 +76,7 @@ DbscanResult dbscan(const Matrix& X, const DbscanOptions& opt) {
   detail::member_means(P, label, next, res.centres, res.sizes);
   if (next == 0)
     res.reason = "no core row: no row has min_samples = " + std::to_string(opt.min_samples) + " rows within eps = " +
-                 std::to_string(res.eps);
+                 detail::num(res.eps);
   return res;
 }
 

@@ -362,4 +362,7 @@ Labels expand_labels(const Points& P, const std::vector<int>& label, std::size_t
 /** Message prefix helper: "cluster.<fname>: ". */
 std::string prefix(const char* fname);
 
+/** A number for messages: shortest of %.10g (0.3 -> "0.3", 1e-4 -> "0.0001", NaN -> "nan"). */
+std::string num(double v);
+
 }  // namespace cod::cluster::detail

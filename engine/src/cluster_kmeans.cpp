@@ -227,7 +227,7 @@ void check_kmeans_common(const char* fname, int n_init, int max_iter, double tol
   if (n_init < 1) throw Error(prefix(fname) + "n_init must be >= 1, got " + std::to_string(n_init));
   if (max_iter < 1) throw Error(prefix(fname) + "max_iter must be >= 1, got " + std::to_string(max_iter));
   if (!(tol >= 0) || !std::isfinite(tol))
-    throw Error(prefix(fname) + "tol must be a finite number >= 0, got " + std::to_string(tol));
+    throw Error(prefix(fname) + "tol must be a finite number >= 0, got " + num(tol));
 }
 
 

@@ -236,7 +236,7 @@ ModeResult meanshift_points(const Points& P, double h, bool bin_seeding, int min
     intensity[static_cast<std::size_t>(idx)] = out[s].size;
   }
   if (modes.size() == 0)
-    throw Error("cluster.meanshift: no point was within bandwidth " + std::to_string(h) +
+    throw Error("cluster.meanshift: no point was within bandwidth " + num(h) +
                 " of any of the " + std::to_string(ns) + " seeds; use a larger bandwidth or no bin seeding");
   R.n_modes = modes.size();
 
@@ -331,12 +331,12 @@ BandwidthChoice choose_bandwidth(const Points& P, double quantile, std::optional
 }
 
 void check_quantile(double q, const char* fname) {
-  if (!(q >= 0.0 && q <= 1.0)) throw Error(prefix(fname) + "quantile must be in [0, 1], got " + std::to_string(q));
+  if (!(q >= 0.0 && q <= 1.0)) throw Error(prefix(fname) + "quantile must be in [0, 1], got " + num(q));
 }
 
 void check_positive(std::optional<double> v, const char* name, const char* fname) {
   if (v && (!(*v > 0) || !std::isfinite(*v)))
-    throw Error(prefix(fname) + name + " must be a finite number > 0, got " + std::to_string(*v));
+    throw Error(prefix(fname) + name + " must be a finite number > 0, got " + num(*v));
 }
 }  // namespace detail
 
@@ -373,9 +373,10 @@ MeanShiftResult meanshift(const Matrix& X, const MeanShiftOptions& opt) {
   if (!opt.bandwidth) {
     res.bandwidth = detail::bandwidth_points(P, opt.quantile, opt.exec.threads);
     if (res.bandwidth == 0.0) {
-      res.reason = "estimate_bandwidth(quantile = " + std::to_string(opt.quantile) + ") is 0 over " +
+      res.reason = "estimate_bandwidth(quantile = " + detail::num(opt.quantile) + ") is 0 over " +
                    std::to_string(P.total) + " rows (" + std::to_string(P.size()) +
-                   " distinct): a row's k-th neighbour is its own duplicate; give a bandwidth";
+                   " distinct): each row's k-th nearest neighbour (the row itself counted first) is the row or a copy of it;"
+                   " give a bandwidth";
       return res;
     }
   }

@@ -2,6 +2,7 @@
 // the cluster module.
 
 #include <climits>
+#include <cstdio>
 #include <limits>
 
 #include "cluster_detail.hpp"
@@ -21,6 +22,12 @@ std::vector<std::size_t> zero_rows(const Matrix& X) {
 namespace detail {
 
 std::string prefix(const char* fname) { return std::string("cluster.") + fname + ": "; }
+
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", v);
+  return buf;
+}
 
 void check_matrix(const Matrix& X, const char* fname) {
   if (X.rows() == 0) throw Error(prefix(fname) + "X has no rows");
