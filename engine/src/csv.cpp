@@ -156,6 +156,7 @@ Table::Table(const std::string& path, const std::string& expected) : text_(read_
   if (!tok_.next(fields_))
     throw InputError(path, 0, "", "empty file: expected a header line (" + expected + ") and rows");
   header_.assign(fields_.begin(), fields_.end());
+  header_line_ = tok_.line();
   tok_.set_names(header_);
 }
 
@@ -164,7 +165,7 @@ int Table::column(std::string_view name) const {
   for (std::size_t i = 0; i < header_.size(); ++i) {
     if (header_[i] != name) continue;
     if (found >= 0)
-      throw InputError(file(), 1, std::string(name),
+      throw InputError(file(), header_line_, std::string(name),
                        "the header names this column twice (fields " + std::to_string(found + 1) + " and " +
                            std::to_string(i + 1) + "); expected each column once");
     found = static_cast<int>(i);
@@ -175,7 +176,7 @@ int Table::column(std::string_view name) const {
 int Table::require(std::string_view name) const {
   const int c = column(name);
   if (c < 0)
-    throw InputError(file(), 1, std::string(name), "missing column; the header has: " + header_list());
+    throw InputError(file(), header_line_, std::string(name), "missing column; the header has: " + header_list());
   return c;
 }
 

@@ -45,16 +45,15 @@ std::string_view name(const csv::Table& t, int c, const char* what) {
   return s;
 }
 
-void no_rows(const csv::Table& t, const std::string& expected) {
+[[noreturn]] void no_rows(const csv::Table& t, const std::string& expected) {
   throw InputError(t.file(), 0, "", "no rows after the header (expected at least one row of " + expected + ")");
 }
 
 // A count of samples: a whole number >= `min`.
-double count(const csv::Table& t, int c, double v, double min) {
+void count(const csv::Table& t, int c, double v, double min) {
   if (v < 0) t.fail(c, "negative count " + trimmed(t.field(c)) + " (expected a whole number >= " + fmt::format("{}", min) + ")");
   if (v != std::floor(v)) t.fail(c, trimmed(t.field(c)) + " is not a whole number (expected a count of samples)");
   if (v < min) t.fail(c, trimmed(t.field(c)) + " samples (expected at least " + fmt::format("{}", min) + ")");
-  return v;
 }
 
 }  // namespace
@@ -67,7 +66,7 @@ std::vector<Model> read_models(const std::string& path, std::vector<std::string>
   const int c_role = t.column("role"), c_family = t.column("family"), c_size = t.column("size");
   const int c_step = t.column("step"), c_loss = t.column("loss");
   if (c_compute < 0 && (c_params < 0 || c_tokens < 0))
-    throw InputError(path, 1, c_params < 0 ? "params" : "tokens",
+    throw InputError(path, t.header_line(), c_params < 0 ? "params" : "tokens",
                      "missing column (expected 'compute_flops', or 'params' and 'tokens'); the header has: " +
                          t.header_list());
   if (ignored) {
@@ -130,10 +129,10 @@ void read_items_csv(const std::string& path, Builder& b) {
   const int c_pass = t.column("passrate"), c_n = t.column("n_samples"), c_k = t.column("n_correct");
   // Decision: the counts come as a pair; n_samples alone (with passrate) would leave n_correct implicit.
   if ((c_n >= 0) != (c_k >= 0))
-    throw InputError(path, 1, c_n >= 0 ? "n_correct" : "n_samples",
+    throw InputError(path, t.header_line(), c_n >= 0 ? "n_correct" : "n_samples",
                      "missing column (n_samples and n_correct go together); the header has: " + t.header_list());
   if (c_pass < 0 && c_n < 0)
-    throw InputError(path, 1, "passrate",
+    throw InputError(path, t.header_line(), "passrate",
                      "missing column (expected 'passrate', or 'n_samples' and 'n_correct'); the header has: " +
                          t.header_list());
   b.note_ignored(t, {c_set, c_item, c_model, c_pass, c_n, c_k});

@@ -55,6 +55,9 @@ TEST_CASE("bad items: header problems") {
   CHECK(items_error("items_missing_column.csv") ==
         kBad + "items_missing_column.csv:1: column 'item_id': missing column; the header has: 'benchmark', 'item', "
                "'model', 'passrate'");
+  CHECK(items_error("items_missing_column_after_blank_lines.csv") ==
+        kBad + "items_missing_column_after_blank_lines.csv:3: column 'item_id': missing column; the header has: "
+               "'benchmark', 'item', 'model', 'passrate'");
   CHECK(items_error("items_missing_passrate_column.csv") ==
         kBad + "items_missing_passrate_column.csv:1: column 'passrate': missing column (expected 'passrate', or "
                "'n_samples' and 'n_correct'); the header has: 'benchmark', 'item_id', 'model', 'score'");

@@ -75,6 +75,8 @@ public:
   Table(const Table&) = delete;             // the tokenizer points into text_
   Table& operator=(const Table&) = delete;
 
+  /** Physical line of the header (1 unless blank lines precede it). */
+  std::size_t header_line() const { return header_line_; }
   /** Header names, in file order. */
   const std::vector<std::string>& header() const { return header_; }
   /** Index of the column called `name`, or -1. Throws cod::InputError if the name occurs twice. */
@@ -99,6 +101,7 @@ private:
   std::string text_;
   Tokenizer tok_;
   std::vector<std::string> header_;
+  std::size_t header_line_ = 1;
   std::vector<std::string_view> fields_;
 };
 
