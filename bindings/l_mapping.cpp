@@ -185,7 +185,7 @@ int m_eval(lua_State* L) {
 int m_curve(lua_State* L) {
   const auto& m = self(L);
   const lua_Integer n = luaL_optinteger(L, 2, 101);
-  if (n < 2 || n > 100000000) arg_error(L, 2, "n must be in [2, 100000000], got " + std::to_string(n));
+  if (n < 2 || n > 10000000) arg_error(L, 2, "n must be in [2, 10000000], got " + std::to_string(n));
   return guarded(L, [&] {
     const auto [xs, ys] = m.curve(static_cast<int>(n));
     codlua::push_number_array(L, xs);

@@ -278,7 +278,7 @@ T.test("bad input: exact messages", function()
   T.raises(function() r:eval("x") end, "bad argument #1 to 'eval' (number or array of numbers expected, got string)")
   T.raises(function() r:eval({ 0.5, "x" }) end, "bad argument #1 to 'eval' (element 2 is a string, expected a number)")
   T.raises(function() r.eval(5) end, "calling 'eval' on bad self (cod.mapping result expected, got number)")
-  T.raises(function() r:curve(1) end, "bad argument #1 to 'curve' (n must be in [2, 100000000], got 1)")
+  T.raises(function() r:curve(1) end, "bad argument #1 to 'curve' (n must be in [2, 10000000], got 1)")
 end)
 
 T.done()
