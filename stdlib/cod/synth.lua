@@ -130,7 +130,8 @@ local PAPER_SETS = {
     mix = { emergent = 0.60, non_emergent = 0.15, ceiling = 0.10, noisy = 0.10, zero = 0.05 } },
 }
 
-local PAPER_KEYS = { seed = true, trials = true, single_answer = true, anchors = true, scale = true }
+local PAPER_KEYS = { seed = true, trials = true, single_answer = true, anchors = true, scale = true,
+  target_factor = true, models = true }
 
 --- A paper-like dataset: 8 ladder models (1e18–1e21 FLOPs), a target at 30×, and 8 sets of
 --- 1,000–3,000 items (about 19,000 in all) with varied mixes, sampled with 100 trials.
@@ -144,7 +145,7 @@ function M.paper_like(opts)
   opts = opts or {}
   for k in pairs(opts) do
     if not PAPER_KEYS[k] then
-      error(("bad option '%s' to 'paper_like' (valid options: anchors, scale, seed, single_answer, trials)")
+      error(("bad option '%s' to 'paper_like' (valid options: anchors, models, scale, seed, single_answer, target_factor, trials)")
         :format(tostring(k)), 2)
     end
   end
@@ -174,8 +175,8 @@ function M.paper_like(opts)
   if trials == nil and not opts.single_answer then trials = 100 end
   return core.ladder{
     seed = opts.seed or 1,
-    models = 8, min_flops = 1e18, max_flops = 1e21,
-    target = true, target_factor = 30,
+    models = opts.models or 8, min_flops = 1e18, max_flops = 1e21,
+    target = true, target_factor = opts.target_factor or 30,
     anchors = opts.anchors or 0,
     trials = trials, single_answer = opts.single_answer,
     sets = sets,

@@ -111,7 +111,7 @@ TEST_CASE("bad items: trial counts") {
                "samples)");
   CHECK(items_error("items_counts_disagree.csv") ==
         kBad + "items_counts_disagree.csv:3: column 'passrate': pass rate 0.33 disagrees with n_correct/n_samples = "
-               "1/3 = 0.333333333333 (expected them to agree to 1e-9)");
+               "1/3 = 0.333333333333 (expected them to agree to 1e-6)");
   CHECK(items_error("items_counts_half.csv") ==
         kBad + "items_counts_half.csv:2: column 'n_correct': empty cell (expected n_samples and n_correct both given "
                "or both empty)");
