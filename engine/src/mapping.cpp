@@ -316,8 +316,8 @@ Mapping MappingBuilder::penalised(const std::vector<MergedPoint>& points, double
   std::vector<Coef> coef(static_cast<std::size_t>(nk - 1));
   for (std::size_t i = 0; i + 1 < t.size(); ++i) {
     const double hi = h[i];
-    coef[i] = {g[i], (g[i + 1] - g[i]) / hi - hi * (2.0 * gamma[i] + gamma[i + 1]) / 6.0,
-                                         gamma[i] / 2.0, (gamma[i + 1] - gamma[i]) / (6.0 * hi), 0.0};
+    coef[i] = {g[i], (g[i + 1] - g[i]) / hi - hi * (2.0 * gamma[i] + gamma[i + 1]) / 6.0, gamma[i] / 2.0,
+               (gamma[i + 1] - gamma[i]) / (6.0 * hi), 0.0};
   }
   set_pieces(m, std::move(t), std::move(coef));
   m.status_ = MappingStatus::Fitted;
@@ -399,6 +399,11 @@ Mapping MappingBuilder::spline(const std::vector<MergedPoint>& points, const Map
   if (best.status_ == MappingStatus::Line) {
     why = fmt::format("the line y = x already meets the threshold (RMSE {} <= {}): lambda is infinite",
                       num(best.rmse_), num(T));
+  } else if (best.status_ == MappingStatus::Fitted && hi10 - l10 <= 2.0 * kLog10Tol) {
+    // Many points make the data term large: the boundary can lie beyond lambda_max.
+    why = fmt::format("the RMSE still meets the threshold at lambda_max = {} (RMSE {} <= {}) though the line does "
+                      "not: lambda is capped there; raise lambda_max for a smoother curve",
+                      num(o.lambda_max), num(best.rmse_), num(T));
   } else if (best.status_ == MappingStatus::InterpolationMissed) {
     why = fmt::format("even the smallest lambda searched ({}) misses the threshold {}: RMSE {}",
                       num(o.lambda_min), num(T), num(best.rmse_));

@@ -633,3 +633,17 @@ TEST_CASE("mapping: the spline solve is accurate with close knots and many point
     }
   }
 }
+
+TEST_CASE("mapping: lambda capped at lambda_max says so") {
+  const json g = load_golden();
+  const auto& c = g["cases"][0];  // ladder8: its boundary lambda is 2.86e-5
+  MappingOptions o;
+  o.lambda_max = 1e-6;
+  const cod::Mapping m = cod::fit_mapping(vec(c["inputs"]["x"]), vec(c["inputs"]["y"]), o);
+  CHECK(m.status() == MappingStatus::Fitted);
+  CHECK(std::abs(std::log10(m.lambda()) + 6.0) < 1e-9);
+  CHECK(m.rmse() < 0.005);
+  CHECK(m.reason().rfind("the RMSE still meets the threshold at lambda_max = 1e-06 (RMSE ", 0) == 0);
+  // Inside the bounds no such reason.
+  CHECK(cod::fit_mapping(vec(c["inputs"]["x"]), vec(c["inputs"]["y"])).reason().empty());
+}

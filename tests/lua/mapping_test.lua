@@ -188,6 +188,10 @@ T.test("line, interpolation missed, monotonicity forced, no data", function()
       T.eq(r.reason, "no data points: the mapping is the line y = x", method)
     end
   end
+  local capped = mapping.fit(ladder, { lambda_max = 1e-7 })
+  T.eq(capped.status, "fitted")
+  T.near(log10(capped.lambda), -7, 1e-9)
+  T.truthy(capped.reason:find("^the RMSE still meets the threshold at lambda_max = 1e%-07 %(RMSE "), capped.reason)
   T.eq(mapping.fit({}).lambda, math.huge)
   T.eq(mapping.fit({}, {}, {}).status, "no_data")
 end)
