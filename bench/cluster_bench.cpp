@@ -37,7 +37,7 @@ cod::Matrix pass_rates(std::size_t n, int d, std::uint64_t seed, bool noise) {
   std::mt19937_64 g(seed);
   cod::Matrix X(static_cast<Eigen::Index>(n), d);
   for (std::size_t i = 0; i < n; ++i) {
-    const double b = -4.0 + 9.0 * uniform01(g);  // difficulty: some items beyond the largest model
+    const double b = -4.0 + 11.0 * uniform01(g);  // difficulty: some items far beyond the largest model (all zero)
     const double s = 0.6 + 1.2 * uniform01(g);   // how sharply the item turns
     for (int j = 0; j < d; ++j) {
       const double a = -3.0 + 6.0 * j / (d - 1);  // ability of model j

@@ -135,10 +135,9 @@ void KdTree::window(const double* q, double r2, std::int64_t& weight, i128* sum)
   while (top > 0) {
     const int k = stack[--top];
     const Node& nd = nodes_[static_cast<std::size_t>(k)];
-    double mn, mx;
-    bounds(k, q, mn, mx);
-    if (mn > r2) continue;
-    if (mx <= r2) {  // every point of the node is inside: add the aggregate
+    const int c = classify(k, q, r2);
+    if (c < 0) continue;
+    if (c > 0) {  // every point of the node is inside: add the aggregate
       weight += nd.weight;
       const i128* s = sums_.data() + static_cast<std::size_t>(k) * d_;
       for (int j = 0; j < d_; ++j) sum[j] += s[j];
@@ -147,7 +146,7 @@ void KdTree::window(const double* q, double r2, std::int64_t& weight, i128* sum)
     if (nd.left < 0) {
       for (int t = nd.begin; t < nd.end; ++t) {
         const std::size_t tu = static_cast<std::size_t>(t);
-        if (rdist(q, x_.data() + tu * d_, d_) <= r2) {
+        if (within(q, x_.data() + tu * d_, d_, r2)) {
           weight += w_[tu];
           const i128* v = wfixed_.data() + tu * d_;
           for (int j = 0; j < d_; ++j) sum[j] += v[j];
@@ -169,16 +168,15 @@ std::int64_t KdTree::count_within(const double* q, double r2) const {
   while (top > 0) {
     const int k = stack[--top];
     const Node& nd = nodes_[static_cast<std::size_t>(k)];
-    double mn, mx;
-    bounds(k, q, mn, mx);
-    if (mn > r2) continue;
-    if (mx <= r2) {
+    const int c = classify(k, q, r2);
+    if (c < 0) continue;
+    if (c > 0) {
       weight += nd.weight;
       continue;
     }
     if (nd.left < 0) {
       for (int t = nd.begin; t < nd.end; ++t)
-        if (rdist(q, x_.data() + static_cast<std::size_t>(t) * d_, d_) <= r2) weight += w_[static_cast<std::size_t>(t)];
+        if (within(q, x_.data() + static_cast<std::size_t>(t) * d_, d_, r2)) weight += w_[static_cast<std::size_t>(t)];
       continue;
     }
     stack[top++] = nd.right;
