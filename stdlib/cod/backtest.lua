@@ -65,17 +65,21 @@ function M.run(ds, opts)
       if has_target then
         local row = { name = set, items = n_items, results = {} }
         local base, job
-        if n_items > 0 then
-          base = predict.base(ds, set, sel, {})
-          job = predict.job(ds, set, sel, { base = base })
-        else
-          -- Scores only (no items): only end-to-end recipes apply.
-          job = M.score_job(ds, set, sel)
-        end
-        row.actual = job.actual
+        local job_ok, job_err = pcall(function()
+          if n_items > 0 then
+            base = predict.base(ds, set, sel, {})
+            job = predict.job(ds, set, sel, { base = base })
+          else
+            -- Scores only (no items): only end-to-end recipes apply.
+            job = M.score_job(ds, set, sel)
+          end
+        end)
+        row.actual = job_ok and job.actual or scores[t]
         for _, r in ipairs(rs) do
           local res
-          if n_items == 0 and r.kind ~= "baseline" then
+          if not job_ok then
+            res = { ok = false, reason = tostring(job_err) }
+          elseif n_items == 0 and r.kind ~= "baseline" then
             res = { ok = false, reason = "the set has no items (scores only)" }
           else
             local ok, got = pcall(r.run, r, job)
@@ -104,18 +108,22 @@ function M.run(ds, opts)
   return out
 end
 
---- A job for a scores-only set (end-to-end baselines need only full-set metrics).
+--- A job for a scores-only set (end-to-end baselines need only full-set metrics). Ladder
+--- models without a score in this set are left out; fewer than 3 left is an error.
 function M.score_job(ds, set, sel)
   local scores = ds:scores(set)
-  local job = { ds = ds, set = set, ladder = sel.ladder, anchors = {}, target = sel.target, C = {}, full = {},
+  local job = { ds = ds, set = set, ladder = {}, anchors = {}, target = sel.target, C = {}, full = {},
     mean = {}, loss = {}, col = {}, items = 0 }
-  for j, m in ipairs(sel.ladder) do
-    job.C[j] = ds:compute(m)
-    job.full[m] = scores[m]
-    job.mean[m] = scores[m]
-    if scores[m] == nil then
-      error(("set '%s' has no score for ladder model '%s'"):format(set, m), 0)
+  for _, m in ipairs(sel.ladder) do
+    if scores[m] ~= nil then
+      job.ladder[#job.ladder + 1] = m
+      job.C[#job.C + 1] = ds:compute(m)
+      job.full[m] = scores[m]
+      job.mean[m] = scores[m]
     end
+  end
+  if #job.ladder < 3 then
+    error(("set '%s' has scores for only %d ladder model(s)"):format(set, #job.ladder), 0)
   end
   for _, m in ipairs(ds:models()) do job.loss[m.name] = m.loss end
   job.target_C = ds:compute(sel.target)

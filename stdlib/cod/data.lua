@@ -86,6 +86,72 @@ function M.summary(ds)
   return out
 end
 
+local function csv_field(v)
+  if v == nil then return "" end
+  if type(v) == "number" then
+    if v ~= v then return "" end
+    if math.type(v) == "integer" then return tostring(v) end
+    return ("%.17g"):format(v)
+  end
+  v = tostring(v)
+  if v:find('[,"\n\r]') then v = '"' .. v:gsub('"', '""') .. '"' end
+  return v
+end
+
+--- Write a dataset as a folder that data.load reads back: models.csv, items.csv (with
+--- n_samples/n_correct when trial counts are known) and scores.csv (when any score exists).
+---@param ds cod.Dataset
+---@param dir string an existing folder
+function M.write(ds, dir)
+  do
+    local f <close> = assert(io.open(dir .. "/models.csv", "wb"))
+    f:write("model,params,tokens,compute_flops,role,family,size,step,loss\n")
+    for _, m in ipairs(ds:models()) do
+      f:write(table.concat({ csv_field(m.name), csv_field(m.params), csv_field(m.tokens), csv_field(m.compute_flops),
+        csv_field(m.role), csv_field(m.family), csv_field(m.size), csv_field(m.step), csv_field(m.loss) }, ","), "\n")
+    end
+  end
+  local any_items, any_scores = false, false
+  for _, set in ipairs(ds:sets()) do
+    if #ds:items(set) > 0 then any_items = true end
+    if next(ds:scores(set)) then any_scores = true end
+  end
+  if any_items then
+    local f <close> = assert(io.open(dir .. "/items.csv", "wb"))
+    f:write("benchmark,item_id,model,passrate,n_samples,n_correct\n")
+    for _, set in ipairs(ds:sets()) do
+      local items, models, P, N = ds:items(set), ds:set_models(set), ds:pass(set), ds:trials(set)
+      local sname = csv_field(set)
+      for j, m in ipairs(models) do
+        local mname = csv_field(m)
+        local col = P:col(j)
+        local ncol = N and N:col(j)
+        for i, id in ipairs(items) do
+          local p = col[i]
+          local n, k = "", ""
+          if ncol then
+            local trials = math.floor(ncol[i] + 0.5)
+            n = tostring(trials)
+            k = tostring(math.floor(p * trials + 0.5))
+          end
+          f:write(sname, ",", csv_field(id), ",", mname, ",", csv_field(p), ",", n, ",", k, "\n")
+        end
+      end
+    end
+  end
+  if any_scores then
+    local f <close> = assert(io.open(dir .. "/scores.csv", "wb"))
+    f:write("benchmark,model,score\n")
+    for _, set in ipairs(ds:sets()) do
+      local scores = ds:scores(set)
+      local names = {}
+      for m in pairs(scores) do names[#names + 1] = m end
+      table.sort(names)
+      for _, m in ipairs(names) do f:write(csv_field(set), ",", csv_field(m), ",", csv_field(scores[m]), "\n") end
+    end
+  end
+end
+
 --- Print the per-set summary as an aligned table.
 ---@param ds cod.Dataset
 ---@param out? file* default io.stdout

@@ -1,0 +1,250 @@
+-- The prediction pipeline end to end: recipes on synthetic ladders with known truth,
+-- the predict and backtest commands, report.json's schema, plots, bootstrap, errors.
+local T = require("testlib")
+local synth = require("cod.synth")
+local data = require("cod.data")
+local predict = require("cod.predict")
+local recipes = require("cod.recipes")
+local json = require("cod.json")
+local sys = require("cod.core.sys")
+local q = T.shell_quote
+local bin = q(T.codlua)
+
+local tmp = os.tmpname()
+os.remove(tmp)
+assert(sys.mkdir(tmp))
+
+local function read(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- A small paper-like dataset on disk (two anchors, target at 5x the ladder's top).
+local small_dir = tmp .. "/small"
+assert(sys.mkdir(small_dir))
+local small = synth.paper_like({ seed = 4, scale = 0.12, anchors = 2, target_factor = 5 })
+data.write(small, small_dir)
+local target = small:select().target
+
+T.test("cod on a paper-like synthetic ladder: mean FE <= 2 points, no set above 5", function()
+  -- 8 sets, 100 samples per item, target at 5x the largest ladder model's compute.
+  local ds = synth.paper_like({ seed = 2, anchors = 2, target_factor = 5 })
+  local rep = predict.run(ds, { recipe = "cod", self_check = false })
+  T.eq(#rep.sets, 8)
+  for _, s in ipairs(rep.sets) do
+    T.truthy(s.fe and s.fe == s.fe, s.name .. " has an FE")
+    T.truthy(s.fe <= 5, ("%s: FE %.2f above 5"):format(s.name, s.fe))
+    T.truthy(s.predictable_ratio > 0.3, s.name .. " predictable ratio")
+    T.eq(s.fallback, nil, s.name .. " needed no fallback")
+  end
+  T.truthy(rep.summary.fe.mean <= 2, ("mean FE %.2f above 2"):format(rep.summary.fe.mean))
+  T.eq(rep.summary.fe.n, 8)
+end)
+
+T.test("every built-in recipe predicts every set of a small synthetic ladder", function()
+  local sel = small:select()
+  for _, name in ipairs(recipes.builtin) do
+    local r = recipes.get(name)
+    T.eq(r.name, name)
+    for _, set in ipairs(small:sets()) do
+      local job = predict.job(small, set, sel, { transfer_ladder = sel.ladder })
+      local res = r:run(job)
+      T.truthy(res.prediction and res.prediction >= 0 and res.prediction <= 1,
+        ("%s on %s: prediction %s (%s)"):format(name, set, tostring(res.prediction), tostring(res.reason)))
+      T.truthy(res.fe ~= nil and res.fe < 60, name .. " has a finite FE on " .. set)
+      if res.recipe ~= name then T.eq(res.recipe, name) end
+    end
+  end
+end)
+
+T.test("cod_no_mapping predicts over all items: EE = FE", function()
+  local sel = small:select()
+  local job = predict.job(small, small:sets()[1], sel)
+  local r = recipes.get("cod_no_mapping"):run(job)
+  T.eq(r.predictable_ratio, 1)
+  T.near(r.ee, r.fe, 1e-9)
+end)
+
+T.test("recipes derive in a line and stage options are checked", function()
+  local cod = recipes.get("cod")
+  local f2 = cod:with({ fit = { form = "f2" } }):rename("mine")
+  T.eq(f2.name, "mine")
+  T.eq(cod.steps[3].opts.form, "cod")
+  local job = predict.job(small, small:sets()[2], small:select())
+  local r = f2:run(job)
+  T.eq(r.form, "f2")
+  T.raises(function() cod:with({ fitt = {} }) end,
+    "recipe 'cod' has no stage 'fitt' (stages: features, cluster, fit, filter, extrapolate, map)")
+  T.raises(function() cod:with({ fit = { frm = "f1" } }):run(job) end,
+    "bad option 'frm' to stage 'fit' (valid options: fixed, form, threads, weights)")
+  local seen = {}
+  local wrapped = cod:wrap("fit", function(inner, j, st, o)
+    seen.before = true
+    inner(j, st, o)
+    seen.clusters = #st.clusters
+  end)
+  wrapped:run(job)
+  T.truthy(seen.before and seen.clusters > 0)
+end)
+
+T.test("no extrapolatable cluster: the fallback is named in the result and warned about", function()
+  local never = recipes.get("cod"):with({ filter = { rule = function() return false, "never" end } })
+  local sel = small:select()
+  local job = predict.job(small, small:sets()[1], sel)
+  local r = never:run(job)
+  T.eq(r.fallback.recipe, "e2e_exp")
+  T.eq(r.fallback.reason, "no extrapolatable cluster")
+  T.truthy(r.prediction ~= nil)
+  local no_fb = never:with({ fallback = false }):run(job)
+  T.eq(no_fb.ok, false)
+  T.eq(no_fb.reason, "no extrapolatable cluster")
+  T.eq(no_fb.prediction, nil)
+  local w = predict.warnings(r, job, predict.base(small, small:sets()[1], sel))
+  local found = false
+  for _, s in ipairs(w) do found = found or s:find("fallback recipe 'e2e_exp'", 1, true) ~= nil end
+  T.truthy(found, "a warning names the fallback")
+end)
+
+T.test("codlua predict writes report.json with the documented keys, CSV tables and plots", function()
+  local out = tmp .. "/report"
+  local code, stdout, stderr = T.run(bin .. " predict --data " .. q(small_dir) .. " --target " .. q(target) ..
+    " --bootstrap 8 --seed 5 --out " .. q(out))
+  T.eq(code, 0, stderr)
+  T.truthy(stdout:find("Mean", 1, true) and stdout:find("Max", 1, true), "Mean/Max rows printed")
+  local rep = json.decode(read(out .. "/report.json"))
+  T.eq(rep.recipe, "cod")
+  T.eq(rep.target, target)
+  T.eq(#rep.sets, 8)
+  for _, s in ipairs(rep.sets) do
+    for _, key in ipairs({ "name", "prediction", "subset_prediction", "predictable_ratio", "self_check", "warnings",
+      "actual", "actual_subset", "fe", "ee", "interval", "clusters", "mapping" }) do
+      T.truthy(s[key] ~= nil, ("set %s lacks key %s"):format(s.name, key))
+    end
+    T.eq(type(s.self_check), "table")
+    T.truthy(s.self_check.cod ~= nil and s.self_check.e2e_exp ~= nil, "self_check maps recipe names to FE")
+    T.eq(#s.interval, 2)
+    T.truthy(s.interval[1] <= s.interval[2], "interval is ordered")
+    T.near(s.fe, math.abs(s.prediction - s.actual) * 100, 1e-9)
+    T.near(s.ee, math.abs(s.subset_prediction - s.actual_subset) * 100, 1e-9)
+  end
+  T.truthy(read(out .. "/sets.csv"):find("^set,recipe,prediction"), "sets.csv header")
+  T.truthy(read(out .. "/clusters.csv"):find("^set,label,size"), "clusters.csv header")
+  T.truthy(read(out .. "/report.md"):find("# codlua prediction report", 1, true))
+  T.truthy(sys.exists(out .. "/plots/predicted_vs_actual.dat"), "plot data written")
+  if require("cod.plot").available() then
+    for _, f in ipairs({ "predicted_vs_actual.png", "predicted_vs_actual.svg" }) do
+      T.truthy(sys.exists(out .. "/plots/" .. f), f .. " rendered")
+    end
+    local set1 = rep.sets[1].name
+    T.truthy(sys.exists(out .. "/plots/" .. set1 .. "_clusters.png"), "cluster curves rendered")
+    T.truthy(sys.exists(out .. "/plots/" .. set1 .. "_mapping.svg"), "mapping curve rendered")
+  end
+  T.eq(sys.exists(out .. ".tmp-" .. sys.getpid()), false)
+end)
+
+T.test("bootstrap intervals are deterministic for a seed", function()
+  local ds = small
+  local a = predict.run(ds, { sets = { "gsm8k_like" }, bootstrap = 6, seed = 9, self_check = false })
+  local b = predict.run(ds, { sets = { "gsm8k_like" }, bootstrap = 6, seed = 9, self_check = false })
+  local c = predict.run(ds, { sets = { "gsm8k_like" }, bootstrap = 6, seed = 10, self_check = false })
+  T.eq(a.sets[1].interval, b.sets[1].interval)
+  T.truthy(a.sets[1].interval[1] ~= c.sets[1].interval[1] or a.sets[1].interval[2] ~= c.sets[1].interval[2],
+    "another seed gives another interval")
+  T.eq(a.sets[1].bootstrap.binomial, true)
+  T.eq(predict.percentile({ 1, 2, 3, 4 }, 0.5), 2.5)
+  T.eq(predict.percentile({ 1, 2, 3, 4 }, 0), 1)
+  T.eq(predict.percentile({ 1, 2, 3, 4 }, 1), 4)
+end)
+
+T.test("single-answer 0/1 data (BIG-G): the report warns and names the best self-check recipe", function()
+  local ds = data.load(T.source .. "/data/bigbench-bigg")
+  local rep = predict.run(ds, { target = "BIG-G_T0_27b", sets = { "bigbench-B" } })
+  local s = rep.sets[1]
+  T.eq(s.single_answer, true)
+  local joined = table.concat(s.warnings, "\n")
+  T.truthy(joined:find("single-answer 0/1 correctness", 1, true), "0/1 warning")
+  T.truthy(joined:find("Self-check", 1, true), "self-check warning")
+  T.truthy(s.self_check_best ~= nil and s.self_check_best ~= "cod", "a baseline did best")
+  T.truthy(s.self_check[s.self_check_best] < s.self_check.cod)
+end)
+
+T.test("codlua backtest prints Table 1 and writes backtest.json and backtest.csv", function()
+  local out = tmp .. "/bt"
+  local code, stdout, stderr = T.run(bin .. " backtest --data " .. q(T.source .. "/data/pythia-arith") ..
+    " --top 1 --recipes cod,e2e_exp,e2e_passrate --sets arith_addition_0shot,arith_addition_2shot --out " .. q(out))
+  T.eq(code, 0, stderr)
+  T.truthy(stdout:find("target pythia-v0-12b-deduped", 1, true), stdout)
+  T.truthy(stdout:find("Mean", 1, true))
+  local bt = json.decode(read(out .. "/backtest.json"))
+  T.eq(bt.recipes, { "cod", "e2e_exp", "e2e_passrate" })
+  T.eq(#bt.targets, 1)
+  T.eq(#bt.targets[1].sets, 2)
+  local csv = read(out .. "/backtest.csv")
+  local rows = select(2, csv:gsub("\n", "\n"))
+  T.eq(rows, 1 + 2 * 3)
+end)
+
+T.test("backtest of scores-only data runs the end-to-end baselines", function()
+  local ds = data.load(T.source .. "/data/olmo2-ladder")
+  local bt = require("cod.backtest").run(ds, { target = "olmo2-7B-4T-anneal", recipes = { "e2e_exp", "loss_intermediate", "cod" },
+    sets = { "hellaswag_val_rc_5shot_len_norm" } })
+  local row = bt.targets[1].sets[1]
+  T.truthy(row.results.e2e_exp.ok, tostring(row.results.e2e_exp.reason))
+  T.eq(row.results.cod.ok, false)
+  T.eq(row.results.cod.reason, "the set has no items (scores only)")
+end)
+
+T.test("a user's recipe file adds a rule and a form", function()
+  local code, stdout, stderr = T.run(bin .. " predict --data " .. q(small_dir) .. " --target " .. q(target) ..
+    " --no-self-check --sets gsm8k_like --recipe " .. q(T.source .. "/examples/my_recipe.lua"))
+  T.eq(code, 0, stderr)
+  T.truthy(stdout:find("recipe my_logistic", 1, true), stdout)
+end)
+
+T.test("errors: unknown recipe, set, model; recipes that raise or return the wrong type", function()
+  local base = bin .. " predict --data " .. q(small_dir) .. " --no-self-check "
+  local code, _, err = T.run(base .. "--target " .. q(target) .. " --recipe nope")
+  T.eq(code, 1)
+  T.truthy(err:find("unknown recipe 'nope' (recipes: cod, cod_no_mapping", 1, true), err)
+  code, _, err = T.run(base .. "--target " .. q(target) .. " --sets nope")
+  T.eq(code, 1)
+  T.truthy(err:find("unknown evaluation set 'nope' (sets: gsm8k_like", 1, true), err)
+  code, _, err = T.run(base .. "--target nobody")
+  T.eq(code, 1)
+  T.truthy(err:find("unknown model 'nobody' (models: synth-1", 1, true), err)
+  code, _, err = T.run(base .. "--target " .. q(target) .. " --bootstrap lots")
+  T.eq(code, 2)
+  T.truthy(err:find("option '--bootstrap' needs a number, got 'lots'", 1, true), err)
+
+  local raising = tmp .. "/raising.lua"
+  local f = assert(io.open(raising, "w"))
+  f:write('local r = require("cod.recipes").get("cod")\n',
+    'return r:replace("fit", function(job, st, opts)\n  error("my stage broke")\nend)\n')
+  f:close()
+  code, _, err = T.run(base .. "--target " .. q(target) .. " --recipe " .. q(raising))
+  T.eq(code, 1)
+  T.truthy(err:find("raising.lua:3: my stage broke", 1, true), "message with the recipe's file:line: " .. err)
+  T.truthy(err:find("stack traceback", 1, true), "traceback shown")
+
+  local wrong = tmp .. "/wrong.lua"
+  f = assert(io.open(wrong, "w"))
+  f:write("return 42\n")
+  f:close()
+  code, _, err = T.run(base .. "--target " .. q(target) .. " --recipe " .. q(wrong))
+  T.eq(code, 1)
+  T.truthy(err:find("must return a recipe", 1, true) and err:find("got number", 1, true), err)
+  T.eq(sys.exists(tmp .. "/never"), false)
+end)
+
+T.test("a failed run leaves no partial report", function()
+  local out = tmp .. "/never"
+  local code = T.run(bin .. " predict --data " .. q(small_dir) .. " --target " .. q(target) ..
+    " --recipe nope --out " .. q(out))
+  T.eq(code, 1)
+  T.eq(sys.exists(out), false)
+end)
+
+sys.remove_tree(tmp)
+T.done()
