@@ -14,9 +14,10 @@ $(BUILD_DIR)/CMakeCache.txt:
 build: $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
-# The main job on bundled data.
+# The main job on bundled data: a COD prediction with its report and plots.
 demo: build
-	$(BUILD_DIR)/codlua examples/demo.lua
+	$(BUILD_DIR)/codlua predict --data examples/synthetic --out out/demo
+	@echo "report: out/demo/report.md (plots in out/demo/plots/)"
 
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)

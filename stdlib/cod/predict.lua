@@ -342,32 +342,68 @@ function M.run(ds, opts)
   end
   for _, set in ipairs(sets) do
     if #ds:items(set) > 0 then
-      local base = M.base(ds, set, sel, opts)
-      local job = M.job(ds, set, sel, { base = base, transfer_ladder = opts.transfer_ladder,
-        transfer_labels = opts.transfer_labels })
-      local r = recipe:run(job)
-      if opts.self_check ~= false then
-        local sc = M.self_check(ds, set, sel, recipe, opts)
-        r.self_check = sc.fe
-        r.self_check_target = sc.target
-        r.self_check_best = sc.best
-        r.self_check_failures = sc.reasons
-        r.self_check_skipped = sc.skipped
+      local set_sel, missing = M.set_selection(ds, set, sel)
+      local r = M.predict_set(ds, set, set_sel, recipe, opts)
+      if #missing > 0 then
+        local shown = {}
+        for i = 1, math.min(5, #missing) do shown[i] = missing[i] end
+        if #missing > 5 then shown[#shown + 1] = ("and %d more"):format(#missing - 5) end
+        table.insert(r.warnings, 1, ("%d ladder model(s) have no results in this set and were left out of its " ..
+          "ladder (%s); the set's ladder has %d models."):format(#missing, table.concat(shown, ", "),
+          #set_sel.ladder))
+        r.ladder = set_sel.ladder
       end
-      if (opts.bootstrap or 0) > 0 then
-        local b = M.bootstrap(ds, set, sel, recipe, opts, base)
-        r.bootstrap = b
-        r.interval = b.interval
-        r.subset_interval = b.subset_interval
-      end
-      r.target_compute = job.target_C
-      r.warnings = M.warnings(r, job, base)
       report.sets[#report.sets + 1] = r
     end
   end
   if #report.sets == 0 then error("no evaluation set with items to predict", 0) end
   M.summarise(report)
   return report
+end
+
+--- The selection restricted to the models that have results in `set` (sets of one dataset
+--- may cover different models). Returns it and the ladder models left out.
+function M.set_selection(ds, set, sel)
+  local present = {}
+  for _, m in ipairs(ds:set_models(set)) do present[m] = true end
+  local out = { ladder = {}, anchors = {}, target = sel.target, target_compute = sel.target_compute }
+  local missing = {}
+  for _, m in ipairs(sel.ladder) do
+    if present[m] then out.ladder[#out.ladder + 1] = m else missing[#missing + 1] = m end
+  end
+  for _, m in ipairs(sel.anchors) do
+    if present[m] then out.anchors[#out.anchors + 1] = m end
+  end
+  if #out.ladder < 2 then
+    error(("set '%s' has results for only %d of the ladder's models; at least 2 are needed"):format(set,
+      #out.ladder), 0)
+  end
+  return out, missing
+end
+
+--- One set's prediction with its self-check, bootstrap and warnings.
+function M.predict_set(ds, set, sel, recipe, opts)
+  local base = M.base(ds, set, sel, opts)
+  local job = M.job(ds, set, sel, { base = base, transfer_ladder = opts.transfer_ladder,
+    transfer_labels = opts.transfer_labels })
+  local r = recipe:run(job)
+  if opts.self_check ~= false then
+    local sc = M.self_check(ds, set, sel, recipe, opts)
+    r.self_check = sc.fe
+    r.self_check_target = sc.target
+    r.self_check_best = sc.best
+    r.self_check_failures = sc.reasons
+    r.self_check_skipped = sc.skipped
+  end
+  if (opts.bootstrap or 0) > 0 then
+    local b = M.bootstrap(ds, set, sel, recipe, opts, base)
+    r.bootstrap = b
+    r.interval = b.interval
+    r.subset_interval = b.subset_interval
+  end
+  r.target_compute = job.target_C
+  r.warnings = M.warnings(r, job, base)
+  return r
 end
 
 --- Mean and Max rows over sets (the paper's Table 1 layout).

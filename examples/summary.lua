@@ -1,5 +1,5 @@
--- The main job on bundled data. Until the prediction pipeline lands, it
--- loads the BIG-G ladder and prints each evaluation set's summary.
+-- Print each evaluation set's summary (items, models by compute, mean pass rates):
+--   codlua examples/summary.lua data/pythia-arith
 local data = require("cod.data")
 
 local here = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
