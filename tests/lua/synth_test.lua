@@ -237,7 +237,7 @@ T.test("paper_like preset", function()
   local ds2 = synth.paper_like{ seed = 5, scale = 0.05, anchors = 2 }
   T.eq(#ds2:select().anchors, 2)
   T.raises(function() synth.paper_like{ sed = 1 } end,
-    "bad option 'sed' to 'paper_like' (valid options: anchors, scale, seed, single_answer, trials)")
+    "bad option 'sed' to 'paper_like' (valid options: anchors, models, scale, seed, single_answer, target_factor, trials)")
   T.raises(function() synth.paper_like{ scale = 0 } end,
     "bad option 'scale' to 'paper_like' (a finite number > 0 expected, got 0)")
   T.raises(function() synth.paper_like{ seed = 1.5 } end,
