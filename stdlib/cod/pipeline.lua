@@ -451,6 +451,7 @@ function M.summarise(job, st, recipe)
     if r.prediction then r.fe = math.abs(r.prediction - r.actual) * 100 end
   end
   r._state = st
+  r._item_ids = job.item_ids
   return r
 end
 

@@ -42,7 +42,8 @@ function M.job(ds, set, sel, opts)
   local job = {
     ds = ds, set = set, ladder = sel.ladder, anchors = base.anchors, target = sel.target,
     C = base.C, target_C = base.target_C, col = base.col, loss = base.loss, seed = opts.seed,
-    transfer_ladder = opts.transfer_ladder, transfer_labels = opts.transfer_labels,
+    transfer_ladder = opts.transfer_ladder,
+    transfer_labels = opts.transfer_labels and opts.transfer_labels[set],
   }
   local P = base.P
   local item_ids = base.item_ids

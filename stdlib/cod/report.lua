@@ -183,6 +183,66 @@ local function write_tables(report, dir)
     end
   end
   write_csv(dir .. "/mapping.csv", { "set", "model", "kind", "x", "y" }, mrow)
+  -- Cluster labels by item id: `codlua predict --recipe transfer --labels labels.csv` reuses them.
+  local lrow = {}
+  for _, s in ipairs(report.sets) do
+    local st = s._state
+    if st and st.labels and s._item_ids then
+      for i, l in ipairs(st.labels) do lrow[#lrow + 1] = { set = s.name, item_id = s._item_ids[i], label = l } end
+    end
+  end
+  if #lrow > 0 then write_csv(dir .. "/labels.csv", { "set", "item_id", "label" }, lrow) end
+end
+
+--- Read a labels.csv written by a report: {[set] = {[item_id] = label}}.
+---@param path string
+---@return table<string, table<string, integer>>
+function M.read_labels(path)
+  local f, err = io.open(path, "rb")
+  if not f then error(("cannot open labels file %s"):format(err), 0) end
+  local text = f:read("a")
+  f:close()
+  local out = {}
+  local line_no = 0
+  for line in text:gmatch("[^\n]+") do
+    line_no = line_no + 1
+    line = line:gsub("\r$", "")
+    local fields, pos = {}, 1
+    while pos <= #line + 1 do
+      if line:sub(pos, pos) == '"' then
+        local value, i = {}, pos + 1
+        while true do
+          local c = line:sub(i, i)
+          if c == "" then error(("%s:%d: unterminated quote"):format(path, line_no), 0) end
+          if c == '"' then
+            if line:sub(i + 1, i + 1) == '"' then value[#value + 1] = '"'; i = i + 2 else i = i + 1; break end
+          else
+            value[#value + 1] = c
+            i = i + 1
+          end
+        end
+        fields[#fields + 1] = table.concat(value)
+        pos = i + 1
+      else
+        local stop = line:find(",", pos, true) or (#line + 1)
+        fields[#fields + 1] = line:sub(pos, stop - 1)
+        pos = stop + 1
+      end
+    end
+    if line_no == 1 then
+      if fields[1] ~= "set" or fields[2] ~= "item_id" or fields[3] ~= "label" then
+        error(("%s:1: expected the header set,item_id,label"):format(path), 0)
+      end
+    else
+      local label = math.tointeger(tonumber(fields[3]))
+      if #fields ~= 3 or label == nil then
+        error(("%s:%d: expected set,item_id,label with an integer label"):format(path, line_no), 0)
+      end
+      out[fields[1]] = out[fields[1]] or {}
+      out[fields[1]][fields[2]] = label
+    end
+  end
+  return out
 end
 
 -- ------------------------------------------------------------------ plots

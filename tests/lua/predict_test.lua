@@ -144,6 +144,30 @@ T.test("codlua predict writes report.json with the documented keys, CSV tables a
   T.eq(sys.exists(out .. ".tmp-" .. sys.getpid()), false)
 end)
 
+T.test("transfer: labels saved in a report reproduce the clustering they came from", function()
+  local out = tmp .. "/labels_report"
+  local base = bin .. " predict --data " .. q(small_dir) .. " --target " .. q(target) ..
+    " --no-self-check --sets gsm8k_like,bbh_like --json"
+  local code, stdout, stderr = T.run(base .. " --out " .. q(out))
+  T.eq(code, 0, stderr)
+  local cod = json.decode(stdout)
+  T.truthy(read(out .. "/labels.csv"):find("^set,item_id,label\ngsm8k_like,"), "labels.csv written")
+  code, stdout, stderr = T.run(base .. " --recipe transfer --labels " .. q(out .. "/labels.csv"))
+  T.eq(code, 0, stderr)
+  local tr = json.decode(stdout)
+  for i = 1, 2 do T.eq(tr.sets[i].prediction, cod.sets[i].prediction) end
+  code, _, stderr = T.run(base .. " --recipe transfer")
+  T.eq(code, 1)
+  T.truthy(stderr:find("recipe 'transfer' needs source labels", 1, true), stderr)
+  local bad = tmp .. "/bad_labels.csv"
+  local f = assert(io.open(bad, "w"))
+  f:write("set,item_id,label\ngsm8k_like,item-1,x\n")
+  f:close()
+  code, _, stderr = T.run(base .. " --recipe transfer --labels " .. q(bad))
+  T.eq(code, 1)
+  T.truthy(stderr:find("bad_labels.csv:2: expected set,item_id,label with an integer label", 1, true), stderr)
+end)
+
 T.test("bootstrap intervals are deterministic for a seed", function()
   local ds = small
   local a = predict.run(ds, { sets = { "gsm8k_like" }, bootstrap = 6, seed = 9, self_check = false })

@@ -23,6 +23,7 @@ M.spec = {
   { "smooth", "R", "average R adjacent checkpoints each side (paper A.2)", number = true, integer = true, default = 0 },
   { "compute-unit", "FLOPS", "unit of compute in fits", number = true, default = 1e18 },
   { "transfer-ladder", "M1,...", "recipe transfer: cluster on this family's ladder", list = true },
+  { "labels", "FILE", "recipe transfer: cluster labels saved by an earlier report (labels.csv)" },
   { "no-self-check", nil, "skip the self-check" },
   { "out", "DIR", "write report.json, report.md, CSV tables and plots here" },
   { "json", nil, "print report.json to stdout instead of the table" },
@@ -64,6 +65,7 @@ function M.run(argv)
     bootstrap = o.bootstrap, seed = o.seed, smooth = o.smooth, self_check = not o.no_self_check,
     target_compute = o.target_flops and o.target_flops / ds:compute_unit() or nil,
     transfer_ladder = o.transfer_ladder,
+    transfer_labels = o.labels and require("cod.report").read_labels(o.labels) or nil,
   })
   local rep = require("cod.report")
   if o.json then

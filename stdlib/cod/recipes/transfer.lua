@@ -1,6 +1,6 @@
 --- transfer: cluster labels come from another model family's ladder (§5.3.1). Give the
 --- source ladder's model names in job.transfer_ladder (codlua predict --transfer-ladder),
---- or saved labels by item id in job.transfer_labels (--labels FILE).
+--- or labels saved by an earlier report (labels.csv; --labels FILE), by item id in job.transfer_labels.
 local recipe = require("cod.recipes.cod")
 
 local function labels_from_source(job)
