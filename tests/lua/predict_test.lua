@@ -220,6 +220,19 @@ T.test("backtest of scores-only data runs the end-to-end baselines", function()
   T.eq(row.results.cod.reason, "the set has no items (scores only)")
 end)
 
+T.test("predict reads lm-evaluation-harness logs; a fit with too few points is a result with a reason", function()
+  local lm = T.data .. "/lmeval"
+  local code, stdout, stderr = T.run(bin .. " predict --lmeval " .. q(lm .. "/output") .. " --models " ..
+    q(lm .. "/models.csv") .. " --metric acc --tasks arc_easy --no-self-check --recipe e2e_exp --json")
+  T.eq(code, 0, stderr)
+  local rep = json.decode(stdout)
+  T.eq(rep.sets[1].name, "arc_easy")
+  T.eq(rep.sets[1].ok, false)
+  T.eq(rep.sets[1].reason, "end-to-end fit failed: too few points: 2 for 4 free parameters")
+  T.eq(rep.sets[1].warnings[#rep.sets[1].warnings],
+    "No prediction: end-to-end fit failed: too few points: 2 for 4 free parameters.")
+end)
+
 T.test("a user's recipe file adds a rule and a form", function()
   local code, stdout, stderr = T.run(bin .. " predict --data " .. q(small_dir) .. " --target " .. q(target) ..
     " --no-self-check --sets gsm8k_like --recipe " .. q(T.source .. "/examples/my_recipe.lua"))

@@ -13,6 +13,7 @@ M.spec = {
   { "lmeval", "DIR", "lm-evaluation-harness --log_samples folder" },
   { "metric", "KEY", "lm-eval per-sample metric key", default = "acc" },
   { "filter", "NAME", "lm-eval filter", default = "none" },
+  { "tasks", "T1,...", "lm-eval tasks to read (default: all)", list = true },
   { "target", "MODEL", "predict this model (from every non-anchor model below it)" },
   { "top", "N", "predict each of the N largest models", number = true, integer = true, default = 1 },
   { "recipes", "R1,R2,...", "recipes to compare (default: cod, cod_no_mapping, e2e_exp, e2e_passrate, bnsl"

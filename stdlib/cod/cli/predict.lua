@@ -12,6 +12,7 @@ M.spec = {
   { "lmeval", "DIR", "lm-evaluation-harness --log_samples folder (with --models)" },
   { "metric", "KEY", "lm-eval per-sample metric key", default = "acc" },
   { "filter", "NAME", "lm-eval filter", default = "none" },
+  { "tasks", "T1,...", "lm-eval tasks to read (default: all)", list = true },
   { "target", "MODEL", "the model to predict (default: the model whose role is target)" },
   { "target-flops", "F", "predict at this compute (FLOPs) instead of a model's", number = true },
   { "ladder", "M1,M2,...", "ladder models (default: every other model below the target's compute)", list = true },
@@ -41,7 +42,8 @@ function M.load(o)
   if not o.models then error("missing --models FILE (or --data DIR)", 0) end
   if not (o.items or o.scores or o.lmeval) then error("missing --items FILE (or --lmeval DIR, --scores FILE)", 0) end
   return data.read({ models = o.models, items = o.items, scores = o.scores, lmeval = o.lmeval,
-    metric = o.lmeval and o.metric or nil, filter = o.lmeval and o.filter or nil, compute_unit = o.compute_unit })
+    metric = o.lmeval and o.metric or nil, filter = o.lmeval and o.filter or nil, tasks = o.lmeval and o.tasks or nil,
+    compute_unit = o.compute_unit })
 end
 
 function M.run(argv)
