@@ -59,13 +59,55 @@ struct ClimbOut {
   bool dropped = false;
 };
 
-// One thread's hill climber. The climb from a state (a position) is a pure
-// function of that state, so outcomes are memoised by state: seeds that reach
-// the same window reach bit-identical means (exact sums) and share the rest.
+// Outcomes of climbs, keyed by state (a position): the climb from a position is a
+// pure function of it, so seeds that reach the same window reach bit-identical
+// means (exact sums) and share the rest. Shared by the threads; whichever thread
+// stores an outcome stores the same values, so scheduling cannot change results.
+class Memo {
+ public:
+  explicit Memo(int d) : d_(d), map_(d, 1024) {}
+
+  /** The stored outcome of `state` if its remaining steps fit in `budget`. */
+  bool find(const double* state, int budget, ClimbOut& o, double* final_mean) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const int hit = map_.find(state);
+    if (hit < 0) return false;
+    const std::size_t h = static_cast<std::size_t>(hit);
+    if (steps_[h] > budget) return false;
+    o = ClimbOut{size_[h], steps_[h], dropped_[h] != 0};
+    std::copy(final_.begin() + static_cast<std::ptrdiff_t>(h * d_),
+              final_.begin() + static_cast<std::ptrdiff_t>((h + 1) * d_), final_mean);
+    return true;
+  }
+
+  /** Store the outcome `o` (iterations counted from 0) for every state of a path. */
+  void remember(const std::vector<double>& path, const std::vector<int>& path_it, const ClimbOut& o,
+                const double* final_mean) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (std::size_t p = 0; p < path_it.size(); ++p) {
+      if (!map_.insert(path.data() + p * d_).second) continue;
+      final_.insert(final_.end(), final_mean, final_mean + d_);
+      size_.push_back(o.size);
+      steps_.push_back(o.iters - path_it[p]);
+      dropped_.push_back(o.dropped ? 1 : 0);
+    }
+  }
+
+ private:
+  int d_;
+  std::mutex mu_;
+  RowMap map_;
+  std::vector<double> final_;
+  std::vector<std::int64_t> size_;
+  std::vector<int> steps_;
+  std::vector<char> dropped_;
+};
+
+// One thread's hill climber (scikit-learn's _mean_shift_single_seed).
 class Climber {
  public:
-  Climber(const KdTree& tree, const FixedScale& fx, double h, int max_iter)
-      : tree_(tree), fx_(fx), d_(tree.dim()), r2_(h * h), thr_(1e-3 * h), max_iter_(max_iter), memo_(d_, 1024),
+  Climber(const KdTree& tree, const FixedScale& fx, double h, int max_iter, Memo& memo)
+      : tree_(tree), fx_(fx), d_(tree.dim()), r2_(h * h), thr_(1e-3 * h), max_iter_(max_iter), memo_(memo),
         sum_(static_cast<std::size_t>(d_)), cur_(static_cast<std::size_t>(d_)), next_(static_cast<std::size_t>(d_)) {}
 
   ClimbOut climb(const double* seed, double* out) {
@@ -74,14 +116,11 @@ class Climber {
     path_it_.clear();
     int it = 0;
     for (;;) {
-      const int hit = memo_.find(cur_.data());
-      if (hit >= 0 && it + steps_[static_cast<std::size_t>(hit)] <= max_iter_) {
-        const std::size_t h = static_cast<std::size_t>(hit);
-        ClimbOut o{size_[h], it + steps_[h], dropped_[h] != 0};
-        std::copy(final_.begin() + static_cast<std::ptrdiff_t>(h * d_),
-                  final_.begin() + static_cast<std::ptrdiff_t>((h + 1) * d_), out);
-        remember(o, out);
-        return o;
+      ClimbOut known;
+      if (memo_.find(cur_.data(), max_iter_ - it, known, out)) {
+        known.iters += it;
+        memo_.remember(path_, path_it_, known, out);
+        return known;
       }
       std::int64_t w;
       tree_.window(cur_.data(), r2_, w, sum_.data());
@@ -89,7 +128,7 @@ class Climber {
         ClimbOut o{0, it, true};
         std::copy(cur_.begin(), cur_.end(), out);
         push_state(it);
-        remember(o, out);
+        memo_.remember(path_, path_it_, o, out);
         return o;
       }
       fixed_mean(fx_, sum_.data(), w, d_, next_.data());
@@ -99,7 +138,7 @@ class Climber {
         std::copy(next_.begin(), next_.end(), out);
         if (converged) {  // a run cut by max_iter is not the state's true outcome
           push_state(it);
-          remember(o, out);
+          memo_.remember(path_, path_it_, o, out);
         }
         return o;
       }
@@ -114,28 +153,13 @@ class Climber {
     path_.insert(path_.end(), cur_.begin(), cur_.end());
     path_it_.push_back(it);
   }
-  void remember(const ClimbOut& o, const double* final_mean) {
-    for (std::size_t p = 0; p < path_it_.size(); ++p) {
-      auto [idx, inserted] = memo_.insert(path_.data() + p * d_);
-      if (!inserted) continue;
-      (void)idx;
-      final_.insert(final_.end(), final_mean, final_mean + d_);
-      size_.push_back(o.size);
-      steps_.push_back(o.iters - path_it_[p]);
-      dropped_.push_back(o.dropped ? 1 : 0);
-    }
-  }
 
   const KdTree& tree_;
   const FixedScale& fx_;
   int d_;
   double r2_, thr_;
   int max_iter_;
-  RowMap memo_;
-  std::vector<double> final_;
-  std::vector<std::int64_t> size_;
-  std::vector<int> steps_;
-  std::vector<char> dropped_;
+  Memo& memo_;
   std::vector<i128> sum_;
   std::vector<double> cur_, next_;
   std::vector<double> path_;
@@ -212,8 +236,9 @@ ModeResult meanshift_points(const Points& P, double h, bool bin_seeding, int min
   std::vector<double> final_mean(ns * du);
   std::vector<ClimbOut> out(ns);
   const int nt = thread_count(threads, ns);
+  Memo memo(d);
   std::vector<std::unique_ptr<Climber>> climbers;
-  for (int t = 0; t < nt; ++t) climbers.push_back(std::make_unique<Climber>(tree, fx, h, max_iter));
+  for (int t = 0; t < nt; ++t) climbers.push_back(std::make_unique<Climber>(tree, fx, h, max_iter, memo));
   parallel_blocks(ns, 64, nt, [&](std::size_t b, std::size_t e, int tid) {
     for (std::size_t r = b; r < e; ++r) {
       const std::size_t s = run[r];
