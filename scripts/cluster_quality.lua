@@ -4,7 +4,7 @@
 --- clustering and count as outliers (SPEC §2, §3.7).
 ---
 ---   codlua scripts/cluster_quality.lua                               -- BIG-bench (bundled)
----   codlua scripts/cluster_quality.lua --data data/pythia-arith --sets arith_add_0shot
+---   codlua scripts/cluster_quality.lua --data data/pythia-arith --sets arith_addition_0shot
 ---   codlua scripts/cluster_quality.lua --synthetic                   -- paper-like 100-sample pass rates
 ---   codlua scripts/cluster_quality.lua --csv features.csv            -- a CSV of feature rows
 ---
@@ -87,7 +87,20 @@ local function inputs()
   else
     ds = data.load(o.data)
   end
-  local sel = ds:select({ target = o.target, ladder = o.ladder })
+  local ok, sel = pcall(ds.select, ds, { target = o.target, ladder = o.ladder })
+  if not ok then
+    io.stderr:write("cluster_quality: ", tostring(sel), "\n")
+    os.exit(2)
+  end
+  local known = {}
+  for _, set in ipairs(ds:sets()) do known[set] = true end
+  for _, set in ipairs(o.sets or {}) do
+    if not known[set] then
+      io.stderr:write(("cluster_quality: unknown evaluation set '%s' (sets: %s)\n"):format(set,
+        table.concat(ds:sets(), ", ")))
+      os.exit(2)
+    end
+  end
   local out = {}
   for _, set in ipairs(o.sets or ds:sets()) do
     out[#out + 1] = { name = set, X = ds:features(set, sel.ladder, o.smooth and { smooth = o.smooth } or nil),

@@ -238,4 +238,24 @@ T.test("degenerate input: results with a reason", function()
   end
 end)
 
+T.test("scripts/cluster_quality.lua prints the Table 3 quality columns for a CSV of features", function()
+  local path = os.tmpname()
+  local f = assert(io.open(path, "w"))
+  f:write("m1,m2,m3\n")
+  for i = 0, 59 do
+    local b = (i % 3) * 0.3
+    f:write(("%g,%g,%g\n"):format(b + 0.01 * (i % 5), b + 0.05, math.min(1, b + 0.2 + 0.01 * (i % 7))))
+  end
+  f:write("0,0,0\n")
+  f:close()
+  local code, out, err = T.run(T.shell_quote(T.codlua) .. " " .. T.shell_quote(T.source .. "/scripts/cluster_quality.lua")
+    .. " --csv " .. T.shell_quote(path))
+  os.remove(path)
+  T.eq(code, 0, err)
+  T.truthy(out:find("61 items, 1 zero%-performance"), out)
+  for _, label in ipairs({ "Improved MeanShift", "MeanShift", "KMeans", "Improved%-KMeans", "DBSCAN" }) do
+    T.truthy(out:find("\n  " .. label .. " +%d+ +[%d.na]+ +[%d.]+"), label .. " row in:\n" .. out)
+  end
+end)
+
 T.done()
