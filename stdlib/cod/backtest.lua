@@ -141,15 +141,7 @@ function M.summary(entry, names)
       if r and r.fe then fe[#fe + 1] = r.fe else failed = failed + 1 end
       if r and r.ee then ee[#ee + 1] = r.ee end
     end
-    local function stats(v)
-      if #v == 0 then return nil end
-      local sum, max = 0, -math.huge
-      for _, x in ipairs(v) do
-        sum = sum + x
-        if x > max then max = x end
-      end
-      return { mean = sum / #v, max = max, n = #v }
-    end
+    local stats = require("cod.files").stats
     s[n] = { fe = stats(fe), ee = stats(ee), failed = failed }
   end
   return s
@@ -193,41 +185,24 @@ end
 
 --- Write backtest.json and backtest.csv into `out` (atomically).
 function M.write(bt, out)
-  local sys = require("cod.core.sys")
   local json = require("cod.json")
-  local tmp = out:gsub("/+$", "") .. ".tmp-" .. sys.getpid()
-  sys.remove_tree(tmp)
-  assert(sys.mkdir(tmp))
-  local ok, err = pcall(function()
+  local files = require("cod.files")
+  files.atomic_dir(out, function(tmp)
     json.write_file(tmp .. "/backtest.json", bt)
-    local f <close> = assert(io.open(tmp .. "/backtest.csv", "wb"))
-    f:write("target,set,recipe,prediction,subset_prediction,actual,fe,ee,ok,fallback,reason\n")
-    local function c(v)
-      if v == nil then return "" end
-      if type(v) == "number" then return v ~= v and "" or ("%.10g"):format(v) end
-      v = tostring(v)
-      if v:find('[,"\n\r]') then v = '"' .. v:gsub('"', '""') .. '"' end
-      return v
-    end
+    local rows = {}
     for _, e in ipairs(bt.targets) do
       for _, row in ipairs(e.sets) do
         for _, n in ipairs(bt.recipes) do
           local r = row.results[n]
-          f:write(table.concat({ c(e.target), c(row.name), c(n), c(r.prediction), c(r.subset_prediction), c(row.actual),
-            c(r.fe), c(r.ee), c(r.ok), c(r.fallback), c(r.reason) }, ","), "\n")
+          rows[#rows + 1] = { target = e.target, set = row.name, recipe = n, prediction = r.prediction,
+            subset_prediction = r.subset_prediction, actual = row.actual, fe = r.fe, ee = r.ee, ok = r.ok,
+            fallback = r.fallback, reason = r.reason }
         end
       end
     end
+    files.write_csv(tmp .. "/backtest.csv", { "target", "set", "recipe", "prediction", "subset_prediction", "actual",
+      "fe", "ee", "ok", "fallback", "reason" }, rows)
   end)
-  if not ok then
-    sys.remove_tree(tmp)
-    error(err, 0)
-  end
-  local renamed, rerr = sys.rename(tmp, out)
-  if not renamed then
-    sys.remove_tree(tmp)
-    error(rerr, 0)
-  end
 end
 
 return M

@@ -87,15 +87,7 @@ function M.summary(ds)
 end
 
 local function csv_field(v)
-  if v == nil then return "" end
-  if type(v) == "number" then
-    if v ~= v then return "" end
-    if math.type(v) == "integer" then return tostring(v) end
-    return ("%.17g"):format(v)
-  end
-  v = tostring(v)
-  if v:find('[,"\n\r]') then v = '"' .. v:gsub('"', '""') .. '"' end
-  return v
+  return require("cod.files").csv_field(v, true)
 end
 
 --- Write a dataset as a folder that data.load reads back: models.csv, items.csv (with

@@ -414,15 +414,7 @@ function M.summarise(report)
     if s.fe then fe[#fe + 1] = s.fe end
     if s.ee then ee[#ee + 1] = s.ee end
   end
-  local function stats(v)
-    if #v == 0 then return nil end
-    local sum, max = 0, -math.huge
-    for _, x in ipairs(v) do
-      sum = sum + x
-      if x > max then max = x end
-    end
-    return { mean = sum / #v, max = max, n = #v }
-  end
+  local stats = require("cod.files").stats
   report.summary = { fe = stats(fe), ee = stats(ee) }
   return report.summary
 end

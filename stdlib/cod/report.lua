@@ -9,6 +9,7 @@
 local json = require("cod.json")
 local plot = require("cod.plot")
 local sys = require("cod.core.sys")
+local files = require("cod.files")
 
 local M = {}
 
@@ -112,27 +113,7 @@ end
 
 -- ------------------------------------------------------------------ CSV
 
-local function csv_field(v)
-  if v == nil then return "" end
-  if type(v) == "number" then
-    if v ~= v then return "" end
-    return ("%.10g"):format(v)
-  end
-  if type(v) == "boolean" then return v and "true" or "false" end
-  v = tostring(v)
-  if v:find('[,"\n\r]') then v = '"' .. v:gsub('"', '""') .. '"' end
-  return v
-end
-
-local function write_csv(path, header, rows)
-  local f <close> = assert(io.open(path, "wb"))
-  f:write(table.concat(header, ","), "\n")
-  for _, r in ipairs(rows) do
-    local cells = {}
-    for i, h in ipairs(header) do cells[i] = csv_field(r[h]) end
-    f:write(table.concat(cells, ","), "\n")
-  end
-end
+local write_csv = files.write_csv
 
 local function param_names(report)
   local names, seen = {}, {}
@@ -434,10 +415,8 @@ end
 ---@param out string    folder (replaced when it exists)
 ---@return {files: string[], plots_rendered: boolean, plot_note?: string}
 function M.write(report, out)
-  local tmp = out:gsub("/+$", "") .. ".tmp-" .. sys.getpid()
-  sys.remove_tree(tmp)
-  assert(sys.mkdir(tmp .. "/plots"))
-  local ok, err = pcall(function()
+  files.atomic_dir(out, function(tmp)
+    assert(sys.mkdir(tmp .. "/plots"))
     local plots, rendered, note = {}, true, nil
     local function track(r)
       if r and not r.rendered then
@@ -469,15 +448,6 @@ function M.write(report, out)
     f:write(md_report(report, plots), "\n")
     write_tables(report, tmp)
   end)
-  if not ok then
-    sys.remove_tree(tmp)
-    error(err, 0)
-  end
-  local renamed, rerr = sys.rename(tmp, out)
-  if not renamed then
-    sys.remove_tree(tmp)
-    error(rerr, 0)
-  end
   return report.plots
 end
 
