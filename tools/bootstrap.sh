@@ -2,12 +2,17 @@
 # Install what is missing (Debian packages only), then run a make target.
 #   bash tools/bootstrap.sh demo    build and run the main job on bundled data
 #   bash tools/bootstrap.sh test    build and run every test
+#   bash tools/bootstrap.sh hardening   sanitizer build + tests, then the fuzzers (adds clang)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 target="${1:-build}"
 packages=(g++ make cmake pkg-config liblua5.4-dev libeigen3-dev libnlopt-cxx-dev libfmt-dev
           doctest-dev libnanoflann-dev nlohmann-json3-dev libsimdjson-dev gnuplot-nox)
+# The fuzzers need clang and its libFuzzer runtime (only for those targets).
+case "$target" in
+  fuzz|fuzz-build|hardening) packages+=(clang libclang-rt-dev) ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -591,7 +591,9 @@ Mapping MappingBuilder::quartic(const std::vector<MergedPoint>& points) {
       q = active_set_ls(A, r, C, Eigen::VectorXd::Constant(C.rows(), -1.0 + 1e-10));
       const Coef c = quartic_coef(q);
       const auto [low, where] = min_slope_piece(c, 1.0);
-      const bool known = std::any_of(at.begin(), at.end(), [&](double a) { return std::abs(a - where) < 1e-12; });
+      // A copy: C++17 lambdas cannot capture structured bindings (clang refuses; GCC allows).
+      const double w = where;
+      const bool known = std::any_of(at.begin(), at.end(), [w](double a) { return std::abs(a - w) < 1e-12; });
       if (low >= -kSlopeTol || known || round == 200) {
         set_pieces(m, {0.0, 1.0}, {c});
         break;
