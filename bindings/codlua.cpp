@@ -22,6 +22,29 @@ namespace {
 
 const char* kProgName = "codlua";
 
+// With --sandbox: a registry reference to cod.sandbox's environment, in which every
+// chunk the host loads (script, -e, stdin, REPL) runs. LUA_NOREF otherwise.
+int g_sandbox_env = LUA_NOREF;
+
+// Load a chunk from a buffer: text only and in the sandbox's environment under --sandbox.
+int load_buffer(lua_State* L, const char* s, size_t len, const char* name) {
+  const int status = luaL_loadbufferx(L, s, len, name, g_sandbox_env == LUA_NOREF ? nullptr : "t");
+  if (status == LUA_OK && g_sandbox_env != LUA_NOREF) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, g_sandbox_env);  // [chunk, env]
+    lua_setupvalue(L, -2, 1);                          // a main chunk's first upvalue is _ENV
+  }
+  return status;
+}
+
+int load_file(lua_State* L, const char* fname) {
+  const int status = luaL_loadfilex(L, fname, g_sandbox_env == LUA_NOREF ? nullptr : "t");
+  if (status == LUA_OK && g_sandbox_env != LUA_NOREF) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, g_sandbox_env);
+    lua_setupvalue(L, -2, 1);
+  }
+  return status;
+}
+
 void print_usage(FILE* out) {
   std::fprintf(out,
                "usage: %s [options] [script [args]]\n"
@@ -31,6 +54,8 @@ void print_usage(FILE* out) {
                "  -l mod    require library 'mod' into global 'mod'\n"
                "  -i        enter interactive mode after running the script\n"
                "  -v        show version information\n"
+               "  --sandbox run untrusted code: no programs, no native modules, writes only\n"
+               "            under the command's --out folder (see docs/hardening.md)\n"
                "  --help    show this help\n"
                "  --        stop handling options\n"
                "  -         run stdin as a script\n",
@@ -110,17 +135,30 @@ int dochunk(lua_State* L, int status) {
 }
 
 int dostring(lua_State* L, const char* s, const char* name) {
-  return dochunk(L, luaL_loadbuffer(L, s, std::strlen(s), name));
+  return dochunk(L, load_buffer(L, s, std::strlen(s), name));
 }
 
 int dolibrary(lua_State* L, const char* name) {
-  lua_getglobal(L, "require");
+  if (g_sandbox_env != LUA_NOREF) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, g_sandbox_env);  // [env]
+    lua_getfield(L, -1, "require");                    // [env, require]
+    lua_remove(L, -2);
+  } else {
+    lua_getglobal(L, "require");
+  }
   lua_pushstring(L, name);
   int status = docall(L, 1, 1);
   if (status == LUA_OK) {
     // global name: the part after the last '.'
     const char* dot = std::strrchr(name, '.');
-    lua_setglobal(L, dot ? dot + 1 : name);
+    if (g_sandbox_env != LUA_NOREF) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, g_sandbox_env);  // [mod, env]
+      lua_insert(L, -2);                                 // [env, mod]
+      lua_setfield(L, -2, dot ? dot + 1 : name);         // [env]
+      lua_pop(L, 1);
+    } else {
+      lua_setglobal(L, dot ? dot + 1 : name);
+    }
   }
   report(L, status);
   return status;
@@ -138,7 +176,7 @@ int push_args(lua_State* L) {
 
 int handle_script(lua_State* L, const char* fname) {
   if (std::strcmp(fname, "-") == 0) fname = nullptr;  // stdin
-  int status = luaL_loadfile(L, fname);
+  int status = load_file(L, fname);
   if (status == LUA_OK) {
     const int n = push_args(L);
     status = docall(L, n, LUA_MULTRET);
@@ -191,10 +229,10 @@ void do_repl(lua_State* L) {
     if (!std::fgets(buffer, sizeof buffer, stdin)) break;
     std::string line = buffer;
     std::string expr = "return " + line;
-    int status = luaL_loadbuffer(L, expr.data(), expr.size(), "=stdin");
+    int status = load_buffer(L, expr.data(), expr.size(), "=stdin");
     if (status != LUA_OK) {
       lua_pop(L, 1);
-      status = luaL_loadbuffer(L, line.data(), line.size(), "=stdin");
+      status = load_buffer(L, line.data(), line.size(), "=stdin");
     }
     if (status == LUA_OK) {
       const int base = lua_gettop(L) - 1;
@@ -212,7 +250,7 @@ void do_repl(lua_State* L) {
 }
 
 struct Args {
-  bool interactive = false, version = false, help = false, has_e = false;
+  bool interactive = false, version = false, help = false, has_e = false, sandbox = false;
   int script = 0;  // index of the script/command in argv, 0 when none
   bool bad = false;
 };
@@ -239,6 +277,8 @@ Args collect_args(int argc, char** argv) {
       a.interactive = true;
     } else if (std::strcmp(s, "-v") == 0) {
       a.version = true;
+    } else if (std::strcmp(s, "--sandbox") == 0) {
+      a.sandbox = true;
     } else if (std::strcmp(s, "-e") == 0 || std::strcmp(s, "-l") == 0) {
       if (s[1] == 'e') a.has_e = true;
       if (i + 1 >= argc) {
@@ -252,6 +292,36 @@ Args collect_args(int argc, char** argv) {
     }
   }
   return a;
+}
+
+// --sandbox: cod.sandbox.enable_for(command or nil, {args after it}), then keep its
+// environment for the chunks the host loads. Returns false (reported) on failure.
+bool enable_sandbox(lua_State* L, char** argv, int argc, int script) {
+  lua_getglobal(L, "require");
+  lua_pushstring(L, "cod.sandbox");
+  int status = docall(L, 1, 1);  // [sandbox]
+  if (status == LUA_OK) {
+    lua_getfield(L, -1, "enable_for");  // [sandbox, enable_for]
+    if (script > 0 && is_command(argv[script]))
+      lua_pushstring(L, argv[script]);
+    else
+      lua_pushnil(L);
+    const int first = script > 0 ? script + 1 : argc;
+    lua_createtable(L, argc - first > 0 ? argc - first : 0, 0);
+    for (int i = first; i < argc; ++i) {
+      lua_pushstring(L, argv[i]);
+      lua_rawseti(L, -2, i - first + 1);
+    }
+    status = docall(L, 2, 0);  // [sandbox]
+    if (status == LUA_OK) {
+      lua_getfield(L, -1, "env");  // [sandbox, env]
+      g_sandbox_env = luaL_ref(L, LUA_REGISTRYINDEX);
+      lua_pop(L, 1);  // []
+      return true;
+    }
+  }
+  report(L, status);
+  return false;
 }
 
 // Runs the -e and -l options in order; returns false on the first failure.
@@ -295,6 +365,7 @@ int pmain(lua_State* L) {
   lua_setglobal(L, "matrix");  // dolibrary made a global; keep the namespace clean
   create_arg_table(L, argv, argc, a.script > 0 ? a.script : 0);
   if (a.version) print_version();
+  if (a.sandbox && !enable_sandbox(L, argv, argc, a.script)) return 0;
   if (!run_options(L, argv, a.script > 0 ? a.script : argc)) return 0;
   if (a.script > 0) {
     int status;

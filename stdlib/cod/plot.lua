@@ -11,20 +11,27 @@
 
 local M = {}
 
+-- Captured when the module loads: cod.sandbox takes os.execute away from untrusted code
+-- later, and the stdlib's own gnuplot call must keep working.
+local execute = os.execute
+
 local available_cache = nil
 
 --- True when gnuplot can be run.
 ---@return boolean
 function M.available()
   if available_cache == nil then
-    local ok = os.execute("command -v gnuplot >/dev/null 2>&1")
+    local ok = execute("command -v gnuplot >/dev/null 2>&1")
     available_cache = ok == true
   end
   return available_cache
 end
 
+-- A gnuplot string literal. Single quotes: inside double quotes gnuplot runs `backquoted`
+-- text as a shell command, and a line break would end the command and start another, so
+-- a set or model name from a data file could run programs. Control characters become spaces.
 local function gp_string(s)
-  return '"' .. tostring(s):gsub('\\', '\\\\'):gsub('"', '\\"') .. '"'
+  return "'" .. tostring(s):gsub("%c", " "):gsub("'", "''") .. "'"
 end
 
 local function fmt(v)
@@ -70,12 +77,17 @@ function M.render(spec)
       f:write("\n\n")
     end
   end
+  local key = spec.key or "left top"
+  -- Written into the script as is: plain words only (a quote or line break could inject commands).
+  if type(key) ~= "string" or not key:match("^[%a ]+$") then
+    error("plot.render: key must be gnuplot placement words such as 'left top', got " .. string.format("%q", tostring(key)), 2)
+  end
   local w, h = 900, 600
   if spec.size then w, h = spec.size[1], spec.size[2] end
   local lines = {
-    "# codlua chart; run in this folder with: gnuplot " .. base .. ".gp",
+    "# codlua chart; run in this folder with: gnuplot " .. base:gsub("%c", " ") .. ".gp",
     "set datafile missing 'NaN'",
-    "set key " .. (spec.key or "left top") .. " box opaque",
+    "set key " .. key .. " box opaque",
     "set grid",
   }
   if spec.title then lines[#lines + 1] = "set title " .. gp_string(spec.title) end
@@ -122,7 +134,7 @@ function M.render(spec)
     return { rendered = false, files = files, reason = "gnuplot is not installed; the data and script were written" }
   end
   local function q(x) return "'" .. x:gsub("'", "'\\''") .. "'" end
-  local ok = os.execute("cd " .. q(dir) .. " && gnuplot " .. q(base .. ".gp") .. " >/dev/null 2>&1")
+  local ok = execute("cd " .. q(dir) .. " && gnuplot " .. q(base .. ".gp") .. " >/dev/null 2>&1")
   if not ok then return { rendered = false, files = files, reason = "gnuplot failed on " .. gp } end
   files[#files + 1] = spec.output .. ".png"
   files[#files + 1] = spec.output .. ".svg"
