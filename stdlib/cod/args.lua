@@ -70,7 +70,11 @@ function M.parse(spec, argv)
             if n ~= math.floor(n) then
               return nil, ("option '--%s' needs a whole number, got '%s'"):format(name, value)
             end
+            -- Whole but beyond the integers (1e300): an error, not a silent nil.
             n = math.tointeger(n)
+            if n == nil then
+              return nil, ("option '--%s' needs a whole number in the integer range, got '%s'"):format(name, value)
+            end
           end
           value = n
         elseif o.list then

@@ -1,0 +1,2 @@
+-- Raises while the recipe file runs.
+error("this recipe is broken on purpose")

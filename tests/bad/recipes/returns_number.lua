@@ -1,0 +1,2 @@
+-- Returns the wrong type.
+return 42

@@ -1,0 +1,3 @@
+-- Does not compile.
+local r = require("cod.recipes").get("cod"
+return r

@@ -1,0 +1,3 @@
+-- A misspelled stage option.
+local cod = require("cod.recipes").get("cod")
+return cod:with({ fit = { from = "f2" } })
