@@ -38,7 +38,10 @@ local searchpath = package.searchpath
 local resolve = core.resolve
 local sys_mkdir, sys_remove_tree, sys_rename = sys.mkdir, sys.remove_tree, sys.rename
 
+-- Module state lives in locals: untrusted code can require this module and change its
+-- table's fields, so no check may look anything up through `M`.
 local state = { enabled = false, roots = {}, shown = {}, stdlib = nil }
+local sandbox_env = nil
 
 --- The message every refused capability raises.
 local DENIED = "%s is not allowed by --sandbox"
@@ -53,11 +56,9 @@ local function within(abs, root)
   return abs == root or root == "/" or ssub(abs, 1, #root + 1) == root .. "/"
 end
 
---- True when `path` may be written: it resolves (symlinks of its existing part followed,
---- "." and ".." removed) to a write root or below one.
----@param path string
----@return boolean
-function M.may_write(path)
+-- True when `path` may be written: it resolves (symlinks of its existing part followed,
+-- "." and ".." removed) to a write root or below one.
+local function may_write(path)
   if type(path) == "number" then path = tostring(path) end
   if type(path) ~= "string" then return false end
   local abs = resolve(path)
@@ -66,6 +67,14 @@ function M.may_write(path)
     if within(abs, root) then return true end
   end
   return false
+end
+
+--- True when `path` may be written under the sandbox: it resolves (symlinks of its existing
+--- part followed, "." and ".." removed) to a write root or below one.
+---@param path string
+---@return boolean
+function M.may_write(path)
+  return may_write(path)
 end
 
 local function where()
@@ -78,7 +87,7 @@ end
 -- Raise at the caller of the checked function (level 3 from here).
 local function check_write(fname, path)
   if type(path) ~= "string" and type(path) ~= "number" then return end  -- the original raises its own error
-  if not M.may_write(path) then
+  if not may_write(path) then
     error(sformat("%s: writing '%s' is not allowed by --sandbox (%s)", fname, tostring(path), where()), 3)
   end
 end
@@ -127,16 +136,16 @@ end
 local function text_load(chunk, name, _, ...)
   -- Binary chunks are refused: malformed bytecode can break the VM's memory safety.
   if select("#", ...) > 0 then return orig_load(chunk, name, "t", (...)) end
-  return orig_load(chunk, name, "t", M.env)
+  return orig_load(chunk, name, "t", sandbox_env)
 end
 
 local function text_loadfile(filename, _, ...)
   if select("#", ...) > 0 then return orig_loadfile(filename, "t", (...)) end
-  return orig_loadfile(filename, "t", M.env)
+  return orig_loadfile(filename, "t", sandbox_env)
 end
 
 local function text_dofile(filename)
-  local chunk, err = orig_loadfile(filename, "t", M.env)
+  local chunk, err = orig_loadfile(filename, "t", sandbox_env)
   if not chunk then error(err, 2) end
   return chunk()
 end
@@ -153,7 +162,7 @@ end
 local function lua_searcher(name)
   local file, err = searchpath(name, G.package.path)
   if not file then return "\n\t" .. tostring(err) end
-  local chunk, lerr = orig_loadfile(file, "t", trusted_file(file) and G or M.env)
+  local chunk, lerr = orig_loadfile(file, "t", trusted_file(file) and G or sandbox_env)
   if not chunk then
     error(sformat("error loading module '%s' from file '%s':\n\t%s", name, file, lerr), 2)
   end
@@ -275,7 +284,8 @@ function M.enable(opts)
   getmetatable("").__metatable = "locked by cod.sandbox"
   getmetatable(io.stdout).__metatable = "locked by cod.sandbox"
 
-  M.env = build_env()
+  sandbox_env = build_env()
+  M.env = sandbox_env
   state.enabled = true
 end
 
@@ -303,7 +313,7 @@ end
 ---@param path string
 ---@return function|nil chunk, string|nil err
 function M.loadfile(path)
-  return orig_loadfile(path, "t", M.env)
+  return orig_loadfile(path, "t", sandbox_env)
 end
 
 return M

@@ -51,6 +51,12 @@ try("sys.rename", function() return require("cod.core.sys").rename(scratch .. "/
 try("sys.mkdir_outside", function() return require("cod.core.sys").mkdir(scratch .. "/newdir") end)
 try("report.write_outside", function() return require("cod.report").write({ sets = {}, ladder = {}, anchors = {} },
   scratch .. "/elsewhere") end)
+try("tamper", function()
+  local sb = require("cod.sandbox")
+  sb.may_write = function() return true end
+  sb.env = { os = { execute = function() end } }
+  return io.open(scratch .. "/tampered.txt", "w")
+end)
 try("symlink", function() return io.open(out .. "/link/escaped.txt", "w") end)
 try("debug", function() return debug.getupvalue ~= nil or debug.getregistry ~= nil end)
 try("require_debug", function() return require("debug").getregistry ~= nil end)
@@ -94,7 +100,7 @@ T.test("--sandbox: a recipe cannot run programs, load native code, or write outs
       name .. ": " .. tostring(p[name] and p[name].msg))
   end
   for _, name in ipairs({ "io.open_outside", "io.open_dotdot", "io.output", "os.remove", "os.rename", "sys.remove_tree",
-    "sys.rename", "sys.mkdir_outside", "report.write_outside", "symlink" }) do
+    "sys.rename", "sys.mkdir_outside", "report.write_outside", "symlink", "tamper" }) do
     T.truthy(p[name] and not p[name].ok and p[name].msg:find("writing '.-' " .. denied .. " %(writes are allowed only under"),
       name .. ": " .. tostring(p[name] and p[name].msg))
   end
@@ -112,7 +118,7 @@ T.test("--sandbox: a recipe cannot run programs, load native code, or write outs
   T.eq(p["io.open_out"].msg, "true", "writing under --out is allowed")
   -- Nothing happened outside.
   for _, f in ipairs({ "ran_execute", "ran_popen", "outside.txt", "outside2.txt", "outside3.txt", "newdir", "v2",
-    "elsewhere", "elsewhere_target/escaped.txt" }) do
+    "elsewhere", "elsewhere_target/escaped.txt", "tampered.txt" }) do
     T.truthy(not exists(dir .. "/" .. f) and not exists(scratch .. "/" .. f), f .. " must not exist")
   end
   local f = assert(io.open(dir .. "/victim.txt", "rb"))
