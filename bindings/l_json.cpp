@@ -3,6 +3,7 @@
 // representation that round-trips, NaN and infinities become null.
 
 #include <cmath>
+#include <stdexcept>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -97,7 +98,10 @@ json to_json(lua_State* L, int idx, int depth) {
   return nullptr;
 }
 
-void push_json(lua_State* L, const json& j) {
+void push_json(lua_State* L, const json& j, int depth) {
+  // The same bound as encoding: without it, deeply nested input ("[[[[...") overflowed the
+  // C stack (found under AddressSanitizer).
+  if (depth > 200) throw std::runtime_error("cannot decode JSON: nesting deeper than 200");
   luaL_checkstack(L, 4, "JSON decoding");
   switch (j.type()) {
     case json::value_t::null: lua_pushnil(L); break;
@@ -114,7 +118,7 @@ void push_json(lua_State* L, const json& j) {
       lua_createtable(L, static_cast<int>(j.size()), 0);
       lua_Integer i = 1;
       for (const auto& v : j) {
-        push_json(L, v);
+        push_json(L, v, depth + 1);
         lua_rawseti(L, -2, i++);
       }
       break;
@@ -122,7 +126,7 @@ void push_json(lua_State* L, const json& j) {
     case json::value_t::object: {
       lua_createtable(L, 0, static_cast<int>(j.size()));
       for (auto it = j.begin(); it != j.end(); ++it) {
-        push_json(L, it.value());
+        push_json(L, it.value(), depth + 1);
         lua_setfield(L, -2, it.key().c_str());
       }
       break;
@@ -150,7 +154,7 @@ int f_decode(lua_State* L) {
   const char* s = luaL_checklstring(L, 1, &len);
   return codlua::guarded(L, [&] {
     const json j = json::parse(s, s + len);
-    push_json(L, j);
+    push_json(L, j, 0);
     return 1;
   });
 }
