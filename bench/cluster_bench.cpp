@@ -12,6 +12,7 @@
 // Prints one line per phase (seconds) and a summary; run it under
 // `/usr/bin/time -v` for peak memory (bench/README.md).
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -19,6 +20,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "cod/cluster.hpp"
 #include "cod/error.hpp"
@@ -89,7 +91,17 @@ int main(int argc, char** argv) {
     double t0 = now();
     const cod::Matrix X = pass_rates(n, d, seed, noise);
     std::printf("generate   %8.3f s  (%zu x %d)\n", now() - t0, n, d);
-    std::printf("zero rows  %zu\n", cod::cluster::zero_rows(X).size());
+    {
+      // Distinct rows: what the weighted collapse leaves to cluster (row indices only, 8 bytes a row).
+      std::vector<std::size_t> idx(n);
+      for (std::size_t i = 0; i < n; ++i) idx[i] = i;
+      auto row = [&](std::size_t i) { return X.row(static_cast<Eigen::Index>(i)).data(); };
+      auto less = [&](std::size_t a, std::size_t b) { return std::lexicographical_compare(row(a), row(a) + d, row(b), row(b) + d); };
+      std::sort(idx.begin(), idx.end(), less);
+      std::size_t distinct = n ? 1 : 0;
+      for (std::size_t i = 1; i < n; ++i) distinct += less(idx[i - 1], idx[i]) ? 1 : 0;
+      std::printf("rows       %zu distinct, %zu all-zero\n", distinct, cod::cluster::zero_rows(X).size());
+    }
     cod::cluster::Exec exec;
     exec.threads = threads;
     t0 = now();

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs cluster_bench over the grid of bench/README.md ("Clustering") under
 # /usr/bin/time -v and prints one markdown row per run:
-#   method | data | n | d | options | method time (s) | wall (s) | user (s) | peak RSS (MB) | result
+#   method | data | n | distinct | d | options | method time (s) | wall (s) | user (s) | peak RSS (MB) | result
 # Usage: bench/run_cluster_bench.sh [build-dir] [grid]   grid: quick | full (default full)
 set -eu
 build=${1:-build}
@@ -19,18 +19,19 @@ run() {  # run <method> <n> <d> [flags...]
   user=$(sed -n 's/.*User time (seconds): //p' "$err")
   rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$err")
   line=$(grep -E "^(improved_meanshift|kmeans|estimate_bandwidth|meanshift) " "$out" | head -1)
+  distinct=$(sed -n 's/^rows *\([0-9]*\) distinct.*/\1/p' "$out")
   secs=$(echo "$line" | awk '{ print $2 }')
   rest=$(echo "$line" | sed 's/^[a-z_]* *[0-9.]* s *//')
   data=curve
   case " $* " in *" --noise "*) data=sampled ;; esac
   flags=$(echo "$*" | sed 's/--noise//; s/^ *//; s/ *$//')
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %s |\n' \
-    "$method" "$data" "$n" "$d" "${flags:--}" "$secs" "$wall" "$user" "$(echo "$rss / 1024" | bc -l)" "$rest"
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %s |\n' \
+    "$method" "$data" "$n" "$distinct" "$d" "${flags:--}" "$secs" "$wall" "$user" "$(echo "$rss / 1024" | bc -l)" "$rest"
   rm -f "$out" "$err"
 }
 
-echo "| method | data | n | d | options | method time (s) | wall (s) | user (s) | peak RSS (MB) | result |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| method | data | n | distinct | d | options | method time (s) | wall (s) | user (s) | peak RSS (MB) | result |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for d in 8 12; do
   for n in 10000 100000 1000000; do
     [ "$grid" = quick ] && [ "$n" = 1000000 ] && continue
