@@ -26,6 +26,8 @@ M.spec = {
   { "transfer-ladder", "M1,...", "recipe transfer: cluster on this family's ladder", list = true },
   { "labels", "FILE", "recipe transfer: cluster labels saved by an earlier report (labels.csv)" },
   { "no-self-check", nil, "skip the self-check" },
+  { "self-check-recipes", "R1,...", "recipes compared in the self-check (default: cod, e2e_exp, e2e_passrate)",
+    list = true },
   { "out", "DIR", "write report.json, report.md, CSV tables and plots here" },
   { "json", nil, "print report.json to stdout instead of the table" },
 }
@@ -65,6 +67,7 @@ function M.run(argv)
   local report = predict.run(ds, {
     target = o.target, ladder = o.ladder, anchors = o.anchors, recipe = o.recipe, sets = o.sets,
     bootstrap = o.bootstrap, seed = o.seed, smooth = o.smooth, self_check = not o.no_self_check,
+    self_check_recipes = o.self_check_recipes,
     target_compute = o.target_flops and o.target_flops / ds:compute_unit() or nil,
     transfer_ladder = o.transfer_ladder,
     transfer_labels = o.labels and require("cod.report").read_labels(o.labels) or nil,
