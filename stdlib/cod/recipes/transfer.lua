@@ -12,8 +12,8 @@ local function labels_from_source(job)
   local cluster = require("cod.cluster")
   local X = job.ds:features(job.set, job.transfer_ladder)
   local res = cluster.improved_meanshift(X)
-  local labels = {}
-  for i, l in ipairs(res.labels) do labels[job.item_ids[i]] = l end
+  local labels, ids = {}, job.ds:items(job.set)  -- X's rows are the dataset's items, not the job's (bootstrap) rows
+  for i, l in ipairs(res.labels) do labels[ids[i]] = l end
   return labels
 end
 
