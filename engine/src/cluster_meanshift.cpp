@@ -239,6 +239,19 @@ ModeResult meanshift_points(const Points& P, double h, bool bin_seeding, int min
   Memo memo(d);
   std::vector<std::unique_ptr<Climber>> climbers;
   for (int t = 0; t < nt; ++t) climbers.push_back(std::make_unique<Climber>(tree, fx, h, max_iter, memo));
+  // Blocks of seeds are handed out alternately from `nt` distant parts of the
+  // (spatially ordered) seed list, so threads rarely climb the same paths at once.
+  if (nt > 1) {
+    const std::size_t block = 64, parts = static_cast<std::size_t>(nt);
+    const std::size_t part_len = (ns + parts - 1) / parts;
+    std::vector<std::size_t> order_run;
+    order_run.reserve(ns);
+    for (std::size_t off = 0; off < part_len; off += block)
+      for (std::size_t p = 0; p < parts; ++p)
+        for (std::size_t r = p * part_len + off; r < std::min(ns, std::min((p + 1) * part_len, p * part_len + off + block)); ++r)
+          order_run.push_back(run[r]);
+    run.swap(order_run);
+  }
   parallel_blocks(ns, 64, nt, [&](std::size_t b, std::size_t e, int tid) {
     for (std::size_t r = b; r < e; ++r) {
       const std::size_t s = run[r];
