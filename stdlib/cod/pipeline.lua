@@ -64,7 +64,6 @@ function M.stages.features(job, st, opts)
     if opts.keep_zero or not is_zero[i] then active[#active + 1] = i end
   end
   st.zero = zero
-  st.is_zero = is_zero
   st.active = active
   st.X_active = job.X:select_rows(active)
 end
