@@ -1,6 +1,7 @@
 // cod.core.random: a seeded, platform-independent random stream (the engine's
 // SynthRng) for bootstrap resampling in Lua recipes.
 
+#include <climits>
 #include <cmath>
 #include <string>
 
@@ -54,7 +55,9 @@ int r_binomial(lua_State* L) {
 int r_sample_rows(lua_State* L) {
   auto& rng = self(L);
   const lua_Integer n = luaL_checkinteger(L, 2);
-  luaL_argcheck(L, n >= 1, 2, "must be >= 1");
+  // A Lua table holds at most INT_MAX entries; a larger n was cut by the int cast and the
+  // loop below ran until memory ran out (found probing bindings with huge integers).
+  luaL_argcheck(L, n >= 1 && n <= INT_MAX, 2, "must be in [1, 2147483647]");
   lua_createtable(L, static_cast<int>(n), 0);
   for (lua_Integer i = 1; i <= n; ++i) {
     lua_pushinteger(L, static_cast<lua_Integer>(rng.below(static_cast<std::uint64_t>(n))) + 1);

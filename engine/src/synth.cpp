@@ -107,7 +107,7 @@ long long SynthRng::binomial(long long n, double p) {
     // uniform on (0, X) and none above counts; else the a below count and the n-a above
     // are uniform on (X, 1).
     const long long a = 1 + n / 2;
-    const long long b = n + 1 - a;
+    const long long b = n - a + 1;  // not n + 1 - a: n + 1 overflows at LLONG_MAX (UBSan)
     const double x = beta(static_cast<double>(a), static_cast<double>(b));
     if (x >= p) {
       n = a - 1;
