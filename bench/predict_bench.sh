@@ -1,0 +1,61 @@
+#!/bin/sh
+# Prediction end to end (bench/README.md, "Prediction end to end"): time `codlua predict`
+# from files to a written report folder (--out) on the bundled BIG-bench data and on
+# synthetic datasets of 8 sets x 2,000 and 8 sets x 10,000 items (written as CSV first by
+# bench/gen_predict_data.lua, into a scratch folder that is never committed), with and
+# without the self-check, plus 200 bootstrap rounds on one 2,000-item set, each under
+# /usr/bin/time -v (wall, user, peak RSS); then a per-stage breakdown (bench/predict_stages.lua).
+#
+# usage: bench/predict_bench.sh <build-dir> [scratch=/tmp/codlua-predict-bench]
+set -eu
+build=${1:?usage: predict_bench.sh <build-dir> [scratch]}
+scratch=${2:-/tmp/codlua-predict-bench}
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=$build/codlua
+mkdir -p "$scratch"
+[ -f "$scratch/s2000/items.csv" ] || "$bin" "$root/bench/gen_predict_data.lua" "$scratch/s2000" 2000 8 1
+[ -f "$scratch/s10000/items.csv" ] || "$bin" "$root/bench/gen_predict_data.lua" "$scratch/s10000" 10000 8 1
+
+summary="$scratch/summary.txt"
+printf '%-34s %10s %10s %12s\n' "run" "wall (s)" "user (s)" "peak RSS MB" >"$summary"
+
+# run NAME ARGS...: codlua ARGS under /usr/bin/time -v; stdout to $scratch/NAME.out.
+run() {
+  name=$1
+  shift
+  rm -rf "$scratch/r-$name"
+  /usr/bin/time -v "$bin" "$@" >"$scratch/$name.out" 2>"$scratch/$name.time"
+  wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$scratch/$name.time" |
+    awk -F: '{ if (NF == 3) printf "%.2f", $1 * 3600 + $2 * 60 + $3; else printf "%.2f", $1 * 60 + $2 }')
+  user=$(sed -n 's/.*User time (seconds): //p' "$scratch/$name.time")
+  rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$scratch/$name.time")
+  printf '%-34s %10s %10s %12.1f\n' "$name" "$wall" "$user" "$(echo "$rss / 1024" | bc -l)" >>"$summary"
+}
+
+S2=$scratch/s2000
+S10=$scratch/s10000
+run bigbench "predict" --data "$root/data/bigbench-bigg" --target BIG-G_T0_27b --out "$scratch/r-bigbench"
+run bigbench-no-self-check "predict" --data "$root/data/bigbench-bigg" --target BIG-G_T0_27b --no-self-check \
+  --out "$scratch/r-bigbench-no-self-check"
+run synth-8x2000 "predict" --items "$S2/items.csv" --models "$S2/models.csv" --out "$scratch/r-synth-8x2000"
+run synth-8x2000-no-self-check "predict" --items "$S2/items.csv" --models "$S2/models.csv" --no-self-check \
+  --out "$scratch/r-synth-8x2000-no-self-check"
+run synth-8x10000-no-self-check "predict" --items "$S10/items.csv" --models "$S10/models.csv" --no-self-check \
+  --out "$scratch/r-synth-8x10000-no-self-check"
+run bootstrap200-1x2000 "predict" --items "$S2/items.csv" --models "$S2/models.csv" --sets set-1 --bootstrap 200 \
+  --no-self-check --out "$scratch/r-bootstrap200-1x2000"
+run synth-8x10000 "predict" --items "$S10/items.csv" --models "$S10/models.csv" --out "$scratch/r-synth-8x10000"
+# The self-check with cod_no_mapping too (the default before c2eab23): its Improved-KMeans k scan.
+run synth-8x2000-self-check-4 "predict" --items "$S2/items.csv" --models "$S2/models.csv" \
+  --self-check-recipes cod,cod_no_mapping,e2e_exp,e2e_passrate --out "$scratch/r-synth-8x2000-self-check-4"
+cat "$summary"
+
+# Where the time goes (in-process, wrapped module functions).
+"$bin" "$root/bench/predict_stages.lua" --items "$S2/items.csv" --models "$S2/models.csv" \
+  --out "$scratch/r-stages-8x2000" | tail -n 30
+"$bin" "$root/bench/predict_stages.lua" --items "$S2/items.csv" --models "$S2/models.csv" --no-self-check \
+  --out "$scratch/r-stages-8x2000-no-self-check" | tail -n 20
+"$bin" "$root/bench/predict_stages.lua" --items "$S10/items.csv" --models "$S10/models.csv" --no-self-check \
+  --out "$scratch/r-stages-8x10000" | tail -n 30
+lscpu | grep -E "^Model name|^CPU\(s\)"
+uptime

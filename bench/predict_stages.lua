@@ -1,0 +1,120 @@
+--- Where the time of `codlua predict` goes: the same work as the command (read the files,
+--- predict every set with the self-check, optional bootstrap, write the report folder), run
+--- in-process with every pipeline stage, self-check, bootstrap and report step timed by
+--- wrapping the module functions (cod.core.sys.clock, wall time). See bench/README.md,
+--- "Prediction end to end".
+---
+---   codlua bench/predict_stages.lua (--data DIR | --items F --models F) [--target M] [--out DIR]
+---          [--no-self-check | --self-check-recipes R1,...] [--bootstrap N] [--sets S1,...] [--recipe NAME]
+
+local args = require("cod.args")
+local sys = require("cod.core.sys")
+local clock = sys.clock
+
+local spec = {
+  usage = "codlua bench/predict_stages.lua (--data DIR | --items FILE --models FILE) [options]",
+  { "data", "DIR", "dataset folder" },
+  { "items", "FILE", "items CSV" },
+  { "models", "FILE", "models CSV" },
+  { "scores", "FILE", "scores CSV" },
+  { "compute-unit", "FLOPS", "unit of compute", number = true, default = 1e18 },
+  { "target", "MODEL", "target model" },
+  { "recipe", "NAME", "recipe", default = "cod" },
+  { "sets", "S1,...", "sets", list = true },
+  { "bootstrap", "N", "bootstrap rounds", number = true, integer = true, default = 0 },
+  { "no-self-check", nil, "skip the self-check" },
+  { "self-check-recipes", "R1,...", "recipes of the self-check (default: cod.predict's)", list = true },
+  { "out", "DIR", "write the report here (removed first)" },
+}
+local o, rest = args.parse(spec, arg)
+if not o or o.help or #rest > 0 then
+  io.stderr:write(o and args.help(spec) or (rest .. "\n"))
+  os.exit(o and o.help and 0 or 2)
+end
+
+-- Accumulated seconds and calls per key; `phase` prefixes stage keys (main, self-check, bootstrap).
+local acc, calls, order = {}, {}, {}
+local phase = "main"
+local function add(key, dt)
+  if not acc[key] then
+    acc[key] = 0
+    calls[key] = 0
+    order[#order + 1] = key
+  end
+  acc[key] = acc[key] + dt
+  calls[key] = calls[key] + 1
+end
+local function timed(key, fn)
+  return function(...)
+    local t0 = clock()
+    local r = table.pack(fn(...))
+    add(type(key) == "function" and key(...) or key, clock() - t0)
+    return table.unpack(r, 1, r.n)
+  end
+end
+
+local pipeline = require("cod.pipeline")
+for name, fn in pairs(pipeline.stages) do
+  pipeline.stages[name] = timed(function(_, _, opts)
+    local k = name
+    if name == "cluster" then k = "cluster:" .. (opts.labels and "labels" or (opts.method or "improved_meanshift")) end
+    if name == "e2e" then k = "e2e:" .. tostring(opts.form or "cod") end
+    return phase .. " / " .. k
+  end, fn)
+end
+
+local predict = require("cod.predict")
+local function in_phase(p, fn)
+  return function(...)
+    local saved = phase
+    phase = p
+    local t0 = clock()
+    local r = table.pack(fn(...))
+    add(p .. " (total)", clock() - t0)
+    phase = saved
+    return table.unpack(r, 1, r.n)
+  end
+end
+predict.self_check = in_phase("self-check", predict.self_check)
+predict.bootstrap = in_phase("bootstrap", predict.bootstrap)
+predict.base = timed("predict.base (per-set data)", predict.base)
+predict.job = timed(function() return phase .. " / predict.job" end, predict.job)
+predict.warnings = timed("predict.warnings", predict.warnings)
+pipeline.summarise = timed(function() return phase .. " / summarise (IAD, result table)" end, pipeline.summarise)
+
+local report = require("cod.report")
+local plot = require("cod.plot")
+plot.render = timed("report: plots (gnuplot)", plot.render)
+report.to_json = timed("report: JSON", report.to_json)
+
+local t_all = clock()
+local t0 = clock()
+local ds = require("cod.cli.predict").load(o)
+add("read files", clock() - t0)
+
+t0 = clock()
+local rep = predict.run(ds, { target = o.target, recipe = o.recipe, sets = o.sets, bootstrap = o.bootstrap,
+  self_check = not o.no_self_check, self_check_recipes = o.self_check_recipes, progress = false })
+add("predict.run (total)", clock() - t0)
+
+t0 = clock()
+local text = report.table(rep)
+add("report: console table", clock() - t0)
+if o.out then
+  sys.remove_tree(o.out)
+  t0 = clock()
+  report.write(rep, o.out)
+  add("report.write (total)", clock() - t0)
+end
+local total = clock() - t_all
+
+io.stdout:write(text)
+local items = 0
+for _, s in ipairs(rep.sets) do items = items + s.items end
+print(("\n%d sets, %d items, ladder %d models, recipe %s, self-check %s, bootstrap %d"):format(#rep.sets, items,
+  #rep.ladder, rep.recipe, o.no_self_check and "off" or "on", o.bootstrap))
+print(("%-52s %9s %7s %6s"):format("step", "seconds", "share", "calls"))
+for _, k in ipairs(order) do
+  print(("%-52s %9.3f %6.1f%% %6d"):format(k, acc[k], 100 * acc[k] / total, calls[k]))
+end
+print(("%-52s %9.3f"):format("whole run (in-process)", total))
