@@ -81,6 +81,24 @@ class RowMap {
   std::vector<int> slots_;  // -1 empty
 };
 
+// ------------------------------------------------------------------ vector kernels (cluster_simd.cpp)
+
+/**
+ * Box of a node against the ball rdist <= r2: -1 every point outside, +1 every point
+ * inside, 0 undecided. Decides only with a 1e-12 relative margin, so it never
+ * contradicts rdist() on any point of the box.
+ */
+int classify_box(const double* lo, const double* hi, const double* q, int d, double r2);
+
+/**
+ * Bit i set when rows first + i (i < count <= 32) of a transposed block (column j at
+ * xt + j·len) are within the ball: the same squared distance as rdist(), bit for bit.
+ */
+std::uint32_t leaf_mask(const double* q, const double* xt, int len, int first, int count, int d, double r2);
+
+/** True when the AVX2 kernels are in use. */
+bool simd_enabled();
+
 // ------------------------------------------------------------------ weighted points
 
 /**
@@ -212,6 +230,7 @@ class KdTree {
   std::vector<double> lo_, hi_;    // node boxes
   std::vector<i128> sums_;         // node sums (when fx_)
   std::vector<i128> wfixed_;       // per point, weight · fixed value (when fx_)
+  std::vector<double> xt_;         // per leaf, its points transposed (column j at begin·d + j·len)
   std::vector<int> parent_;        // node -> parent, -1 at the root
   std::vector<int> leaf_of_;       // point index -> its leaf
 };
@@ -220,9 +239,8 @@ class KdTree {
 inline bool within(const double* a, const double* b, int d, double r2) { return rdist(a, b, d) <= r2; }
 
 inline int KdTree::classify(int node, const double* q, double r2) const {
-  double mn, mx;
-  bounds(node, q, mn, mx);
-  return mn > r2 ? -1 : (mx <= r2 ? 1 : 0);
+  const std::size_t off = static_cast<std::size_t>(node) * d_;
+  return classify_box(lo_.data() + off, hi_.data() + off, q, d_, r2);
 }
 
 inline void KdTree::bounds(int node, const double* q, double& mn, double& mx) const {

@@ -39,6 +39,15 @@ KdTree::KdTree(const Points& P, const FixedScale* fx, int leaf_size)
       for (int t = nd.begin; t < nd.end; ++t) leaf_of_[perm_[static_cast<std::size_t>(t)]] = static_cast<int>(k);
     }
   }
+  // Leaves transposed, for the vector kernel of window().
+  xt_.resize(m * d_);
+  for (const Node& nd : nodes_) {
+    if (nd.left >= 0) continue;
+    const std::size_t len = static_cast<std::size_t>(nd.end - nd.begin), base = static_cast<std::size_t>(nd.begin) * d_;
+    for (std::size_t i = 0; i < len; ++i)
+      for (std::size_t j = 0; j < static_cast<std::size_t>(d_); ++j)
+        xt_[base + j * len + i] = x_[(static_cast<std::size_t>(nd.begin) + i) * d_ + j];
+  }
   // Weighted fixed-point values of the points (converting on the fly would dominate window sums).
   if (fx_) {
     wfixed_.resize(m * d_);
@@ -144,9 +153,12 @@ void KdTree::window(const double* q, double r2, std::int64_t& weight, i128* sum)
       continue;
     }
     if (nd.left < 0) {
-      for (int t = nd.begin; t < nd.end; ++t) {
-        const std::size_t tu = static_cast<std::size_t>(t);
-        if (within(q, x_.data() + tu * d_, d_, r2)) {
+      const int len = nd.end - nd.begin;
+      const double* xt = xt_.data() + static_cast<std::size_t>(nd.begin) * d_;
+      for (int first = 0; first < len; first += 32) {
+        const int count = std::min(32, len - first);
+        for (std::uint32_t mask = leaf_mask(q, xt, len, first, count, d_, r2); mask != 0; mask &= mask - 1) {
+          const std::size_t tu = static_cast<std::size_t>(nd.begin + first + __builtin_ctz(mask));
           weight += w_[tu];
           const i128* v = wfixed_.data() + tu * d_;
           for (int j = 0; j < d_; ++j) sum[j] += v[j];

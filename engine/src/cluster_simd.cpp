@@ -1,0 +1,135 @@
+// Vector kernels of the KD-tree's ball queries, chosen at run time (AVX2 when
+// the CPU has it, scalar otherwise; the engine itself is built for baseline
+// x86-64). Both kernels decide exactly as the scalar code:
+// - leaf_mask vectorises across rows, each lane summing (q_j - x_j)^2 over j in
+//   column order with separate multiply and add (no FMA), so every row's squared
+//   distance is bit-identical to rdist();
+// - classify_box sums the box bounds in another order than rdist(), so it settles
+//   a node only with a 1e-12 relative margin (a few ulps would do); nodes within
+//   the margin are left to the per-row test.
+
+#include "cluster_detail.hpp"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define COD_CLUSTER_AVX2 1
+#endif
+
+namespace cod::cluster::detail {
+namespace {
+
+int classify_box_scalar(const double* lo, const double* hi, const double* q, int d, double r2) {
+  double smin = 0.0, smax = 0.0;
+  for (int j = 0; j < d; ++j) {
+    const double a = q[j] - lo[j];
+    const double b = hi[j] - q[j];
+    const double dmin = a < 0 ? -a : (b < 0 ? -b : 0.0);
+    const double dmax = std::max(std::fabs(a), std::fabs(b));
+    smin += dmin * dmin;
+    smax += dmax * dmax;
+  }
+  if (smin > r2 * (1 + 1e-12)) return -1;
+  if (smax <= r2 * (1 - 1e-12)) return 1;
+  return 0;
+}
+
+std::uint32_t leaf_mask_scalar(const double* q, const double* xt, int len, int first, int count, int d,
+                               double r2) {
+  std::uint32_t mask = 0;
+  for (int i = 0; i < count; ++i) {
+    double s = 0.0;
+    for (int j = 0; j < d; ++j) {
+      const double t = q[j] - xt[j * len + first + i];
+      s += t * t;
+    }
+    if (s <= r2) mask |= 1u << i;
+  }
+  return mask;
+}
+
+#ifdef COD_CLUSTER_AVX2
+__attribute__((target("avx2"))) int classify_box_avx2(const double* lo, const double* hi, const double* q, int d,
+                                                      double r2) {
+  const __m256d zero = _mm256_setzero_pd();
+  const __m256d sign = _mm256_set1_pd(-0.0);
+  __m256d smin = zero, smax = zero;
+  int j = 0;
+  for (; j + 4 <= d; j += 4) {
+    const __m256d qv = _mm256_loadu_pd(q + j);
+    const __m256d a = _mm256_sub_pd(qv, _mm256_loadu_pd(lo + j));
+    const __m256d b = _mm256_sub_pd(_mm256_loadu_pd(hi + j), qv);
+    // dmin = max(-a, -b, 0); dmax = max(|a|, |b|)
+    const __m256d dmin = _mm256_max_pd(_mm256_max_pd(_mm256_xor_pd(a, sign), _mm256_xor_pd(b, sign)), zero);
+    const __m256d dmax = _mm256_max_pd(_mm256_andnot_pd(sign, a), _mm256_andnot_pd(sign, b));
+    smin = _mm256_add_pd(smin, _mm256_mul_pd(dmin, dmin));
+    smax = _mm256_add_pd(smax, _mm256_mul_pd(dmax, dmax));
+  }
+  alignas(32) double mn[4], mx[4];
+  _mm256_store_pd(mn, smin);
+  _mm256_store_pd(mx, smax);
+  double tmin = (mn[0] + mn[1]) + (mn[2] + mn[3]);
+  double tmax = (mx[0] + mx[1]) + (mx[2] + mx[3]);
+  for (; j < d; ++j) {
+    const double a = q[j] - lo[j];
+    const double b = hi[j] - q[j];
+    const double dmin = a < 0 ? -a : (b < 0 ? -b : 0.0);
+    const double dmax = std::max(std::fabs(a), std::fabs(b));
+    tmin += dmin * dmin;
+    tmax += dmax * dmax;
+  }
+  if (tmin > r2 * (1 + 1e-12)) return -1;
+  if (tmax <= r2 * (1 - 1e-12)) return 1;
+  return 0;
+}
+
+__attribute__((target("avx2"))) std::uint32_t leaf_mask_avx2(const double* q, const double* xt, int len, int first,
+                                                             int count, int d, double r2) {
+  std::uint32_t mask = 0;
+  const __m256d r2v = _mm256_set1_pd(r2);
+  int i = 0;
+  for (; i + 4 <= count; i += 4) {
+    __m256d s = _mm256_setzero_pd();
+    for (int j = 0; j < d; ++j) {
+      const __m256d t = _mm256_sub_pd(_mm256_set1_pd(q[j]), _mm256_loadu_pd(xt + j * len + first + i));
+      s = _mm256_add_pd(s, _mm256_mul_pd(t, t));
+    }
+    mask |= static_cast<std::uint32_t>(_mm256_movemask_pd(_mm256_cmp_pd(s, r2v, _CMP_LE_OQ))) << i;
+  }
+  for (; i < count; ++i) {
+    double s = 0.0;
+    for (int j = 0; j < d; ++j) {
+      const double t = q[j] - xt[j * len + first + i];
+      s += t * t;
+    }
+    if (s <= r2) mask |= 1u << i;
+  }
+  return mask;
+}
+
+const bool kAvx2 = [] {
+  __builtin_cpu_init();  // may run before libgcc's own constructor
+  return __builtin_cpu_supports("avx2") != 0;
+}();
+#else
+const bool kAvx2 = false;
+#endif
+
+}  // namespace
+
+int classify_box(const double* lo, const double* hi, const double* q, int d, double r2) {
+#ifdef COD_CLUSTER_AVX2
+  if (kAvx2) return classify_box_avx2(lo, hi, q, d, r2);
+#endif
+  return classify_box_scalar(lo, hi, q, d, r2);
+}
+
+std::uint32_t leaf_mask(const double* q, const double* xt, int len, int first, int count, int d, double r2) {
+#ifdef COD_CLUSTER_AVX2
+  if (kAvx2) return leaf_mask_avx2(q, xt, len, first, count, d, r2);
+#endif
+  return leaf_mask_scalar(q, xt, len, first, count, d, r2);
+}
+
+bool simd_enabled() { return kAvx2; }
+
+}  // namespace cod::cluster::detail
