@@ -41,8 +41,9 @@ int thread_count(int requested, std::size_t tasks);
 
 /**
  * Squared distance summed in column order. Every boundary decision of the
- * module goes through this one formula (and the node bounds below, which use
- * the same operations and so bound it exactly, rounding included).
+ * module goes through this one formula: node bounds either use the same
+ * operations (bounds(), exact, rounding included) or settle a node only with a
+ * margin (classify_box()), and leaf_mask() computes it bit for bit.
  */
 inline double rdist(const double* a, const double* b, int d) {
   double s = 0.0;
@@ -159,8 +160,8 @@ inline void fixed_mean(const FixedScale& fx, const i128* sum, std::int64_t weigh
 /**
  * KD-tree over weighted points with tight bounding boxes, subtree weights and
  * exact subtree sums. Queries decide membership with rdist() on every point
- * unless a node's bounds settle all its points at once; the bounds use the
- * same floating operations as rdist(), so results never depend on the tree.
+ * unless a node's bounds settle all its points at once, and the bounds never
+ * contradict rdist() (see above), so results never depend on the tree.
  */
 class KdTree {
  public:
