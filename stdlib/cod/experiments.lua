@@ -562,6 +562,7 @@ end
 ---@param rows cod.experiments.Row[]
 ---@param key string
 ---@param field string
+---@return (number|nil)[] values, integer n, integer predicted
 function M.column(rows, key, field)
   local vals, n, ok = {}, 0, 0
   for _, row in ipairs(rows) do
