@@ -97,6 +97,9 @@ int classify_box(const double* lo, const double* hi, const double* q, int d, dou
  */
 std::uint32_t leaf_mask(const double* q, const double* xt, int len, int first, int count, int d, double r2);
 
+/** rdist() of every row of a transposed leaf block (len rows), bit for bit, into out[0..len). */
+void leaf_rdist(const double* q, const double* xt, int len, int d, double* out);
+
 /** True when the AVX2 kernels are in use. */
 bool simd_enabled();
 
@@ -187,6 +190,7 @@ class KdTree {
   struct KthScratch {
     std::vector<std::pair<double, std::int64_t>> cand;
     std::vector<int> stack;
+    std::vector<double> r;
   };
   /**
    * The k-th smallest rdist from q counting multiplicities. [lo, hi] is a guess

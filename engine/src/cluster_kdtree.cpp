@@ -260,8 +260,11 @@ double KdTree::kth_rdist(const double* q, std::int64_t k, double lo, double hi, 
         continue;
       }
       if (nd.left < 0) {
+        const int len = nd.end - nd.begin;
+        if (s.r.size() < static_cast<std::size_t>(len)) s.r.resize(static_cast<std::size_t>(len));
+        leaf_rdist(q, xt_.data() + static_cast<std::size_t>(nd.begin) * d_, len, d_, s.r.data());
         for (int t = nd.begin; t < nd.end; ++t) {
-          const double r = rdist(q, x_.data() + static_cast<std::size_t>(t) * d_, d_);
+          const double r = s.r[static_cast<std::size_t>(t - nd.begin)];
           const std::int64_t w = w_[static_cast<std::size_t>(t)];
           if (r < lo) {
             below += w;

@@ -47,7 +47,38 @@ std::uint32_t leaf_mask_scalar(const double* q, const double* xt, int len, int f
   return mask;
 }
 
+void leaf_rdist_scalar(const double* q, const double* xt, int len, int d, double* out) {
+  for (int i = 0; i < len; ++i) {
+    double s = 0.0;
+    for (int j = 0; j < d; ++j) {
+      const double t = q[j] - xt[j * len + i];
+      s += t * t;
+    }
+    out[i] = s;
+  }
+}
+
 #ifdef COD_CLUSTER_AVX2
+__attribute__((target("avx2"))) void leaf_rdist_avx2(const double* q, const double* xt, int len, int d, double* out) {
+  int i = 0;
+  for (; i + 4 <= len; i += 4) {
+    __m256d s = _mm256_setzero_pd();
+    for (int j = 0; j < d; ++j) {
+      const __m256d t = _mm256_sub_pd(_mm256_set1_pd(q[j]), _mm256_loadu_pd(xt + j * len + i));
+      s = _mm256_add_pd(s, _mm256_mul_pd(t, t));
+    }
+    _mm256_storeu_pd(out + i, s);
+  }
+  for (; i < len; ++i) {
+    double s = 0.0;
+    for (int j = 0; j < d; ++j) {
+      const double t = q[j] - xt[j * len + i];
+      s += t * t;
+    }
+    out[i] = s;
+  }
+}
+
 __attribute__((target("avx2"))) int classify_box_avx2(const double* lo, const double* hi, const double* q, int d,
                                                       double r2) {
   const __m256d zero = _mm256_setzero_pd();
@@ -128,6 +159,13 @@ std::uint32_t leaf_mask(const double* q, const double* xt, int len, int first, i
   if (kAvx2) return leaf_mask_avx2(q, xt, len, first, count, d, r2);
 #endif
   return leaf_mask_scalar(q, xt, len, first, count, d, r2);
+}
+
+void leaf_rdist(const double* q, const double* xt, int len, int d, double* out) {
+#ifdef COD_CLUSTER_AVX2
+  if (kAvx2) return leaf_rdist_avx2(q, xt, len, d, out);
+#endif
+  leaf_rdist_scalar(q, xt, len, d, out);
 }
 
 bool simd_enabled() { return kAvx2; }
