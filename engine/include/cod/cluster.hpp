@@ -14,7 +14,9 @@
 /// - Identical rows are collapsed into one weighted point before any work
 ///   (`Exec::collapse`). Window sums are exact (fixed-point integer sums, see
 ///   docs/cluster.md), so a collapsed run gives bit-identical labels and
-///   centres to the run on the raw rows. Threads never change results.
+///   centres to the run on the raw rows (KMeans: unless a Lloyd step empties a
+///   cluster and the farthest row has copies; they then move together). Threads
+///   never change results.
 
 #include <cstddef>
 #include <cstdint>
