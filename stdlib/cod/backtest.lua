@@ -67,8 +67,10 @@ function M.run(ds, opts)
         local base, job
         local job_ok, job_err = pcall(function()
           if n_items > 0 then
-            base = predict.base(ds, set, sel, {})
-            job = predict.job(ds, set, sel, { base = base })
+            -- Sets may cover different models: the set's ladder is the ladder models it has.
+            local set_sel = predict.set_selection(ds, set, sel)
+            base = predict.base(ds, set, set_sel, {})
+            job = predict.job(ds, set, set_sel, { base = base })
           else
             -- Scores only (no items): only end-to-end recipes apply.
             job = M.score_job(ds, set, sel)

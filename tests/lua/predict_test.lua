@@ -210,6 +210,16 @@ T.test("codlua backtest prints Table 1 and writes backtest.json and backtest.csv
   T.eq(rows, 1 + 2 * 3)
 end)
 
+T.test("backtest on sets that cover different models (pythia-monkeys) uses each set's own ladder", function()
+  local ds = data.load(T.source .. "/data/pythia-monkeys")
+  local bt = require("cod.backtest").run(ds, { top = 1, recipes = { "cod", "e2e_exp" } })
+  T.eq(#bt.targets[1].sets, 3)
+  for _, row in ipairs(bt.targets[1].sets) do
+    T.truthy(row.results.e2e_exp.ok, row.name .. ": " .. tostring(row.results.e2e_exp.reason))
+    T.truthy(row.results.cod.prediction ~= nil, row.name .. " cod predicted (directly or by its fallback)")
+  end
+end)
+
 T.test("backtest of scores-only data runs the end-to-end baselines", function()
   local ds = data.load(T.source .. "/data/olmo2-ladder")
   local bt = require("cod.backtest").run(ds, { target = "olmo2-7B-4T-anneal", recipes = { "e2e_exp", "loss_intermediate", "cod" },
