@@ -149,7 +149,19 @@ inline int new_module(lua_State* L, const luaL_Reg* funcs) {
 
 template <class T>
 int box_release(lua_State* L) {
-  // __gc and __close may both run; reset is idempotent.
+  // __gc and __close may both run; reset is idempotent. The metamethods can be fetched with
+  // getmetatable and called on any value, and reading another userdata (a file handle, a
+  // box of another type) as a Box<T> corrupts memory (found under UBSan): only a value
+  // whose metatable is this type's (upvalue 1) is released.
+  bool same = false;
+  if (lua_type(L, 1) == LUA_TUSERDATA && lua_getmetatable(L, 1)) {  // [mt]
+    same = lua_rawequal(L, -1, lua_upvalueindex(1)) != 0;
+    lua_pop(L, 1);
+  }
+  if (!same) {
+    lua_getfield(L, lua_upvalueindex(1), "__name");
+    return luaL_typeerror(L, 1, lua_tostring(L, -1));
+  }
   auto* box = static_cast<Box<T>*>(lua_touserdata(L, 1));
   if (box) box->ptr.reset();
   return 0;
@@ -161,10 +173,11 @@ void register_type(lua_State* L, const char* tname, const luaL_Reg* methods, lua
   lua_newtable(L);              // [mt, methods]
   luaL_setfuncs(L, methods, 0);
   lua_setfield(L, -2, "__index");  // [mt]
-  lua_pushcfunction(L, &box_release<T>);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, &box_release<T>);
-  lua_setfield(L, -2, "__close");
+  lua_pushvalue(L, -1);                     // [mt, mt]
+  lua_pushcclosure(L, &box_release<T>, 1);  // [mt, release]: knows its metatable
+  lua_pushvalue(L, -1);                     // [mt, release, release]
+  lua_setfield(L, -3, "__gc");
+  lua_setfield(L, -2, "__close");  // [mt]
   if (tostring_fn) {
     lua_pushcfunction(L, tostring_fn);
     lua_setfield(L, -2, "__tostring");

@@ -43,4 +43,27 @@ T.test("rng:sample_rows refuses n beyond a Lua table's size", function()
   T.eq(#rng:sample_rows(7), 7)
 end)
 
+-- UndefinedBehaviorSanitizer (invalid vptr in shared_ptr::reset): a box's __gc/__close,
+-- fetched with getmetatable, read any userdata passed to it as a box (a file handle's FILE*
+-- as a shared_ptr): memory corruption from plain Lua, and a way out of --sandbox.
+T.test("a box's __gc/__close on another value raises instead of reading it as a box", function()
+  local matrix = require("cod.core.matrix")
+  local m = matrix.new({ { 1, 2 } })
+  local mt = getmetatable(m)
+  local f = assert(io.open(T.source .. "/tests/lua/regressions_test.lua", "rb"))
+  local rng = require("cod.core.random").new(1)
+  for _, mm in ipairs({ "__gc", "__close" }) do
+    T.raises(function() mt[mm](f) end, "^bad argument #1 to '[^']*' %(cod%.Matrix expected, got FILE%*%)$")
+    T.raises(function() mt[mm](rng) end, "^bad argument #1 to '[^']*' %(cod%.Matrix expected, got cod%.Random%)$")
+    T.raises(function() mt[mm]({}) end, "^bad argument #1 to '[^']*' %(cod%.Matrix expected, got table%)$")
+  end
+  T.eq(f:read(2), "--", "the file handle is intact")
+  f:close()
+  T.eq(rng:below(1), 1, "the other box is intact")
+  -- On its own type it still releases, and twice is fine.
+  mt.__close(m)
+  mt.__gc(m)
+  T.raises(function() m:rows() end, "%(cod%.Matrix has been released%)$")
+end)
+
 T.done()
