@@ -71,6 +71,9 @@ std::size_t Dataset::set_index(const std::string& name) const {
 double Dataset::compute(std::size_t model) const {
   if (model >= models.size()) throw Error("model index " + std::to_string(model) + " out of range");
   const double c = models[model].flops();
+  if (std::isinf(c))
+    throw Error("model '" + models[model].name + "' has infinite compute (6·params·tokens overflows a double; " +
+                "give compute_flops)");
   if (!(c > 0) || !std::isfinite(c))
     throw Error("model '" + models[model].name + "' has no positive compute (give compute_flops or params and tokens)");
   return c / compute_unit;

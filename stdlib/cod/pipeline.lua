@@ -357,6 +357,13 @@ function Recipe:run_stages(job)
       error(("recipe '%s': no stage function '%s'"):format(self.name, s.name), 0)
     end
     fn(job, st, s.opts)
+    -- A replaced stage must leave the state's shape intact; say which stage broke it.
+    for _, key in ipairs({ "labels", "clusters", "subset" }) do
+      if st[key] ~= nil and type(st[key]) ~= "table" then
+        error(("recipe '%s': stage '%s' left state.%s as a %s (a table expected)"):format(self.name, s.name, key,
+          type(st[key])), 0)
+      end
+    end
     if st.failed then break end
   end
   return st

@@ -153,7 +153,16 @@ end
 --- Plain-word warnings for one set's result (SPEC §11).
 function M.warnings(result, job, base)
   local w = {}
-  local binary = all_binary(job.Y)
+  -- 0/1 values are single answers unless trial counts say several samples were drawn.
+  local max_trials = 1
+  if base.N then
+    for i = 1, base.N:rows() do
+      for _, n in ipairs(base.N:row(i)) do
+        if n > max_trials then max_trials = n end
+      end
+    end
+  end
+  local binary = max_trials <= 1 and all_binary(job.Y)
   result.single_answer = binary
   if binary then
     w[#w + 1] = "The ladder's pass rates are single-answer 0/1 correctness, not pass rates from repeated " ..

@@ -62,6 +62,18 @@ function M.run(argv)
     io.stderr:write("codlua predict: unexpected argument '", rest[1], "'\n")
     return 2
   end
+  local bad
+  if o.target_flops and not (o.target_flops > 0 and o.target_flops < math.huge) then
+    bad = ("--target-flops must be a positive finite number of FLOPs, got %s"):format(tostring(o.target_flops))
+  elseif o.bootstrap < 0 then
+    bad = ("--bootstrap must be 0 or more rounds, got %d"):format(o.bootstrap)
+  elseif o.smooth < 0 then
+    bad = ("--smooth must be 0 or more checkpoints, got %d"):format(o.smooth)
+  end
+  if bad then
+    io.stderr:write("codlua predict: ", bad, "\n")
+    return 2
+  end
   local ds = M.load(o)
   local predict = require("cod.predict")
   local report = predict.run(ds, {
