@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "cod/csv.hpp"
 
 #include <cerrno>
@@ -66,6 +67,16 @@ std::string read_file(const std::string& path, std::size_t padding) {
 Tokenizer::Tokenizer(std::string file, std::string& text)
     : file_(std::move(file)), p_(text.data()), end_(text.data() + text.size()) {
   if (text.size() >= 3 && std::memcmp(p_, "\xEF\xBB\xBF", 3) == 0) p_ += 3;
+  // UTF-16 text is full of NUL bytes and would read as garbage: say what it is.
+  if (text.size() >= 2 && ((static_cast<unsigned char>(text[0]) == 0xFF && static_cast<unsigned char>(text[1]) == 0xFE) ||
+                           (static_cast<unsigned char>(text[0]) == 0xFE && static_cast<unsigned char>(text[1]) == 0xFF)))
+    throw InputError(file_, 1, "", "the file is UTF-16 (it starts with a UTF-16 byte-order mark); expected UTF-8 text");
+  // A NUL byte cannot be part of a name (it would cut it short downstream): reject it where it is.
+  if (const void* nul = std::memchr(p_, '\0', static_cast<std::size_t>(end_ - p_))) {
+    const char* at = static_cast<const char*>(nul);
+    const std::size_t line = 1 + static_cast<std::size_t>(std::count(static_cast<const char*>(p_), at, '\n'));
+    throw InputError(file_, line, "", "NUL byte in the text (a binary file, or UTF-16/32?); expected UTF-8 text");
+  }
 }
 
 std::string Tokenizer::column_name(std::size_t index) const {

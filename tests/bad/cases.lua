@@ -61,18 +61,12 @@ return {
   { name = "models with a UTF-8 BOM and CRLF line ends are read", args = models("models_bom_crlf.csv"), status = 0,
     stdout = "alpha%s+0%.5291" },
   { name = "items in UTF-16 (with BOM)", args = items("items_utf16.csv"), status = 1,
-    stderr = "UTF%-16",
-    pending = "readers: a UTF-16 file is reported as a missing column whose header is binary garbage with NUL "
-      .. "bytes; it should say the file is UTF-16 and must be UTF-8" },
+    stderr = "UTF%-16" },
   { name = "models in UTF-16 big-endian (with BOM)", args = models("models_utf16be.csv"), status = 1,
-    stderr = "UTF%-16",
-    pending = "readers: same as the UTF-16 items case" },
+    stderr = "UTF%-16" },
   { name = "Latin-1 set name: read as bytes, report.json stays valid UTF-8", args = items("items_latin1.csv"),
     status = 0, stdout = "caf.%s+0%.5291", json_valid = true },
-  { name = "a NUL byte inside a set name", args = items("items_nul_byte.csv"), status = 1, stderr = "NUL",
-    pending = "readers/bindings: NUL bytes are accepted in names, then names are cut at the NUL when pushed "
-      .. "to Lua (lua_pushstring), giving \"unknown evaluation set 'be' (sets: alpha, be\" — the readers "
-      .. "should reject a NUL byte in a field" },
+  { name = "a NUL byte inside a set name", args = items("items_nul_byte.csv"), status = 1, stderr = "NUL" },
   { name = "a 200,000-character item id is fine", args = items("items_long_id.csv"), status = 0,
     stdout = "beta%s+0%.4877" },
 
