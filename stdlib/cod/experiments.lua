@@ -13,6 +13,7 @@
 
 local args = require("cod.args")
 local sys = require("cod.core.sys")
+local files = require("cod.files")
 
 local M = {}
 
@@ -715,19 +716,6 @@ end
 
 -- ------------------------------------------------------------------ CSV
 
-local function csv_field(v)
-  if v == nil then return "" end
-  if type(v) == "number" then
-    if v ~= v then return "" end
-    if math.type(v) == "integer" then return tostring(v) end
-    return ("%.10g"):format(v)
-  end
-  if type(v) == "boolean" then return v and "true" or "false" end
-  v = tostring(v)
-  if v:find('[,"\n\r]') then v = '"' .. v:gsub('"', '""') .. '"' end
-  return v
-end
-
 --- The CSV path of a run: --csv, else <out or .>/<script>.csv (the folder is created).
 ---@param o table
 ---@return string
@@ -753,7 +741,7 @@ function M.write_csv(path, header, rows)
   local lines = { table.concat(header, ",") }
   for _, r in ipairs(rows) do
     local cells = {}
-    for i, h in ipairs(header) do cells[i] = csv_field(r[h]) end
+    for i, h in ipairs(header) do cells[i] = files.csv_field(r[h]) end
     lines[#lines + 1] = table.concat(cells, ",")
   end
   f:write(table.concat(lines, "\n"), "\n")

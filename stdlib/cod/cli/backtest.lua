@@ -1,19 +1,10 @@
 --- `codlua backtest`: predict the largest models from the ones below with every recipe.
-local args = require("cod.args")
 local predict_cli = require("cod.cli.predict")
 
 local M = { summary = "predict the largest ladder models from the ones below, every recipe side by side" }
 
-M.spec = {
-  usage = "codlua backtest (--data DIR | --items FILE --models FILE) [--target MODEL | --top N] [options]",
-  { "data", "DIR", "dataset folder: models.csv and items.csv and/or scores.csv" },
-  { "items", "FILE", "items CSV" },
-  { "models", "FILE", "models CSV" },
-  { "scores", "FILE", "scores CSV" },
-  { "lmeval", "DIR", "lm-evaluation-harness --log_samples folder" },
-  { "metric", "KEY", "lm-eval per-sample metric key", default = "acc" },
-  { "filter", "NAME", "lm-eval filter", default = "none" },
-  { "tasks", "T1,...", "lm-eval tasks to read (default: all)", list = true },
+M.spec = predict_cli.command_spec(
+  "codlua backtest (--data DIR | --items FILE --models FILE) [--target MODEL | --top N] [options]", {
   { "target", "MODEL", "predict this model (from every non-anchor model below it)" },
   { "top", "N", "predict each of the N largest models", number = true, integer = true, default = 1 },
   { "recipes", "R1,R2,...", "recipes to compare (default: cod, cod_no_mapping, e2e_exp, e2e_passrate, bnsl"
@@ -22,22 +13,11 @@ M.spec = {
   { "anchors", "A1,...", "anchor models", list = true },
   { "compute-unit", "FLOPS", "unit of compute in fits", number = true, default = 1e18 },
   { "out", "DIR", "write backtest.json and backtest.csv here" },
-}
+})
 
 function M.run(argv)
-  local o, rest = args.parse(M.spec, argv)
-  if not o then
-    io.stderr:write("codlua backtest: ", rest, "\n")
-    return 2
-  end
-  if o.help then
-    io.stdout:write(args.help(M.spec))
-    return 0
-  end
-  if #rest > 0 then
-    io.stderr:write("codlua backtest: unexpected argument '", rest[1], "'\n")
-    return 2
-  end
+  local o, status = predict_cli.parse("backtest", M.spec, argv)
+  if not o then return status end
   if o.top < 1 then
     io.stderr:write("codlua backtest: --top must be at least 1\n")
     return 2

@@ -3,8 +3,8 @@ local args = require("cod.args")
 
 local M = { summary = "predict a target model's benchmark scores from a ladder (COD)" }
 
-M.spec = {
-  usage = "codlua predict (--data DIR | --items FILE --models FILE) --target MODEL [options]",
+--- Where a command's dataset comes from: shared by predict and backtest (see M.load).
+M.data_options = {
   { "data", "DIR", "dataset folder: models.csv and items.csv and/or scores.csv" },
   { "items", "FILE", "items CSV (benchmark,item_id,model,passrate[,n_samples,n_correct])" },
   { "models", "FILE", "models CSV (model,params,tokens[,compute_flops,role,family,size,step,loss])" },
@@ -13,6 +13,36 @@ M.spec = {
   { "metric", "KEY", "lm-eval per-sample metric key", default = "acc" },
   { "filter", "NAME", "lm-eval filter", default = "none" },
   { "tasks", "T1,...", "lm-eval tasks to read (default: all)", list = true },
+}
+
+--- A command's option spec: `usage`, the data options, then `own` options.
+function M.command_spec(usage, own)
+  local spec = { usage = usage }
+  for _, o in ipairs(M.data_options) do spec[#spec + 1] = o end
+  for _, o in ipairs(own) do spec[#spec + 1] = o end
+  return spec
+end
+
+--- Parse a command's arguments: the options, or nil and the exit status after printing
+--- the help (0) or a usage error (2).
+function M.parse(name, spec, argv)
+  local o, rest = args.parse(spec, argv)
+  if not o then
+    io.stderr:write("codlua ", name, ": ", rest, "\n")
+    return nil, 2
+  end
+  if o.help then
+    io.stdout:write(args.help(spec))
+    return nil, 0
+  end
+  if #rest > 0 then
+    io.stderr:write("codlua ", name, ": unexpected argument '", rest[1], "'\n")
+    return nil, 2
+  end
+  return o
+end
+
+M.spec = M.command_spec("codlua predict (--data DIR | --items FILE --models FILE) --target MODEL [options]", {
   { "target", "MODEL", "the model to predict (default: the model whose role is target)" },
   { "target-flops", "F", "predict at this compute (FLOPs) instead of a model's", number = true },
   { "ladder", "M1,M2,...", "ladder models (default: every other model below the target's compute)", list = true },
@@ -30,7 +60,7 @@ M.spec = {
     list = true },
   { "out", "DIR", "write report.json, report.md, CSV tables and plots here" },
   { "json", nil, "print report.json to stdout instead of the table" },
-}
+})
 
 --- Load the dataset named by the command-line options.
 function M.load(o)
@@ -49,19 +79,8 @@ function M.load(o)
 end
 
 function M.run(argv)
-  local o, rest = args.parse(M.spec, argv)
-  if not o then
-    io.stderr:write("codlua predict: ", rest, "\n")
-    return 2
-  end
-  if o.help then
-    io.stdout:write(args.help(M.spec))
-    return 0
-  end
-  if #rest > 0 then
-    io.stderr:write("codlua predict: unexpected argument '", rest[1], "'\n")
-    return 2
-  end
+  local o, status = M.parse("predict", M.spec, argv)
+  if not o then return status end
   local bad
   if o.target_flops and not (o.target_flops > 0 and o.target_flops < math.huge) then
     bad = ("--target-flops must be a positive finite number of FLOPs, got %s"):format(tostring(o.target_flops))
