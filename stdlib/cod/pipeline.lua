@@ -130,11 +130,14 @@ function M.stages.fit(job, st, opts)
   st.form = type(form) == "string" and form or form.name
 end
 
---- filter: keep the clusters that extrapolate (SPEC §5). opts.rule: a registered name,
+--- filter: keep the clusters that extrapolate (SPEC §5, §13). opts.rule (default "cod": the
+--- paper's rule plus the degenerate-fit test; "paper" for the paper's alone): a registered name,
 --- a filters rule, or a function(view) -> ok, reason.
 function M.stages.filter(job, st, opts)
   check_opts("filter", opts, { rule = true })
-  local rule = filters.get(opts.rule or "paper")
+  local rule = filters.get(opts.rule or "cod")
+  -- Rules that look at the curve between ladder points (the degenerate-fit test) need its compute.
+  for _, c in ipairs(st.clusters) do c.x = job.C end
   filters.apply(rule, st.clusters)
   st.rule = rule.name
 end

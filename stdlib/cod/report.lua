@@ -49,8 +49,9 @@ function M.to_json(report)
   local r = clean(report, {})
   for i, s in ipairs(r.sets or {}) do
     s.warnings = s.warnings or {}
-    if s.self_check then setmetatable(s.self_check, getmetatable(json.object())) end
-    if s.self_check_failures then setmetatable(s.self_check_failures, getmetatable(json.object())) end
+    if s.recommendation and s.recommendation.weights then
+      setmetatable(s.recommendation.weights, getmetatable(json.object()))
+    end
     if s.clusters then
       for _, c in ipairs(s.clusters) do
         if c.params then setmetatable(c.params, getmetatable(json.object())) end
@@ -58,10 +59,19 @@ function M.to_json(report)
     end
     r.sets[i] = s
   end
+  if r.candidate_weights then setmetatable(r.candidate_weights, getmetatable(json.object())) end
   return r
 end
 
 -- ------------------------------------------------------------------ console table
+
+--- Where a set's headline came from, in a few words: "auto (cod 62%)" or the recipe's name.
+function M.source(s)
+  if s.recipe == "auto" and s.recommendation and s.recommended then
+    return ("auto (%s %.0f%%)"):format(s.recommended, 100 * (s.recommendation.weights[s.recommended] or 0))
+  end
+  return tostring(s.recipe)
+end
 
 --- The per-set table printed by `codlua predict` (Mean/Max rows when truth is known).
 function M.table(report)
@@ -71,7 +81,7 @@ function M.table(report)
     if s.actual then has_truth = true end
     if s.interval then has_interval = true end
   end
-  local head = ("%-28s %10s"):format("set", "prediction")
+  local head = ("%-28s %-22s %10s"):format("set", "from", "prediction")
   if has_interval then head = head .. ("  %-17s"):format("interval") end
   head = head .. ("%8s %8s"):format("subset", "TR")
   if has_truth then head = head .. ("%9s %9s %7s %7s"):format("actual", "act.sub", "FE", "EE") end
@@ -80,7 +90,7 @@ function M.table(report)
   for _, s in ipairs(report.sets) do
     local name = s.name
     if #name > 28 then name = name:sub(1, 25) .. "..." end
-    local row = ("%-28s %10s"):format(name, s.prediction and num(s.prediction) or "none")
+    local row = ("%-28s %-22s %10s"):format(name, M.source(s):sub(1, 22), s.prediction and num(s.prediction) or "none")
     if has_interval then
       row = row .. ("  %-17s"):format(s.interval and ("[%.3f, %.3f]"):format(s.interval[1], s.interval[2]) or "-")
     end
@@ -89,7 +99,7 @@ function M.table(report)
     if has_truth then
       row = row .. ("%9s %9s %7s %7s"):format(num(s.actual), num(s.actual_subset), pct(s.fe), pct(s.ee))
     end
-    if s.fallback then row = row .. "  (fallback: " .. s.fallback.recipe .. ")" end
+    if s.fallback and s.recipe ~= "auto" then row = row .. "  (fallback: " .. s.fallback.recipe .. ")" end
     lines[#lines + 1] = row
   end
   local sm = report.summary
@@ -336,6 +346,10 @@ local function md_report(report, plots)
     report.settings.bootstrap, report.settings.seed))
   add(("- codlua %s"):format(report.version))
   add("")
+  add("## How much to trust this")
+  add("")
+  add(M.trust_paragraph(report))
+  add("")
   local warnings = M.warning_lines(report)
   if #warnings > 0 then
     add("## Warnings")
@@ -356,19 +370,28 @@ local function md_report(report, plots)
     add(("- prediction p̂ = %s; subset prediction ŷ_S = %s; predictable ratio TR = %s"):format(
       num(s.prediction), num(s.subset_prediction), s.predictable_ratio and ("%.1f%%"):format(100 * s.predictable_ratio) or "-"))
     if s.interval then
-      add(("- %d%% bootstrap interval on p̂: [%.4f, %.4f] (%d rounds)"):format(math.floor(100 * s.bootstrap.level + 0.5),
-        s.interval[1], s.interval[2], s.bootstrap.rounds))
+      add(("- 90%% interval on p̂: [%.4f, %.4f] (model error from the backtests%s)"):format(s.interval[1],
+        s.interval[2], s.bootstrap and (", and %d bootstrap rounds"):format(s.bootstrap.rounds) or ""))
     end
     if s.actual then add(("- actual %s, FE %s points; EE %s points"):format(num(s.actual), pct(s.fe), pct(s.ee))) end
     if s.fallback then add(("- no cluster extrapolated (%s): fallback `%s`"):format(s.fallback.reason, s.fallback.recipe)) end
-    if s.self_check_target then
-      local parts = {}
-      local names = {}
-      for n in pairs(s.self_check) do names[#names + 1] = n end
-      table.sort(names)
-      for _, n in ipairs(names) do parts[#parts + 1] = ("%s %.2f"):format(n, s.self_check[n]) end
-      add(("- self-check (predicting `%s` from the models below it), FE in points: %s; best: `%s`"):format(
-        s.self_check_target, table.concat(parts, ", "), tostring(s.self_check_best)))
+    if s.candidates then
+      add("")
+      add(("Candidates (backtests: the ladder's top model predicted from the ladder cut below it; signed " ..
+        "errors in points; the headline is %s):"):format(s.recipe == "auto" and "their weighted combination" or
+        ("`" .. s.recipe .. "`")))
+      add("")
+      add("| candidate | weight | prediction | backtest errors (cut: points) | error rate (points per ln C) |")
+      add("|---|---:|---:|---|---:|")
+      for _, c in ipairs(s.candidates) do
+        local errs = {}
+        for _, e in ipairs(c.backtest.errors or {}) do errs[#errs + 1] = ("%d: %+.2f"):format(e.cut, e.error) end
+        for _, f in ipairs(c.backtest.failures or {}) do errs[#errs + 1] = f end
+        add(("| `%s` | %.0f%% | %s | %s | %s |"):format(c.recipe, 100 * (c.weight or 0),
+          c.prediction and num(c.prediction) or ("none: " .. tostring(c.reason)), table.concat(errs, ", "),
+          c.backtest.pooled_rate and ("%.2f"):format(c.backtest.pooled_rate) or "-"))
+      end
+      add("")
     end
     if s.clustering then
       add(("- clustering `%s`: %d items clustered, IAD %.4f, OR %.1f%%"):format(s.clustering.method,
@@ -405,6 +428,44 @@ local function md_report(report, plots)
     add("")
   end
   return table.concat(L, "\n")
+end
+
+--- The report's opening paragraph: how much to trust the numbers, in words.
+function M.trust_paragraph(report)
+  local n, widths, top, warned, single = 0, {}, {}, 0, 0
+  for _, s in ipairs(report.sets) do
+    n = n + 1
+    if s.interval then widths[#widths + 1] = 100 * (s.interval[2] - s.interval[1]) / 2 end
+    if s.recommended then top[s.recommended] = (top[s.recommended] or 0) + 1 end
+    if #(s.warnings or {}) > 0 then warned = warned + 1 end
+    if s.single_answer then single = single + 1 end
+  end
+  table.sort(widths)
+  local parts = {}
+  if report.recipe == "auto" then
+    local names = {}
+    for k in pairs(top) do names[#names + 1] = k end
+    table.sort(names, function(a, b) return top[a] > top[b] or (top[a] == top[b] and a < b) end)
+    parts[#parts + 1] = ("Each prediction is a weighted combination of candidate recipes, weighted by how well each " ..
+      "predicted this ladder's own top model from the models below it (largest weight: %s)."):format(
+      #names > 0 and ("`" .. names[1] .. "`") or "none")
+  else
+    parts[#parts + 1] = ("The predictions come from recipe `%s`, as asked; the recommendation (the candidates' " ..
+      "backtest-weighted combination) is listed beside it for each set."):format(report.recipe)
+  end
+  if #widths > 0 then
+    parts[#parts + 1] = ("The 90%% intervals are ±%.1f points wide at the median set (±%.1f to ±%.1f): they add " ..
+      "the error the backtests show, grown to the target's distance beyond the ladder, to sampling noise, and on " ..
+      "synthetic ladders with known truth they covered the truth about as often as they claim (docs/recommend.md).")
+      :format(widths[(#widths + 1) // 2], widths[1], widths[#widths])
+  end
+  if single > 0 then
+    parts[#parts + 1] = ("%d of %d sets hold single-answer 0/1 results, where COD's clusters do not apply."):format(
+      single, n)
+  end
+  parts[#parts + 1] = warned > 0 and ("%d of %d sets carry warnings: read them below before using those numbers.")
+    :format(warned, n) or "No set carries a warning."
+  return table.concat(parts, " ")
 end
 
 -- ------------------------------------------------------------------ write

@@ -47,17 +47,17 @@ M.spec = M.command_spec("codlua predict (--data DIR | --items FILE --models FILE
   { "target-flops", "F", "predict at this compute (FLOPs) instead of a model's", number = true },
   { "ladder", "M1,M2,...", "ladder models (default: every other model below the target's compute)", list = true },
   { "anchors", "A1,...", "anchor models (default: models whose role is anchor)", list = true },
-  { "recipe", "NAME|FILE.lua", "recipe to run", default = "cod" },
+  { "recipe", "auto|NAME|FILE.lua", "the headline's recipe: auto = the recommendation (the candidate that " ..
+    "backtests best on this ladder)", default = "auto" },
+  { "candidates", "R1,R2,...", "candidate recipes (names or .lua files; 'default' = cod, e2e_exp, e2e_passrate, " ..
+    "bnsl and loss_intermediate when losses are known)", list = true },
   { "sets", "S1,...", "evaluation sets to predict (default: all with items)", list = true },
-  { "bootstrap", "N", "bootstrap rounds for intervals", number = true, integer = true, default = 0 },
+  { "bootstrap", "N", "bootstrap rounds (sampling noise in the 90% interval)", number = true, integer = true, default = 0 },
   { "seed", "S", "random seed", number = true, integer = true, default = 1 },
   { "smooth", "R", "average R adjacent checkpoints each side (paper A.2)", number = true, integer = true, default = 0 },
   { "compute-unit", "FLOPS", "unit of compute in fits", number = true, default = 1e18 },
   { "transfer-ladder", "M1,...", "recipe transfer: cluster on this family's ladder", list = true },
   { "labels", "FILE", "recipe transfer: cluster labels saved by an earlier report (labels.csv)" },
-  { "no-self-check", nil, "skip the self-check" },
-  { "self-check-recipes", "R1,...", "recipes compared in the self-check (default: cod, e2e_exp, e2e_passrate)",
-    list = true },
   { "out", "DIR", "write report.json, report.md, CSV tables and plots here" },
   { "json", nil, "print report.json to stdout instead of the table" },
 })
@@ -97,8 +97,7 @@ function M.run(argv)
   local predict = require("cod.predict")
   local report = predict.run(ds, {
     target = o.target, ladder = o.ladder, anchors = o.anchors, recipe = o.recipe, sets = o.sets,
-    bootstrap = o.bootstrap, seed = o.seed, smooth = o.smooth, self_check = not o.no_self_check,
-    self_check_recipes = o.self_check_recipes,
+    bootstrap = o.bootstrap, seed = o.seed, smooth = o.smooth, candidates = o.candidates,
     target_compute = o.target_flops and o.target_flops / ds:compute_unit() or nil,
     transfer_ladder = o.transfer_ladder,
     transfer_labels = o.labels and require("cod.report").read_labels(o.labels) or nil,
@@ -111,6 +110,7 @@ function M.run(argv)
       report.recipe, tostring(report.target or ("compute " .. tostring(o.target_flops))), #report.ladder, #report.anchors))
     io.stdout:write(rep.table(report))
     for _, w in ipairs(rep.warning_lines(report)) do io.stdout:write(w, "\n") end
+    for _, k in ipairs(report.skipped) do io.stdout:write(("not predicted [%s]: %s\n"):format(k.name, k.reason)) end
   end
   if o.out then
     local plots = rep.write(report, o.out)

@@ -1,0 +1,269 @@
+--- cod.recommend: the recommended prediction of one set and its calibrated interval (SPEC §13).
+---
+--- Candidate recipes are backtested on the ladder itself: the ladder's largest model is
+--- predicted from the ladder cut below it at `cuts` places (1, 2, 3 models removed), so
+--- each candidate shows its error at several extrapolation distances. The candidate with the
+--- lowest error rate per unit of distance is recommended, and its error rate, scaled to the
+--- target's distance, widens the bootstrap interval into one that covers model error too.
+--- docs/recommend.md gives the measurements behind every choice here.
+---
+---   local recommend = require("cod.recommend")
+---   local names = recommend.candidates({ losses = true, items = true })
+---   local bt = recommend.backtest(make_job, names_to_recipes, recommend.tasks(ladder, C))
+---   local pick = recommend.choose(bt)
+
+local M = {}
+
+--- Candidates when the user names none: every recipe that needs no more than the data has.
+--- Adding a recipe here is the one-line change that makes it a default candidate.
+M.default_candidates = { "cod", "e2e_exp", "e2e_passrate", "bnsl" }
+--- Candidates added when every ladder model has a loss.
+M.loss_candidates = { "loss_intermediate" }
+
+--- Backtest cuts: the ladder's largest model is predicted from the ladder without its top
+--- 1, 2, ... `cuts` models.
+M.cuts = 3
+--- A cut ladder keeps at least this many models (the cod form has 4 free parameters).
+M.min_ladder = 5
+--- Cuts whose extrapolation distance (ln compute) is below this are skipped: a checkpoint
+--- of nearly the same compute says nothing about extrapolation.
+M.min_distance = 0.05
+
+--- Interval calibration (docs/recommend.md): the model-error part of the 90% half-width is
+--- `z90 · kappa · s · D`, where s is the recommended candidate's backtest error rate per
+--- unit ln-compute (root of Σe²/Σd²) and D the target's distance beyond the ladder top.
+M.z90 = 1.6448536269514722
+M.kappa = 1.0
+--- Floor on the error rate s (points per unit ln-compute): three backtests can all be lucky.
+M.min_rate = 0.25
+
+--- The candidate names for a set.
+---@param opts {items: boolean, losses: boolean, names?: string[]}
+---@return string[]
+function M.candidates(opts)
+  local out, seen = {}, {}
+  local function add(n)
+    if not seen[n] then
+      seen[n] = true
+      out[#out + 1] = n
+    end
+  end
+  for _, n in ipairs(opts.names or {}) do
+    if n == "default" then
+      for _, d in ipairs(M.default_candidates) do add(d) end
+      if opts.losses then
+        for _, d in ipairs(M.loss_candidates) do add(d) end
+      end
+    else
+      add(n)
+    end
+  end
+  if not opts.names then
+    for _, d in ipairs(M.default_candidates) do add(d) end
+    if opts.losses then
+      for _, d in ipairs(M.loss_candidates) do add(d) end
+    end
+  end
+  return out
+end
+
+--- The backtest tasks of a ladder (names ordered by compute, C their compute): predict the
+--- top model from the ladder without its top k models, k = 1..cuts.
+---@param ladder string[]
+---@param C number[]
+---@return {ladder: string[], target: string, distance: number, cut: integer}[]
+function M.tasks(ladder, C, cuts)
+  local n = #ladder
+  local out = {}
+  for k = 1, cuts or M.cuts do
+    local keep = n - k
+    if keep < M.min_ladder then break end
+    local d = math.log(C[n] / C[keep])
+    if d >= M.min_distance then
+      local sub = {}
+      for i = 1, keep do sub[i] = ladder[i] end
+      out[#out + 1] = { ladder = sub, target = ladder[n], distance = d, cut = k }
+    end
+  end
+  return out
+end
+
+--- Backtest every candidate on every task. `make_job(task)` returns the job of a task (or
+--- raises); candidates are recipes. Each (candidate, task) pair is independent.
+---@return table<string, {errors: {error: number, distance: number, target: string}[], failures: string[], rate?: number, mean_abs?: number}>
+function M.backtest(make_job, candidates, tasks)
+  local jobs = {}
+  for t, task in ipairs(tasks) do
+    local ok, job = pcall(make_job, task)
+    jobs[t] = ok and job or { failed = tostring(job) }
+  end
+  local out = {}
+  for _, r in ipairs(candidates) do
+    local entry = { errors = {}, failures = {} }
+    for t, task in ipairs(tasks) do
+      local job = jobs[t]
+      local res
+      if job.failed then
+        res = { reason = job.failed }
+      else
+        local ok, got = pcall(r.run, r, job)
+        res = ok and got or { reason = tostring(got) }
+      end
+      if res.prediction and res.actual then
+        entry.errors[#entry.errors + 1] = { error = 100 * (res.prediction - res.actual), distance = task.distance,
+          target = task.target, cut = task.cut, fallback = res.fallback and res.fallback.recipe or nil }
+      else
+        entry.failures[#entry.failures + 1] = ("cut %d: %s"):format(task.cut, tostring(res.reason or "no prediction"))
+      end
+    end
+    M.score(entry, #tasks)
+    out[r.name] = entry
+  end
+  return out
+end
+
+--- A candidate's backtest figures: `rate` (points per unit ln-compute, root of Σe²/Σd²),
+--- `mean_abs` (mean |error|, points). A candidate that failed any task has no rate.
+function M.score(entry, n_tasks)
+  local se, sd, sa = 0, 0, 0
+  for _, e in ipairs(entry.errors) do
+    se = se + e.error * e.error
+    sd = sd + e.distance * e.distance
+    sa = sa + math.abs(e.error)
+  end
+  if #entry.errors > 0 and #entry.errors == n_tasks then
+    entry.rate = math.sqrt(se / sd)
+    entry.mean_abs = sa / #entry.errors
+  end
+  return entry
+end
+
+--- Weight of a backtest at cut k in the pooled error rates: the nearest cut resembles the
+--- prediction most (its ladder is the longest), so a cut's weight falls as 1/k².
+function M.cut_weight(k)
+  return 1 / (k * k)
+end
+
+local function rate_of(errors)
+  local se, sd = 0, 0
+  for _, e in ipairs(errors) do
+    local w = M.cut_weight(e.cut)
+    se = se + w * e.error * e.error
+    sd = sd + w * e.distance * e.distance
+  end
+  return sd > 0 and math.sqrt(se / sd) or nil
+end
+
+--- The candidates' weights over a dataset: each candidate's backtest errors on every set are
+--- pooled into one error rate (points per unit ln-compute, cut-weighted root of Σe²/Σd²), and
+--- its weight is 1/rate². `prepared` holds each set's `backtest` (from M.backtest).
+---@return table<string, {rate: number, weight: number, backtests: integer}> weights
+function M.weights(prepared)
+  local pooled, order = {}, {}
+  for _, p in ipairs(prepared) do
+    for _, name in ipairs(p.order) do
+      if not pooled[name] then
+        pooled[name] = {}
+        order[#order + 1] = name
+      end
+      for _, e in ipairs(p.backtest[name].errors) do pooled[name][#pooled[name] + 1] = e end
+    end
+  end
+  local out = {}
+  for _, name in ipairs(order) do
+    local rate = rate_of(pooled[name])
+    if rate then
+      out[name] = { rate = rate, weight = 1 / math.max(rate, M.min_rate) ^ 2, backtests = #pooled[name] }
+    end
+  end
+  return out
+end
+
+--- The members of a set's combination: candidates with a prediction and a weight, with
+--- weights normalised to sum 1, largest first (ties: candidate order).
+---@return {name: string, weight: number}[]
+function M.members(weights, predictions, order)
+  local out, total = {}, 0
+  for i, n in ipairs(order) do
+    if predictions[n] and weights[n] then
+      out[#out + 1] = { name = n, weight = weights[n].weight, order = i }
+      total = total + weights[n].weight
+    end
+  end
+  for _, m in ipairs(out) do m.weight = m.weight / total end
+  table.sort(out, function(a, b)
+    if a.weight ~= b.weight then return a.weight > b.weight end
+    return a.order < b.order
+  end)
+  return out
+end
+
+--- A set's combined prediction and the combination's own backtest error rate (its errors at
+--- each cut are the members' weighted errors, renormalised over the members that predicted).
+---@return {prediction?: number, weights: table<string, number>, rate?: number, errors: table[]}
+function M.combine(members, predictions, bt, tasks)
+  local out = { weights = {}, errors = {} }
+  if #members == 0 then return out end
+  local p = 0
+  for _, m in ipairs(members) do
+    out.weights[m.name] = m.weight
+    p = p + m.weight * predictions[m.name]
+  end
+  out.prediction = p
+  for _, task in ipairs(tasks) do
+    local num, den = 0, 0
+    for _, m in ipairs(members) do
+      for _, e in ipairs(bt[m.name].errors) do
+        if e.cut == task.cut then
+          num = num + m.weight * e.error
+          den = den + m.weight
+        end
+      end
+    end
+    if den > 0 then
+      out.errors[#out.errors + 1] = { error = num / den, distance = task.distance, cut = task.cut }
+    end
+  end
+  out.rate = rate_of(out.errors)
+  return out
+end
+
+--- The recommended candidate: the lowest backtest error rate among those with a prediction
+--- for the target (ties: the earlier in `order`). Nil when no candidate has both.
+---@param bt table          from M.backtest
+---@param predictions table<string, number>  each candidate's prediction for the target
+---@param order string[]    candidate names in the user's order
+---@return string|nil name
+function M.choose(bt, predictions, order)
+  local best
+  for _, n in ipairs(order) do
+    local e = bt[n]
+    if e and e.rate and predictions[n] then
+      if not best or e.rate < bt[best].rate then best = n end
+    end
+  end
+  return best
+end
+
+--- The 90% interval on a prediction: the bootstrap's half-widths (sampling noise) and the
+--- model error the backtests reveal, scaled to the target's distance D, added in quadrature
+--- on each side. Clamped to [0, 1]. `boot` may be nil (no bootstrap).
+---@param prediction number
+---@param rate number|nil   backtest error rate (points per unit ln-compute)
+---@param distance number   target's ln-compute beyond the ladder's top
+---@param boot? number[]    bootstrap interval {lo, hi} at 90%
+---@return number[] interval, number model_half (in metric units)
+function M.interval(prediction, rate, distance, boot)
+  local r = math.max(rate or 0, M.min_rate)
+  local model_half = M.z90 * M.kappa * r * math.max(distance, M.min_distance) / 100
+  local lo_b, hi_b = 0, 0
+  if boot then
+    lo_b = math.max(0, prediction - boot[1])
+    hi_b = math.max(0, boot[2] - prediction)
+  end
+  local lo = prediction - math.sqrt(model_half ^ 2 + lo_b ^ 2)
+  local hi = prediction + math.sqrt(model_half ^ 2 + hi_b ^ 2)
+  return { math.max(0, lo), math.min(1, hi) }, model_half
+end
+
+return M
