@@ -194,9 +194,6 @@ function M.warnings(result, job, base)
     w[#w + 1] = ("No cluster extrapolates (%s); this prediction comes from the fallback recipe '%s'.")
       :format(result.fallback.reason, result.fallback.recipe)
   end
-  if not result.ok then
-    w[#w + 1] = ("No prediction: %s."):format(result.reason)
-  end
   local cands = result.candidates
   if cands then
     local by = {}
@@ -209,7 +206,7 @@ function M.warnings(result, job, base)
       w[#w + 1] = ("Backtest on this ladder: recipe '%s' (the headline, as asked) errs %s points on average " ..
         "predicting the ladder's top model from the models below it; the recommended '%s' errs %.1f.")
         :format(own.recipe, own.backtest.mean_abs and ("%.1f"):format(own.backtest.mean_abs) or "(failed)",
-          rec.recipe, rec.backtest.mean_abs)
+          rec.recipe, rec.backtest.mean_abs or 0 / 0)
     end
     local head = own or rec
     if head and head.backtest.mean_abs and head.backtest.mean_abs > M.limits.backtest_error then
@@ -217,6 +214,9 @@ function M.warnings(result, job, base)
         "the models below it: treat this prediction as rough (the interval says how rough).")
         :format(head.recipe, head.backtest.mean_abs)
     end
+  end
+  if not result.ok then
+    w[#w + 1] = ("No prediction: %s."):format(result.reason)
   end
   return w
 end
@@ -472,7 +472,10 @@ local function set_candidates(opts, job, headline)
       out[#out + 1] = r
     end
   end
-  for _, n in ipairs(names) do add(recipes.get(n)) end
+  for _, n in ipairs(names) do
+    -- The recipe asked for stands in for a candidate of its name (a user's file may reuse "cod").
+    add((headline and headline.name == n) and headline or recipes.get(n))
+  end
   if headline then add(headline) end
   return out
 end

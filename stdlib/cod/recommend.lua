@@ -33,7 +33,7 @@ M.min_distance = 0.05
 --- `z90 · kappa · s · D`, where s is the recommended candidate's backtest error rate per
 --- unit ln-compute (root of Σe²/Σd²) and D the target's distance beyond the ladder top.
 M.z90 = 1.6448536269514722
-M.kappa = 1.0
+M.kappa = 2.5
 --- Floor on the error rate s (points per unit ln-compute): three backtests can all be lucky.
 M.min_rate = 0.25
 

@@ -106,8 +106,9 @@ function M.table(report)
   if sm and sm.fe then
     lines[#lines + 1] = ("-"):rep(#head)
     local pad = #head - 16
-    lines[#lines + 1] = ("%-" .. (pad) .. "s %7s %7s"):format("Mean", pct(sm.fe.mean), sm.ee and pct(sm.ee.mean) or "-")
-    lines[#lines + 1] = ("%-" .. (pad) .. "s %7s %7s"):format("Max", pct(sm.fe.max), sm.ee and pct(sm.ee.max) or "-")
+    local function label(w) return w .. (" "):rep(math.max(0, pad - #w)) end
+    lines[#lines + 1] = ("%s %7s %7s"):format(label("Mean"), pct(sm.fe.mean), sm.ee and pct(sm.ee.mean) or "-")
+    lines[#lines + 1] = ("%s %7s %7s"):format(label("Max"), pct(sm.fe.max), sm.ee and pct(sm.ee.max) or "-")
   end
   return table.concat(lines, "\n") .. "\n"
 end
