@@ -540,10 +540,21 @@ function M.finish_set(p, recipe, opts, weights)
   if recipe then
     r = p.results[recipe.name]
   elseif top then
-    -- The member with the largest weight lends its details (clusters, fits) to the report.
-    r = p.results[top]
+    -- The report's diagnostics (clusters, fits, mapping) are those of the first item-based
+    -- candidate that clustered, else the largest member's; the numbers are the combination's.
+    local detail = top
+    for _, n in ipairs(p.order) do
+      if recipe_of[n].kind ~= "baseline" and p.results[n].clusters then
+        detail = n
+        break
+      end
+    end
+    r = {}
+    for k, v in pairs(p.results[detail]) do r[k] = v end
+    r.diagnostics_from = detail
     r.prediction = combo.prediction
-    r.subset_prediction, r.predictable_ratio, r.ee, r.actual_subset = nil, nil, nil, nil
+    r.subset_prediction, r.predictable_ratio, r.ee, r.actual_subset, r.subset_size = nil, nil, nil, nil, nil
+    r.fallback, r.primary, r.ok, r.reason = nil, nil, true, nil
     if r.actual then r.fe = 100 * math.abs(r.prediction - r.actual) end
   else
     r = p.results[p.order[1]]
@@ -560,6 +571,7 @@ function M.finish_set(p, recipe, opts, weights)
       recipe = n, prediction = c.prediction, weight = combo.weights[n] or 0, ok = c.prediction ~= nil,
       reason = c.prediction == nil and c.reason or nil, fallback = c.fallback and c.fallback.recipe or nil,
       fe = c.prediction and c.actual and 100 * math.abs(c.prediction - c.actual) or nil,
+      subset_prediction = c.subset_prediction, predictable_ratio = c.predictable_ratio, ee = c.ee,
       backtest = { rate = b.rate, pooled_rate = weights[n] and weights[n].rate or nil, mean_abs = b.mean_abs,
         errors = b.errors, failures = b.failures },
     }

@@ -81,16 +81,17 @@ function M.table(report)
     if s.actual then has_truth = true end
     if s.interval then has_interval = true end
   end
-  local head = ("%-28s %-22s %10s"):format("set", "from", "prediction")
+  local head = ("%-28s %10s"):format("set", "prediction")
   if has_interval then head = head .. ("  %-17s"):format("interval") end
   head = head .. ("%8s %8s"):format("subset", "TR")
   if has_truth then head = head .. ("%9s %9s %7s %7s"):format("actual", "act.sub", "FE", "EE") end
+  head = head .. "  from"
   lines[#lines + 1] = head
   lines[#lines + 1] = ("-"):rep(#head)
   for _, s in ipairs(report.sets) do
     local name = s.name
     if #name > 28 then name = name:sub(1, 25) .. "..." end
-    local row = ("%-28s %-22s %10s"):format(name, M.source(s):sub(1, 22), s.prediction and num(s.prediction) or "none")
+    local row = ("%-28s %10s"):format(name, s.prediction and num(s.prediction) or "none")
     if has_interval then
       row = row .. ("  %-17s"):format(s.interval and ("[%.3f, %.3f]"):format(s.interval[1], s.interval[2]) or "-")
     end
@@ -99,13 +100,14 @@ function M.table(report)
     if has_truth then
       row = row .. ("%9s %9s %7s %7s"):format(num(s.actual), num(s.actual_subset), pct(s.fe), pct(s.ee))
     end
-    if s.fallback and s.recipe ~= "auto" then row = row .. "  (fallback: " .. s.fallback.recipe .. ")" end
+    row = row .. "  " .. M.source(s)
+    if s.fallback then row = row .. " (fallback: " .. s.fallback.recipe .. ")" end
     lines[#lines + 1] = row
   end
   local sm = report.summary
   if sm and sm.fe then
     lines[#lines + 1] = ("-"):rep(#head)
-    local pad = #head - 16
+    local pad = #head - 22
     local function label(w) return w .. (" "):rep(math.max(0, pad - #w)) end
     lines[#lines + 1] = ("%s %7s %7s"):format(label("Mean"), pct(sm.fe.mean), sm.ee and pct(sm.ee.mean) or "-")
     lines[#lines + 1] = ("%s %7s %7s"):format(label("Max"), pct(sm.fe.max), sm.ee and pct(sm.ee.max) or "-")

@@ -374,7 +374,7 @@ T.test("extrapolate: size-weighted subset prediction, reasons, run()", function(
   T.raises(function() ex.run(P, labels, C, C_target, { rul = "paper" }) end,
     "bad option 'rul' to 'run' (valid options: form, rule, threads, weights, fixed, lower, upper, starts, local_starts, max_eval, ftol_rel, xtol_rel)")
   T.raises(function() ex.run(P, labels, C, C_target, { rule = "nope" }) end,
-    "unknown filter rule 'nope' (registered: ablation_a, ablation_b, ablation_c, none, paper)")
+    "unknown filter rule 'nope' (registered: ablation_a, ablation_b, ablation_c, cod, none, paper)")
 end)
 
 T.done()
