@@ -129,7 +129,7 @@ T.test("codlua predict writes report.json with the documented keys, CSV tables a
       total = total + c.weight
       T.eq(type(c.backtest.errors), "table")
     end
-    T.eq(table.concat(names, ","), "cod,e2e_exp,e2e_passrate,bnsl,loss_intermediate")
+    T.eq(table.concat(names, ","), "cod,e2e_exp,bnsl,loss_intermediate")
     T.near(total, 1, 1e-9)
     T.eq(#s.interval, 2)
     T.truthy(s.interval[1] <= s.prediction and s.prediction <= s.interval[2], "interval holds the prediction")
@@ -257,7 +257,7 @@ T.test("scores-only data (olmo2-ladder) is predicted by the recipes that need no
     T.truthy(s.interval and s.interval[1] <= s.prediction and s.prediction <= s.interval[2])
     local names = {}
     for _, c in ipairs(s.candidates) do names[#names + 1] = c.recipe end
-    T.eq(table.concat(names, ","), "e2e_exp,e2e_passrate,bnsl,loss_intermediate")
+    T.eq(table.concat(names, ","), "e2e_exp,bnsl,loss_intermediate")
   end
   -- A recipe that needs items, asked for by name: no headline, the recommendation beside it.
   local asked = predict.run(ds, { target = "olmo2-7B-4T-anneal", recipe = "cod",

@@ -49,8 +49,8 @@ M.spec = M.command_spec("codlua predict (--data DIR | --items FILE --models FILE
   { "anchors", "A1,...", "anchor models (default: models whose role is anchor)", list = true },
   { "recipe", "auto|NAME|FILE.lua", "the headline's recipe: auto = the recommendation (the candidate that " ..
     "backtests best on this ladder)", default = "auto" },
-  { "candidates", "R1,R2,...", "candidate recipes (names or .lua files; 'default' = cod, e2e_exp, e2e_passrate, " ..
-    "bnsl and loss_intermediate when losses are known)", list = true },
+  { "candidates", "R1,R2,...", "candidate recipes (names or .lua files; 'default' = cod, e2e_exp, bnsl " ..
+    "and loss_intermediate when losses are known)", list = true },
   { "sets", "S1,...", "evaluation sets to predict (default: all with items)", list = true },
   { "bootstrap", "N", "bootstrap rounds (sampling noise in the 90% interval)", number = true, integer = true, default = 0 },
   { "seed", "S", "random seed", number = true, integer = true, default = 1 },
