@@ -1,16 +1,20 @@
---- cod.recommend: the recommended prediction of one set and its calibrated interval (SPEC §13).
+--- cod.recommend: the recommended prediction of a set and its calibrated 90% interval (SPEC §13).
 ---
 --- Candidate recipes are backtested on the ladder itself: the ladder's largest model is
---- predicted from the ladder cut below it at `cuts` places (1, 2, 3 models removed), so
---- each candidate shows its error at several extrapolation distances. The candidate with the
---- lowest error rate per unit of distance is recommended, and its error rate, scaled to the
---- target's distance, widens the bootstrap interval into one that covers model error too.
+--- predicted from the ladder without its top 1, 2, 3 models, so each candidate shows its
+--- error at several extrapolation distances. Each candidate's errors over every set of the
+--- dataset make one error rate (points per unit ln-compute); its weight is 1/rate², and the
+--- recommendation is the weighted mean of the candidates' predictions. The combination's own
+--- backtest error rate, scaled to the target's distance beyond the ladder, is the model-error
+--- part of the interval; the bootstrap (when asked for) adds sampling noise.
 --- docs/recommend.md gives the measurements behind every choice here.
 ---
 ---   local recommend = require("cod.recommend")
----   local names = recommend.candidates({ losses = true, items = true })
----   local bt = recommend.backtest(make_job, names_to_recipes, recommend.tasks(ladder, C))
----   local pick = recommend.choose(bt)
+---   local tasks = recommend.tasks(job.ladder, job.C)
+---   local bt = recommend.backtest(make_job, candidate_recipes, tasks)     -- per set
+---   local weights = recommend.weights({ { order = names, backtest = bt }, ... })  -- over sets
+---   local combo = recommend.combine(recommend.members(weights, predictions, names), predictions, bt, tasks)
+---   local interval = recommend.interval(combo.prediction, combo.rate, distance, boot90)
 
 local M = {}
 
@@ -37,6 +41,10 @@ M.min_distance = 0.05
 --- unit ln-compute (root of Σe²/Σd²) and D the target's distance beyond the ladder top.
 M.z90 = 1.6448536269514722
 M.kappa = 1.5
+--- Distances below this (ln-compute; a factor 1.65 in compute) count as this much in error
+--- rates and intervals: over a checkpoint or two, backtest errors are checkpoint-to-checkpoint
+--- noise, not extrapolation error, and dividing them by a tiny distance would blow them up.
+M.distance_floor = 0.5
 --- Floor on the error rate s (points per unit ln-compute): three backtests can all be lucky.
 M.min_rate = 0.25
 
@@ -125,22 +133,6 @@ function M.backtest(make_job, candidates, tasks)
   return out
 end
 
---- A candidate's backtest figures: `rate` (points per unit ln-compute, root of Σe²/Σd²),
---- `mean_abs` (mean |error|, points). A candidate that failed any task has no rate.
-function M.score(entry, n_tasks)
-  local se, sd, sa = 0, 0, 0
-  for _, e in ipairs(entry.errors) do
-    se = se + e.error * e.error
-    sd = sd + e.distance * e.distance
-    sa = sa + math.abs(e.error)
-  end
-  if #entry.errors > 0 and #entry.errors == n_tasks then
-    entry.rate = math.sqrt(se / sd)
-    entry.mean_abs = sa / #entry.errors
-  end
-  return entry
-end
-
 --- Weight of a backtest at cut k in the pooled error rates: the nearest cut resembles the
 --- prediction most (its ladder is the longest), so a cut's weight falls as 1/k².
 function M.cut_weight(k)
@@ -151,10 +143,24 @@ local function rate_of(errors)
   local se, sd = 0, 0
   for _, e in ipairs(errors) do
     local w = M.cut_weight(e.cut)
+    local d = math.max(e.distance, M.distance_floor)
     se = se + w * e.error * e.error
-    sd = sd + w * e.distance * e.distance
+    sd = sd + w * d * d
   end
   return sd > 0 and math.sqrt(se / sd) or nil
+end
+
+--- A candidate's backtest figures on one set: `rate` (points per unit ln-compute, cut-weighted
+--- root of Σe²/Σd²),
+--- `mean_abs` (mean |error|, points). A candidate that failed any task has no rate.
+function M.score(entry, n_tasks)
+  local sa = 0
+  for _, e in ipairs(entry.errors) do sa = sa + math.abs(e.error) end
+  if #entry.errors > 0 and #entry.errors == n_tasks then
+    entry.rate = rate_of(entry.errors)
+    entry.mean_abs = sa / #entry.errors
+  end
+  return entry
 end
 
 --- The candidates' weights over a dataset: each candidate's backtest errors on every set are
@@ -231,23 +237,6 @@ function M.combine(members, predictions, bt, tasks)
   return out
 end
 
---- The recommended candidate: the lowest backtest error rate among those with a prediction
---- for the target (ties: the earlier in `order`). Nil when no candidate has both.
----@param bt table          from M.backtest
----@param predictions table<string, number>  each candidate's prediction for the target
----@param order string[]    candidate names in the user's order
----@return string|nil name
-function M.choose(bt, predictions, order)
-  local best
-  for _, n in ipairs(order) do
-    local e = bt[n]
-    if e and e.rate and predictions[n] then
-      if not best or e.rate < bt[best].rate then best = n end
-    end
-  end
-  return best
-end
-
 --- The 90% interval on a prediction: the bootstrap's half-widths (sampling noise) and the
 --- model error the backtests reveal, scaled to the target's distance D, added in quadrature
 --- on each side. Clamped to [0, 1]. `boot` may be nil (no bootstrap).
@@ -258,7 +247,7 @@ end
 ---@return number[] interval, number model_half (in metric units)
 function M.interval(prediction, rate, distance, boot)
   local r = math.max(rate or 0, M.min_rate)
-  local model_half = M.z90 * M.kappa * r * math.max(distance, M.min_distance) / 100
+  local model_half = M.z90 * M.kappa * r * math.max(distance, M.distance_floor) / 100
   local lo_b, hi_b = 0, 0
   if boot then
     lo_b = math.max(0, prediction - boot[1])
