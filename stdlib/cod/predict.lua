@@ -336,8 +336,8 @@ function M.run(ds, opts)
     tool = "codlua",
     version = require("cod").version,
     recipe = auto and "auto" or recipe.name,
-    recipe_description = auto and "the recommendation: the candidate recipe with the lowest backtest error on " ..
-      "this ladder, per set" or recipe.description,
+    recipe_description = auto and "the recommendation: the candidate recipes' predictions weighted by their " ..
+      "backtest errors on this ladder" or recipe.description,
     target = sel.target,
     ladder = sel.ladder,
     ladder_compute = (function()

@@ -341,17 +341,20 @@ local function md_report(report, plots)
   local function add(s) L[#L + 1] = s end
   add("# codlua prediction report")
   add("")
+  add("## How much to trust this")
+  add("")
+  add(M.trust_paragraph(report))
+  add("")
+  add("## Settings")
+  add("")
   add(("- recipe: `%s` — %s"):format(report.recipe, report.recipe_description or ""))
   add(("- target: `%s`"):format(tostring(report.target)))
   add(("- ladder (%d): %s"):format(#report.ladder, table.concat(report.ladder, ", ")))
   add(("- anchors: %s"):format(#report.anchors > 0 and table.concat(report.anchors, ", ") or "none"))
   add(("- compute unit: %g FLOPs; bootstrap rounds: %d; seed: %d"):format(report.compute_unit,
     report.settings.bootstrap, report.settings.seed))
+  add(("- candidates: %s"):format(table.concat(report.settings.candidates or {}, ", ")))
   add(("- codlua %s"):format(report.version))
-  add("")
-  add("## How much to trust this")
-  add("")
-  add(M.trust_paragraph(report))
   add("")
   local warnings = M.warning_lines(report)
   if #warnings > 0 then
@@ -457,10 +460,13 @@ function M.trust_paragraph(report)
       "backtest-weighted combination) is listed beside it for each set."):format(report.recipe)
   end
   if #widths > 0 then
-    parts[#parts + 1] = ("The 90%% intervals are ±%.1f points wide at the median set (±%.1f to ±%.1f): they add " ..
-      "the error the backtests show, grown to the target's distance beyond the ladder, to sampling noise, and on " ..
-      "synthetic ladders with known truth they covered the truth about as often as they claim (docs/recommend.md).")
-      :format(widths[(#widths + 1) // 2], widths[1], widths[#widths])
+    parts[#parts + 1] = ("The 90%% intervals are ±%.1f points at the median set (±%.1f to ±%.1f): the error the " ..
+      "backtests show, grown to the target's distance beyond the ladder%s. On synthetic ladders with known truth " ..
+      "they covered it 92%% of the time; they cover less when the target is trained unlike the ladder " ..
+      "(other data, much longer training), which no backtest inside the ladder can see (docs/recommend.md).")
+      :format(widths[(#widths + 1) // 2], widths[1], widths[#widths],
+        (report.settings.bootstrap or 0) > 0 and ", with the bootstrap's sampling noise" or
+        " (no bootstrap: sampling noise enters only through the backtests)")
   end
   if single > 0 then
     parts[#parts + 1] = ("%d of %d sets hold single-answer 0/1 results, where COD's clusters do not apply."):format(
