@@ -51,7 +51,7 @@ end
 
 local function load_file(path)
   local chunk, err = loadfile(path)
-  if not chunk then error(("cannot load recipe file %s"):format(err), 0) end
+  if not chunk then require("cod.errors").user(("cannot load recipe file %s"):format(err)) end
   local ok, r = xpcall(chunk, debug.traceback)
   if not ok then error(("recipe file %s raised an error:\n%s"):format(path, tostring(r)), 0) end
   if not pipeline.is_recipe(r) then
@@ -77,7 +77,9 @@ function M.get(name)
       return r
     end
   end
-  error(("unknown recipe '%s' (recipes: %s; or give a .lua file)"):format(name, table.concat(M.names(), ", ")), 0)
+  local errors = require("cod.errors")
+  errors.user(("unknown recipe '%s'%s (recipes: %s; or give a .lua file)"):format(name,
+    errors.did_you_mean(name, M.names()), table.concat(M.names(), ", ")))
 end
 
 return M

@@ -198,6 +198,8 @@ return {
   -- ---------------------------------------------------------------- recipes
   { name = "unknown recipe name", args = with(P, "--recipe", "nosuch"), status = 1,
     stderr = "unknown recipe 'nosuch' %(recipes: cod, cod_paper, cod_no_mapping," },
+  { name = "unknown candidate recipe: one line, a suggestion", args = with(P, "--candidates", "default,e2e_pasrate"),
+    status = 1, stderr = "^codlua: unknown recipe 'e2e_pasrate' %(did you mean 'e2e_passrate'%?%) %(recipes: [^\n]*\n$" },
   { name = "recipe file missing", args = recipe("nosuch.lua"), status = 1,
     stderr = "cannot load recipe file cannot open .*nosuch%.lua" },
   { name = "recipe path is a folder", args = with(P, "--recipe", "$RECIPES/"), status = 1,
