@@ -267,6 +267,29 @@ T.test("scores-only data (olmo2-ladder) is predicted by the recipes that need no
   T.truthy(asked.recommendation.prediction ~= nil)
 end)
 
+T.test("the recommendation keeps COD in play on paper-like data and puts a baseline first on 0/1 data", function()
+  -- Paper-like (100 samples per item): COD keeps a real share; the combination stays close to the truth.
+  local ds = synth.paper_like({ seed = 5, scale = 0.12, anchors = 2, target_factor = 5 })
+  local rep = predict.run(ds, {})
+  T.eq(rep.recipe, "auto")
+  for _, s in ipairs(rep.sets) do
+    T.truthy(s.recommendation.weights.cod >= 0.1, ("%s: cod's weight %.3f"):format(s.name, s.recommendation.weights.cod))
+  end
+  T.truthy(rep.summary.fe.mean <= 1.5, ("mean FE %.2f"):format(rep.summary.fe.mean))
+  -- The same ladder with single 0/1 answers: a baseline carries the largest weight, and the
+  -- headline beats COD's own prediction by a clear margin.
+  local single = synth.paper_like({ seed = 5, scale = 0.12, anchors = 2, target_factor = 5, single_answer = true })
+  local srep = predict.run(single, {})
+  local cod_fe, fe = 0, 0
+  for _, s in ipairs(srep.sets) do
+    T.truthy(s.recommended ~= "cod", s.name .. ": " .. tostring(s.recommended))
+    cod_fe = cod_fe + s.candidates[1].fe
+    fe = fe + s.fe
+  end
+  T.eq(srep.sets[1].candidates[1].recipe, "cod")
+  T.truthy(fe < 0.75 * cod_fe, ("headline FE %.1f vs cod %.1f (sum over sets)"):format(fe, cod_fe))
+end)
+
 T.test("intervals on a small synthetic batch cover the truth about 90% of the time", function()
   local covered, n = 0, 0
   for seed = 11, 12 do
