@@ -7,7 +7,7 @@ M.spec = predict_cli.command_spec(
   "codlua backtest (--data DIR | --items FILE --models FILE) [--target MODEL | --top N] [options]", {
   { "target", "MODEL", "predict this model (from every non-anchor model below it)" },
   { "top", "N", "predict each of the N largest models", number = true, integer = true, default = 1 },
-  { "recipes", "R1,R2,...", "recipes to compare (default: cod, cod_no_mapping, e2e_exp, e2e_passrate, bnsl"
+  { "recipes", "R1,R2,...", "recipes to compare (default: cod, cod_paper, cod_no_mapping, e2e_exp, e2e_passrate, bnsl"
     .. " and loss_intermediate when losses are known)", list = true },
   { "sets", "S1,...", "evaluation sets (default: all)", list = true },
   { "anchors", "A1,...", "anchor models", list = true },
