@@ -200,8 +200,9 @@ function M.warnings(result, job, base)
     for _, c in ipairs(cands) do by[c.recipe] = c end
     local own, rec = by[result.recipe], result.recommended and by[result.recommended]
     if not result.recommended then
-      w[#w + 1] = "No candidate recipe could be backtested on this ladder (it is too short, or every candidate " ..
-        "failed a backtest): nothing checks this prediction, and its interval is a rough guess."
+      w[#w + 1] = ("No candidate recipe could be backtested on this ladder (it is too short: a backtest keeps at " ..
+        "least %d models below the model it predicts, or every candidate failed): nothing checks this prediction, " ..
+        "and it has no interval."):format(recommend.min_ladder)
     elseif own and rec and own ~= rec then
       w[#w + 1] = ("Backtest on this ladder: recipe '%s' (the headline, as asked) errs %s points on average " ..
         "predicting the ladder's top model from the models below it; the recommended '%s' errs %.1f.")
@@ -556,11 +557,20 @@ function M.finish_set(p, recipe, opts, weights)
     r.subset_prediction, r.predictable_ratio, r.ee, r.actual_subset, r.subset_size = nil, nil, nil, nil, nil
     r.fallback, r.primary, r.ok, r.reason = nil, nil, true, nil
     if r.actual then r.fe = 100 * math.abs(r.prediction - r.actual) end
-  else
-    r = p.results[p.order[1]]
   end
-  r.kind = recipe and recipe.kind or (top and recipe_of[top].kind) or nil
-  r.recipe = recipe and recipe.name or (top and "auto" or r.recipe)
+  local lone  -- no backtest could weigh the candidates: the first with a prediction is the headline
+  if not r then
+    for _, n in ipairs(p.order) do
+      if p.predictions[n] then
+        lone = n
+        break
+      end
+    end
+    lone = lone or p.order[1]
+    r = p.results[lone]
+  end
+  r.kind = recipe and recipe.kind or recipe_of[top or lone].kind
+  r.recipe = recipe and recipe.name or (top and "auto" or lone)
   r.recommendation = combo.prediction and { prediction = combo.prediction, weights = combo.weights,
     top = top, rate = combo.rate, errors = combo.errors } or nil
   r.recommended = top
@@ -583,8 +593,8 @@ function M.finish_set(p, recipe, opts, weights)
   r.distance = job.target_C and math.log(job.target_C / job.C[#job.C]) or nil
   if (opts.bootstrap or 0) > 0 and p.base and r.prediction then
     local bopts = setmetatable({ level = 0.9 }, { __index = opts })
-    local what = recipe
-    if not recipe then
+    local what = recipe or recipe_of[lone]
+    if not recipe and top then
       what = {}
       for _, m in ipairs(members) do what[#what + 1] = { recipe = recipe_of[m.name], weight = m.weight } end
     end
@@ -592,12 +602,13 @@ function M.finish_set(p, recipe, opts, weights)
     r.bootstrap = b
     if recipe then r.subset_interval = b.subset_interval end
   end
-  if r.prediction and r.distance then
-    local rate = recipe and (weights[recipe.name] and weights[recipe.name].rate or bt[recipe.name].rate) or combo.rate
+  -- No backtest, no calibrated interval: a bootstrap-only one would claim more than it knows.
+  local head = recipe and recipe.name or lone
+  local rate = head and (weights[head] and weights[head].rate or bt[head] and bt[head].rate) or combo.rate
+  if r.prediction and r.distance and rate then
     r.interval, r.interval_model_half = recommend.interval(r.prediction, rate, r.distance,
       r.bootstrap and r.bootstrap.interval)
     r.interval_level = 0.9
-    r.interval_calibrated = rate ~= nil
   end
   r.target_compute = job.target_C
   r.warnings = M.warnings(r, job, p.base)
