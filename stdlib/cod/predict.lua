@@ -312,7 +312,7 @@ end
 --- with the recommendation beside it. Sets without items (scores only) are predicted by
 --- the candidates that need no items.
 ---@param ds cod.Dataset
----@param opts {target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], sets?: string[], bootstrap?: integer, seed?: integer, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
+---@param opts {target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], backtest?: boolean, sets?: string[], bootstrap?: integer, seed?: integer, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
 ---@return table report
 function M.run(ds, opts)
   opts = opts or {}
@@ -510,7 +510,9 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job)
     results[recipe.name] = { ok = false, name = set, recipe = recipe.name,
       reason = ("recipe '%s' needs items and this set has scores only"):format(recipe.name) }
   end
-  local tasks = recommend.tasks(job.ladder, job.C)
+  -- opts.backtest == false (Lua API only: tests, benchmarks) skips the backtests: no
+  -- recommendation, no interval.
+  local tasks = opts.backtest == false and {} or recommend.tasks(job.ladder, job.C)
   local function make_job(task)
     -- The real anchors sit above the backtest's target: when the prediction has anchors, the
     -- backtest's are the ladder models it cut between its ladder top and its target.

@@ -31,7 +31,7 @@ local target = small:select().target
 T.test("cod on a paper-like synthetic ladder: mean FE <= 2 points, no set above 5", function()
   -- 8 sets, 100 samples per item, target at 5x the largest ladder model's compute.
   local ds = synth.paper_like({ seed = 2, anchors = 2, target_factor = 5 })
-  local rep = predict.run(ds, { recipe = "cod" })
+  local rep = predict.run(ds, { recipe = "cod", candidates = {}, backtest = false })
   T.eq(#rep.sets, 8)
   for _, s in ipairs(rep.sets) do
     T.truthy(s.fe and s.fe == s.fe, s.name .. " has an FE")
