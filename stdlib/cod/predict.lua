@@ -168,6 +168,14 @@ function M.warnings(result, job, base)
       "sampling. COD's difficulty features assume many samples per item (the paper uses 100): with 0/1 " ..
       "data the clusters collapse into identical patterns and the prediction can be off by tens of points. " ..
       "Trust the end-to-end baselines and the recommendation more than this number."
+  elseif binary and result.recommendation then
+    local cod_weight = 0
+    for name, wt in pairs(result.recommendation.weights) do
+      if name:match("^cod") then cod_weight = cod_weight + wt end
+    end
+    w[#w + 1] = ("The ladder's pass rates are single-answer 0/1 correctness: COD's clusters do not apply to " ..
+      "such data (its diagnostics below show it); after the backtests COD carries %.0f%% of this prediction.")
+      :format(100 * cod_weight)
   elseif binary then
     w[#w + 1] = "The ladder's pass rates are single-answer 0/1 correctness: COD's clusters do not apply to " ..
       "such data, so this prediction comes from an end-to-end recipe fitted to the set's overall score."
