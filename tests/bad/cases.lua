@@ -191,7 +191,7 @@ return {
   { name = "--models without items", args = { "predict", "--models", "$BASE/models.csv", "--out", "$OUT" },
     status = 1, stderr = "missing %-%-items FILE %(or %-%-lmeval DIR, %-%-scores FILE%)" },
   { name = "--out under a regular file", args = { "predict", "--data", "$BASE", "--out", "$BASE/models.csv/sub" },
-    status = 1, stderr = "cannot create folder .*: Not a directory" },
+    status = 1, stderr = "models%.csv' is not a folder" },
   { name = "unknown command", args = { "frobnicate" }, status = 2,
     stderr = "codlua: unknown command 'frobnicate' %(commands: help, predict, backtest" },
 

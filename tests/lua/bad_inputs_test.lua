@@ -65,9 +65,13 @@ for k, case in ipairs(cases) do
     local old
     if case.setup == "old_report" then
       assert(sys.mkdir(out))
+      -- A report an earlier codlua run wrote: its marker lists its files.
       old = "previous report\n"
       local f = assert(io.open(out .. "/report.json", "wb"))
       f:write(old)
+      f:close()
+      f = assert(io.open(out .. "/.codlua-output", "wb"))
+      f:write("codlua-output v1\ncomplete\nf report.json\n")
       f:close()
     end
     local argv = {}
@@ -117,7 +121,7 @@ for k, case in ipairs(cases) do
       local ok, err = pcall(json.decode, slurp(out .. "/report.json") or "")
       if not ok then problems[#problems + 1] = "report.json does not parse: " .. tostring(err) end
     end
-    sys.remove_tree(dir)
+    T.remove_tree(dir)
     if case.pending then
       pending_report[#pending_report + 1] = ("%s %s: %s"):format(#problems > 0 and "PENDING" or "FIXED?",
         case.name, #problems > 0 and case.pending or "passes now; drop its 'pending' note")
@@ -130,6 +134,6 @@ for k, case in ipairs(cases) do
   end)
 end
 
-sys.remove_tree(scratch)
+T.remove_tree(scratch)
 for _, line in ipairs(pending_report) do io.stdout:write(line, "\n") end
 T.done()

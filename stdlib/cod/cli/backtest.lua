@@ -22,6 +22,7 @@ function M.run(argv)
     io.stderr:write("codlua backtest: --top must be at least 1\n")
     return 2
   end
+  local claim <close> = predict_cli.claim_out(o)
   local ds = predict_cli.load(o)
   local backtest = require("cod.backtest")
   local all = ds:sets()

@@ -62,6 +62,23 @@ M.spec = M.command_spec("codlua predict (--data DIR | --items FILE --models FILE
   { "json", nil, "print report.json to stdout instead of the table" },
 })
 
+--- The files and folders a command reads (its --out must not hold them).
+function M.inputs(o)
+  local list = {}
+  for _, k in ipairs({ "data", "items", "models", "scores", "lmeval", "labels" }) do
+    if type(o[k]) == "string" and o[k] ~= "" then list[#list + 1] = o[k] end
+  end
+  if type(o.recipe) == "string" and o.recipe:find("[/.]") then list[#list + 1] = o.recipe end
+  return list
+end
+
+--- Check --out and hold it for this run, before any computation (cod.files.claim_output);
+--- nil without --out. Meant for a `<close>` variable.
+function M.claim_out(o)
+  if o.out == nil then return nil end
+  return require("cod.files").claim_output(o.out, { inputs = M.inputs(o) })
+end
+
 --- Load the dataset named by the command-line options.
 function M.load(o)
   local data = require("cod.data")
@@ -93,6 +110,7 @@ function M.run(argv)
     io.stderr:write("codlua predict: ", bad, "\n")
     return 2
   end
+  local claim <close> = M.claim_out(o)
   local ds = M.load(o)
   local predict = require("cod.predict")
   local report = predict.run(ds, {
