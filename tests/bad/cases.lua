@@ -9,7 +9,10 @@
 --   status   expected exit status (0 ok, 1 error, 2 usage error)
 --   stderr   Lua pattern the standard error must contain (plain text when `plain = true`)
 --   stdout   Lua pattern the standard output must contain (optional)
---   setup    "old_report": a previous report is at $OUT and must survive the failing run
+--   setup    "old_report": a previous report (with codlua's marker) is at $OUT and must survive
+--            the failing run; "foreign": $OUT is a folder of the user's (thesis.tex, src/main.c);
+--            "file": $OUT is a file of the user's; "data": $OUT holds a copy of the dataset.
+--            The user's files must be intact after the run.
 --   pending  the case shows a known bug, reported to its owner: the status/message checks
 --            are reported but do not fail the test (the crash/hang/partial-output checks do)
 --
@@ -192,6 +195,20 @@ return {
     status = 1, stderr = "missing %-%-items FILE %(or %-%-lmeval DIR, %-%-scores FILE%)" },
   { name = "--out under a regular file", args = { "predict", "--data", "$BASE", "--out", "$BASE/models.csv/sub" },
     status = 1, stderr = "models%.csv' is not a folder" },
+  -- ---------------------------------------------------------------- users' files at --out (issue 9)
+  { name = "--out is a folder with the user's files: refused, intact", args = P, status = 1, setup = "foreign",
+    stderr = "%-%-out '.-/out' holds files codlua did not write %('src'%); codlua replaces only a folder it wrote" },
+  { name = "--out is the user's file: refused before computing", args = with(P, "--bootstrap", "100000"), status = 1,
+    setup = "file", stderr = "%-%-out '.-/out' exists and is not a folder" },
+  { name = "--out equal to --data: the inputs are never deleted", args = { "predict", "--data", "$OUT", "--out", "$OUT" },
+    status = 1, setup = "data", stderr = "%-%-out '.-/out' holds the input '.-/out'" },
+  { name = "--out equal to --data with a trailing slash", args = { "predict", "--data", "$OUT", "--out", "$OUT/" },
+    status = 1, setup = "data", stderr = "holds the input" },
+  { name = "--out is empty", args = { "predict", "--data", "$BASE", "--out", "" }, status = 2,
+    stderr = "codlua: %-%-out needs a folder name, got an empty string" },
+  { name = "backtest --out is a folder with the user's files", args = { "backtest", "--data", "$BASE", "--out", "$OUT" },
+    status = 1, setup = "foreign", stderr = "holds files codlua did not write" },
+
   { name = "unknown command", args = { "frobnicate" }, status = 2,
     stderr = "codlua: unknown command 'frobnicate' %(commands: help, predict, backtest" },
 

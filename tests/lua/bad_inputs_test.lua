@@ -74,6 +74,24 @@ for k, case in ipairs(cases) do
       f:write("codlua-output v1\ncomplete\nf report.json\n")
       f:close()
     end
+    -- Users' files at --out (issue 9): they must survive whatever the run does.
+    local keep = {}
+    if case.setup == "foreign" then
+      assert(sys.mkdir(out .. "/src"))
+      keep[out .. "/thesis.tex"] = "my thesis\n"
+      keep[out .. "/src/main.c"] = "int main(void) { return 0; }\n"
+    elseif case.setup == "file" then
+      keep[out] = "a file of the user's\n"
+    elseif case.setup == "data" then
+      assert(sys.mkdir(out))
+      keep[out .. "/models.csv"] = slurp(bad .. "/base/models.csv")
+      keep[out .. "/items.csv"] = slurp(bad .. "/base/items.csv")
+    end
+    for path, content in pairs(keep) do
+      local f = assert(io.open(path, "wb"))
+      f:write(content)
+      f:close()
+    end
     local argv = {}
     for i, a in ipairs(case.args) do argv[i] = q(subst(a, out)) end
     local cmd = ("cd %s && timeout -k 5 %d %s %s"):format(q(dir), TIMEOUT, q(T.codlua), table.concat(argv, " "))
@@ -92,7 +110,10 @@ for k, case in ipairs(cases) do
     if case.no_file then
       T.truthy(slurp(dir .. "/" .. case.no_file) == nil, case.no_file .. " must not exist")
     end
-    if status ~= 0 then
+    for path, content in pairs(keep) do
+      T.eq(slurp(path), content, path .. " is intact")
+    end
+    if status ~= 0 and next(keep) == nil then
       if old then
         T.eq(slurp(out .. "/report.json"), old, "the previous report is untouched")
       else
