@@ -129,6 +129,9 @@ for k, case in ipairs(cases) do
     if case.stderr and not find(stderr, case.stderr, case.plain) then
       problems[#problems + 1] = ("stderr lacks %q"):format(case.stderr)
     end
+    if case.stderr_max and #stderr > case.stderr_max then
+      problems[#problems + 1] = ("stderr has %d bytes, at most %d expected"):format(#stderr, case.stderr_max)
+    end
     if case.stdout and not find(stdout, case.stdout, case.plain) then
       problems[#problems + 1] = ("stdout lacks %q"):format(case.stdout)
     end
