@@ -207,7 +207,10 @@ function M.warnings(result, job, base)
     local by = {}
     for _, c in ipairs(cands) do by[c.recipe] = c end
     local own, rec = by[result.recipe], result.recommended and by[result.recommended]
-    if not result.recommended then
+    if not result.recommended and result.backtest_skipped then
+      w[#w + 1] = "The backtests were turned off (--no-backtest): nothing checks this prediction, and it has no " ..
+        "interval."
+    elseif not result.recommended then
       w[#w + 1] = ("No candidate recipe could be backtested on this ladder (it is too short: a backtest keeps at " ..
         "least %d models below the model it predicts, or every candidate failed): nothing checks this prediction, " ..
         "and it has no interval."):format(recommend.min_ladder)
@@ -518,8 +521,7 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job)
     results[recipe.name] = { ok = false, name = set, recipe = recipe.name,
       reason = ("recipe '%s' needs items and this set has scores only"):format(recipe.name) }
   end
-  -- opts.backtest == false (Lua API only: tests, benchmarks) skips the backtests: no
-  -- recommendation, no interval.
+  -- opts.backtest == false (--no-backtest) skips the backtests: no recommendation, no interval.
   local tasks = opts.backtest == false and {} or recommend.tasks(job.ladder, job.C)
   local function make_job(task)
     -- The real anchors sit above the backtest's target: when the prediction has anchors, the
@@ -601,6 +603,7 @@ function M.finish_set(p, recipe, opts, weights)
     r.backtest_tasks[i] = { cut = t.cut, ladder_top = t.ladder[#t.ladder], target = t.target, distance = t.distance }
   end
   r.distance = job.target_C and math.log(job.target_C / job.C[#job.C]) or nil
+  r.backtest_skipped = opts.backtest == false or nil
   if (opts.bootstrap or 0) > 0 and p.base and r.prediction then
     local bopts = setmetatable({ level = 0.9 }, { __index = opts })
     local what = recipe or recipe_of[lone]
