@@ -160,14 +160,15 @@ local function rate_of(errors, cut_weight)
 end
 
 --- A candidate's backtest figures on one set: `rate` (points per unit ln-compute, cut-weighted
---- root of Σe²/Σd²),
---- `mean_abs` (mean |error|, points). A candidate that failed any task has no rate.
+--- root of Σe²/Σd²) and `mean_abs` (mean |error|, points) over the backtests it made;
+--- `complete` when it made every one (`failures` says why not).
 function M.score(entry, n_tasks)
   local sa = 0
   for _, e in ipairs(entry.errors) do sa = sa + math.abs(e.error) end
-  if #entry.errors > 0 and #entry.errors == n_tasks then
+  if #entry.errors > 0 then
     entry.rate = rate_of(entry.errors)
     entry.mean_abs = sa / #entry.errors
+    entry.complete = #entry.errors == n_tasks
   end
   return entry
 end

@@ -115,6 +115,46 @@ function M.table(report)
   return table.concat(lines, "\n") .. "\n"
 end
 
+--- The candidates side by side, one row per set: each candidate's prediction, its mean
+--- |backtest error| on this set (points) and its weight in the recommendation.
+function M.candidates_table(report)
+  local names, seen = {}, {}
+  for _, s in ipairs(report.sets) do
+    for _, c in ipairs(s.candidates or {}) do
+      if not seen[c.recipe] then
+        seen[c.recipe] = true
+        names[#names + 1] = c.recipe
+      end
+    end
+  end
+  if #names == 0 then return "" end
+  local lines = { "candidates: prediction, mean |backtest error| (points), weight" }
+  local head = ("%-28s"):format("set")
+  for _, n in ipairs(names) do head = head .. ("  %-20s"):format(#n > 20 and n:sub(1, 20) or n) end
+  lines[#lines + 1] = head
+  lines[#lines + 1] = ("-"):rep(#head)
+  for _, s in ipairs(report.sets) do
+    local name = #s.name > 28 and (s.name:sub(1, 25) .. "...") or s.name
+    local row = ("%-28s"):format(name)
+    local by = {}
+    for _, c in ipairs(s.candidates or {}) do by[c.recipe] = c end
+    for _, n in ipairs(names) do
+      local c = by[n]
+      local cell = "-"
+      if c and c.prediction then
+        local err = c.backtest.mean_abs
+        cell = ("%.4f %5s %3.0f%%"):format(c.prediction, err and ("%.1f"):format(err) or "fail", 100 * (c.weight or 0))
+      elseif c then
+        cell = "none"
+      end
+      row = row .. ("  %-20s"):format(cell)
+    end
+    lines[#lines + 1] = (row:gsub("%s+$", ""))
+  end
+  lines[2] = lines[2]:gsub("%s+$", "")
+  return table.concat(lines, "\n") .. "\n"
+end
+
 --- Every warning as "WARNING [set]: text" lines.
 function M.warning_lines(report)
   local out = {}
@@ -380,6 +420,7 @@ local function md_report(report, plots)
   add("")
   add("```")
   add(M.table(report))
+  add(M.candidates_table(report))
   add("```")
   add("")
   if plots.summary then add("![predicted vs actual](plots/" .. plots.summary .. ".svg)") add("") end

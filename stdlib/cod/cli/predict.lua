@@ -124,6 +124,7 @@ function M.run(argv)
     io.stdout:write(("codlua predict: recipe %s, target %s, ladder of %d models, %d anchors\n"):format(
       report.recipe, tostring(report.target or ("compute " .. tostring(o.target_flops))), #report.ladder, #report.anchors))
     io.stdout:write(rep.table(report))
+    io.stdout:write(rep.candidates_table(report))
     for _, w in ipairs(rep.warning_lines(report)) do io.stdout:write(w, "\n") end
     for _, k in ipairs(report.skipped) do io.stdout:write(("not predicted [%s]: %s\n"):format(k.name, k.reason)) end
   end
