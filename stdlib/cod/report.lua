@@ -13,6 +13,14 @@ local files = require("cod.files")
 
 local M = {}
 
+-- How the recommendation is shown (cod.report_candidates): where a headline came from, the
+-- candidates side by side, the opening paragraph, the candidates' curves.
+local shown = require("cod.report_candidates")
+M.source = shown.source
+M.candidates_table = shown.candidates_table
+M.trust_paragraph = shown.trust_paragraph
+M.plot_candidates = shown.plot_candidates
+
 local function num(v, fmt)
   if v == nil or v ~= v then return "" end
   return (fmt or "%.4f"):format(v)
@@ -65,14 +73,6 @@ end
 
 -- ------------------------------------------------------------------ console table
 
---- Where a set's headline came from, in a few words: "auto (cod 62%)" or the recipe's name.
-function M.source(s)
-  if s.recipe == "auto" and s.recommendation and s.recommended then
-    return ("auto (%s %.0f%%)"):format(s.recommended, 100 * (s.recommendation.weights[s.recommended] or 0))
-  end
-  return tostring(s.recipe)
-end
-
 --- The per-set table printed by `codlua predict` (Mean/Max rows when truth is known).
 function M.table(report)
   local lines = {}
@@ -112,46 +112,6 @@ function M.table(report)
     lines[#lines + 1] = ("%s %7s %7s"):format(label("Mean"), pct(sm.fe.mean), sm.ee and pct(sm.ee.mean) or "-")
     lines[#lines + 1] = ("%s %7s %7s"):format(label("Max"), pct(sm.fe.max), sm.ee and pct(sm.ee.max) or "-")
   end
-  return table.concat(lines, "\n") .. "\n"
-end
-
---- The candidates side by side, one row per set: each candidate's prediction, its mean
---- |backtest error| on this set (points) and its weight in the recommendation.
-function M.candidates_table(report)
-  local names, seen = {}, {}
-  for _, s in ipairs(report.sets) do
-    for _, c in ipairs(s.candidates or {}) do
-      if not seen[c.recipe] then
-        seen[c.recipe] = true
-        names[#names + 1] = c.recipe
-      end
-    end
-  end
-  if #names == 0 then return "" end
-  local lines = { "candidates: prediction, mean |backtest error| (points), weight" }
-  local head = ("%-28s"):format("set")
-  for _, n in ipairs(names) do head = head .. ("  %-20s"):format(#n > 20 and n:sub(1, 20) or n) end
-  lines[#lines + 1] = head
-  lines[#lines + 1] = ("-"):rep(#head)
-  for _, s in ipairs(report.sets) do
-    local name = #s.name > 28 and (s.name:sub(1, 25) .. "...") or s.name
-    local row = ("%-28s"):format(name)
-    local by = {}
-    for _, c in ipairs(s.candidates or {}) do by[c.recipe] = c end
-    for _, n in ipairs(names) do
-      local c = by[n]
-      local cell = "-"
-      if c and c.prediction then
-        local err = c.backtest.mean_abs
-        cell = ("%.4f %5s %3.0f%%"):format(c.prediction, err and ("%.1f"):format(err) or "fail", 100 * (c.weight or 0))
-      elseif c then
-        cell = "none"
-      end
-      row = row .. ("  %-20s"):format(cell)
-    end
-    lines[#lines + 1] = (row:gsub("%s+$", ""))
-  end
-  lines[2] = lines[2]:gsub("%s+$", "")
   return table.concat(lines, "\n") .. "\n"
 end
 
@@ -480,6 +440,7 @@ local function md_report(report, plots)
     if p then
       if p.clusters then add("![clusters](plots/" .. p.clusters .. ".svg)") end
       if p.mapping then add("![mapping](plots/" .. p.mapping .. ".svg)") end
+      if p.candidates then add("![candidates](plots/" .. p.candidates .. ".svg)") end
       add("")
     end
   end
@@ -488,47 +449,6 @@ local function md_report(report, plots)
     add("")
   end
   return table.concat(L, "\n")
-end
-
---- The report's opening paragraph: how much to trust the numbers, in words.
-function M.trust_paragraph(report)
-  local n, widths, top, warned, single = 0, {}, {}, 0, 0
-  for _, s in ipairs(report.sets) do
-    n = n + 1
-    if s.interval then widths[#widths + 1] = 100 * (s.interval[2] - s.interval[1]) / 2 end
-    if s.recommended then top[s.recommended] = (top[s.recommended] or 0) + 1 end
-    if #(s.warnings or {}) > 0 then warned = warned + 1 end
-    if s.single_answer then single = single + 1 end
-  end
-  table.sort(widths)
-  local parts = {}
-  if report.recipe == "auto" then
-    local names = {}
-    for k in pairs(top) do names[#names + 1] = k end
-    table.sort(names, function(a, b) return top[a] > top[b] or (top[a] == top[b] and a < b) end)
-    parts[#parts + 1] = ("Each prediction is a weighted combination of candidate recipes, weighted by how well each " ..
-      "predicted this ladder's own top model from the models below it (largest weight: %s)."):format(
-      #names > 0 and ("`" .. names[1] .. "`") or "none")
-  else
-    parts[#parts + 1] = ("The predictions come from recipe `%s`, as asked; the recommendation (the candidates' " ..
-      "backtest-weighted combination) is listed beside it for each set."):format(report.recipe)
-  end
-  if #widths > 0 then
-    parts[#parts + 1] = ("The 90%% intervals are ±%.1f points at the median set (±%.1f to ±%.1f): the error the " ..
-      "backtests show, grown to the target's distance beyond the ladder%s. On synthetic ladders with known truth " ..
-      "they covered it about 95%% of the time; they cover less when the target is trained unlike the ladder " ..
-      "(other data, much longer training), which no backtest inside the ladder can see (docs/recommend.md).")
-      :format(widths[(#widths + 1) // 2], widths[1], widths[#widths],
-        (report.settings.bootstrap or 0) > 0 and ", with the bootstrap's sampling noise" or
-        " (no bootstrap: sampling noise enters only through the backtests)")
-  end
-  if single > 0 then
-    parts[#parts + 1] = ("%d of %d sets hold single-answer 0/1 results, where COD's clusters do not apply."):format(
-      single, n)
-  end
-  parts[#parts + 1] = warned > 0 and ("%d of %d sets carry warnings: read them below before using those numbers.")
-    :format(warned, n) or "No set carries a warning."
-  return table.concat(parts, " ")
 end
 
 -- ------------------------------------------------------------------ write
@@ -560,6 +480,9 @@ function M.write(report, out)
       end
       local r = M.plot_mapping(s, tmp .. "/plots/" .. base .. "_mapping")
       if r then p.mapping = base .. "_mapping" end
+      track(r)
+      r = M.plot_candidates(s, tmp .. "/plots/" .. base .. "_candidates")
+      if r then p.candidates = base .. "_candidates" end
       track(r)
       plots[s.name] = p
     end
