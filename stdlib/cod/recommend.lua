@@ -49,7 +49,7 @@ M.distance_floor = 0.5
 M.min_rate = 0.25
 
 --- The candidate names for a set.
----@param opts {items: boolean, losses: boolean, names?: string[]}
+---@param opts {losses: boolean, names?: string[]}  names: the user's list ("default" expands)
 ---@return string[]
 function M.candidates(opts)
   local out, seen = {}, {}
@@ -82,6 +82,7 @@ end
 --- top model from the ladder without its top k models, k = 1..cuts.
 ---@param ladder string[]
 ---@param C number[]
+---@param cuts? integer   default M.cuts
 ---@return {ladder: string[], target: string, distance: number, cut: integer}[]
 function M.tasks(ladder, C, cuts)
   local n = #ladder
@@ -101,6 +102,9 @@ end
 
 --- Backtest every candidate on every task. `make_job(task)` returns the job of a task (or
 --- raises); candidates are recipes. Each (candidate, task) pair is independent.
+---@param make_job fun(task: table): table
+---@param candidates cod.Recipe[]
+---@param tasks table[]   from M.tasks
 ---@return table<string, {errors: {error: number, distance: number, target: string}[], failures: string[], rate?: number, mean_abs?: number}>
 function M.backtest(make_job, candidates, tasks)
   local jobs = {}
@@ -135,6 +139,8 @@ end
 
 --- Weight of a backtest at cut k in the error rates behind intervals: the nearest cut
 --- resembles the prediction most (its ladder is the longest), so a cut's weight falls as 1/k².
+---@param k integer
+---@return number
 function M.cut_weight(k)
   return 1 / (k * k)
 end
@@ -143,6 +149,8 @@ end
 --- Its ladder is one model short of the real one; shorter ones punish forms with many
 --- parameters (bnsl cannot fit 5 points) more than the real prediction does. Measured in
 --- docs/recommend.md (mean FE 1.82 against 1.91 with 1/k² over 7 seeds x 4 settings).
+---@param k integer
+---@return number
 function M.weight_cut_weight(k)
   return k == 1 and 1 or 0
 end
@@ -162,6 +170,9 @@ end
 --- A candidate's backtest figures on one set: `rate` (points per unit ln-compute, cut-weighted
 --- root of Σe²/Σd²) and `mean_abs` (mean |error|, points) over the backtests it made;
 --- `complete` when it made every one (`failures` says why not).
+---@param entry {errors: table[], failures: string[]}
+---@param n_tasks integer
+---@return table entry
 function M.score(entry, n_tasks)
   local sa = 0
   for _, e in ipairs(entry.errors) do sa = sa + math.abs(e.error) end
@@ -178,6 +189,7 @@ end
 --- cut (weights M.cut_weight; for intervals) and `weight_rate` over the cuts of
 --- M.weight_cut_weight; its weight is 1/weight_rate². `prepared` holds each set's `backtest`
 --- (from M.backtest) and `order` (candidate names).
+---@param prepared {order: string[], backtest: table}[]
 ---@return table<string, {rate: number, weight_rate: number, weight: number, backtests: integer}> weights
 function M.weights(prepared)
   local pooled, order = {}, {}
@@ -204,6 +216,9 @@ end
 
 --- The members of a set's combination: candidates with a prediction and a weight, with
 --- weights normalised to sum 1, largest first (ties: candidate order).
+---@param weights table    from M.weights
+---@param predictions table<string, number>  each candidate's prediction of the target (nil: none)
+---@param order string[]   candidate names in the user's order
 ---@return {name: string, weight: number}[]
 function M.members(weights, predictions, order)
   local out, total = {}, 0
@@ -223,6 +238,10 @@ end
 
 --- A set's combined prediction and the combination's own backtest error rate (its errors at
 --- each cut are the members' weighted errors, renormalised over the members that predicted).
+---@param members {name: string, weight: number}[]   from M.members
+---@param predictions table<string, number>
+---@param bt table        from M.backtest (this set)
+---@param tasks table[]   from M.tasks
 ---@return {prediction?: number, weights: table<string, number>, rate?: number, errors: table[]}
 function M.combine(members, predictions, bt, tasks)
   local out = { weights = {}, errors = {} }
