@@ -102,9 +102,10 @@ function M.table(report)
   return table.concat(lines, "\n") .. "\n"
 end
 
---- Every warning as "WARNING [set]: text" lines.
+--- Every warning as "WARNING [set]: text" lines (a run-wide warning as "WARNING: text").
 function M.warning_lines(report)
   local out = {}
+  for _, w in ipairs(report.warnings or {}) do out[#out + 1] = "WARNING: " .. w end
   for _, s in ipairs(report.sets) do
     for _, w in ipairs(s.warnings or {}) do out[#out + 1] = ("WARNING [%s]: %s"):format(s.name, w) end
   end

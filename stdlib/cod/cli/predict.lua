@@ -102,6 +102,25 @@ function M.load(o)
     compute_unit = o.compute_unit })
 end
 
+--- A target at or below the ladder's largest compute is interpolation, not the extrapolation
+--- COD is built for: say so in the report's warnings (report.warnings, shown for all sets).
+function M.warn_target_compute(ds, report, target_C)
+  target_C = target_C or (report.target and ds:compute(report.target))
+  if not target_C or #report.ladder == 0 then return end
+  local top, top_C = nil, -math.huge
+  for _, m in ipairs(report.ladder) do
+    local c = ds:compute(m)
+    if c > top_C then top, top_C = m, c end
+  end
+  if target_C <= top_C then
+    local unit = ds:compute_unit()
+    report.warnings = report.warnings or {}
+    table.insert(report.warnings, ("the target's compute (%.4g FLOPs) is not above the ladder's largest model "
+      .. "('%s', %.4g FLOPs): the prediction interpolates or goes below the ladder instead of extrapolating beyond it")
+      :format(target_C * unit, require("cod.text").excerpt(top), top_C * unit))
+  end
+end
+
 function M.run(argv)
   local o, status = M.parse("predict", M.spec, argv)
   if not o then return status end
@@ -116,6 +135,7 @@ function M.run(argv)
     transfer_ladder = o.transfer_ladder,
     transfer_labels = o.labels and require("cod.report").read_labels(o.labels) or nil,
   })
+  M.warn_target_compute(ds, report, o.target_flops and o.target_flops / ds:compute_unit())
   local rep = require("cod.report")
   if o.json then
     io.stdout:write(require("cod.json").encode(rep.to_json(report), { indent = 1 }), "\n")
