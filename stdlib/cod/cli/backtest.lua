@@ -22,12 +22,7 @@ function M.run(argv)
   local claim <close> = predict_cli.claim_out(o)
   local ds = predict_cli.load(o)
   local backtest = require("cod.backtest")
-  local all = ds:sets()
-  for _, s in ipairs(o.sets or {}) do
-    local found = false
-    for _, a in ipairs(all) do found = found or a == s end
-    if not found then error(("unknown evaluation set '%s' (sets: %s)"):format(s, table.concat(all, ", ")), 0) end
-  end
+  predict_cli.check_sets(ds, o.sets)
   local bt = backtest.run(ds, { target = o.target, top = o.top, recipes = o.recipes, sets = o.sets,
     anchors = o.anchors })
   io.stdout:write(backtest.table(bt))

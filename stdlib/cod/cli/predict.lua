@@ -86,6 +86,23 @@ function M.claim_out(o)
   return require("cod.files").claim_output(o.out, { inputs = M.inputs(o) })
 end
 
+--- Every name in `sets` (--sets) must be a set of the dataset: a user error naming it (as a
+--- bounded, printable excerpt) and the sets there are.
+function M.check_sets(ds, sets)
+  if not sets then return end
+  local all, have = ds:sets(), {}
+  for _, s in ipairs(all) do have[s] = true end
+  for _, s in ipairs(sets) do
+    if not have[s] then
+      local text, errors = require("cod.text"), require("cod.errors")
+      local shown = {}
+      for i = 1, math.min(#all, 20) do shown[i] = text.excerpt(all[i]) end
+      errors.user(("unknown evaluation set '%s'%s (sets: %s%s)"):format(text.excerpt(s), errors.did_you_mean(s, all),
+        table.concat(shown, ", "), #all > 20 and (", ... %d in all"):format(#all) or ""))
+    end
+  end
+end
+
 --- Load the dataset named by the command-line options.
 function M.load(o)
   local data = require("cod.data")
@@ -126,6 +143,7 @@ function M.run(argv)
   if not o then return status end
   local claim <close> = M.claim_out(o)
   local ds = M.load(o)
+  M.check_sets(ds, o.sets)
   local predict = require("cod.predict")
   local report = predict.run(ds, {
     target = o.target, ladder = o.ladder, anchors = o.anchors, recipe = o.recipe, sets = o.sets,
@@ -140,8 +158,10 @@ function M.run(argv)
   if o.json then
     io.stdout:write(require("cod.json").encode(rep.to_json(report), { indent = 1 }), "\n")
   else
+    local text = require("cod.text")
     io.stdout:write(("codlua predict: recipe %s, target %s, ladder of %d models, %d anchors\n"):format(
-      report.recipe, tostring(report.target or ("compute " .. tostring(o.target_flops))), #report.ladder, #report.anchors))
+      text.excerpt(report.recipe), text.excerpt(report.target or ("compute " .. tostring(o.target_flops))),
+      #report.ladder, #report.anchors))
     io.stdout:write(rep.table(report))
     for _, w in ipairs(rep.warning_lines(report)) do io.stdout:write(w, "\n") end
   end
