@@ -125,7 +125,7 @@ function M.score_job(ds, set, sel)
     end
   end
   if #job.ladder < 3 then
-    error(("set '%s' has scores for only %d ladder model(s)"):format(set, #job.ladder), 0)
+    require("cod.errors").user(("set '%s' has scores for only %d ladder model(s)"):format(set, #job.ladder))
   end
   for _, m in ipairs(ds:models()) do job.loss[m.name] = m.loss end
   job.target_C = ds:compute(sel.target)

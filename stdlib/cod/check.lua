@@ -61,6 +61,12 @@ local function parse_spec(spec)
   return spec, optional
 end
 
+-- A function's name as messages show it: 'fit', or as given when it carries its own quotes
+-- (stage 'fit').
+local function callee(fname)
+  return fname:find("'", 1, true) and fname or ("'" .. fname .. "'")
+end
+
 local function sorted_keys(t)
   local out = {}
   for k in pairs(t) do out[#out + 1] = k end
@@ -82,8 +88,35 @@ local function make(raise)
   function C.arg(fname, n, v, spec)
     local types, optional = parse_spec(spec)
     if (v == nil and optional) or type_ok(v, types) then return v end
-    raise(("bad argument #%d to '%s' (%s expected, got %s)"):format(n, fname, types:gsub("|", " or "),
+    raise(("bad argument #%d to %s (%s expected, got %s)"):format(n, callee(fname), types:gsub("|", " or "),
       v == nil and "no value" or got(v)), 2)
+  end
+
+  --- Raise "bad argument #n to 'fname' (<expected> expected, got <v>)" for a check of
+  --- one's own (a recipe, a clustering result): the twin of luaL_argexpected.
+  ---@param fname string
+  ---@param n integer
+  ---@param expected string
+  ---@param v any
+  function C.arg_error(fname, n, expected, v)
+    raise(("bad argument #%d to %s (%s expected, got %s)"):format(n, callee(fname), expected,
+      v == nil and "no value" or got(v)), 2)
+  end
+
+  --- Raise "bad argument #n to 'fname' (<why>)" for a value of the right type that is wrong.
+  ---@param fname string
+  ---@param n integer
+  ---@param why string
+  function C.arg_fail(fname, n, why)
+    raise(("bad argument #%d to %s (%s)"):format(n, callee(fname), why), 2)
+  end
+
+  --- Raise "bad option 'key' to 'fname' (<why>)".
+  ---@param fname string
+  ---@param key string
+  ---@param why string
+  function C.option_fail(fname, key, why)
+    raise(("bad option '%s' to %s (%s)"):format(key, callee(fname), why), 2)
   end
 
   --- Check an option table: `opts` may be nil (becomes {}); every key must be in `spec`
@@ -97,18 +130,18 @@ local function make(raise)
   function C.options(fname, opts, spec, n)
     if opts == nil then return {} end
     if type(opts) ~= "table" then
-      raise(("bad argument #%d to '%s' (option table expected, got %s)"):format(n or 1, fname, got(opts)), 2)
+      raise(("bad argument #%d to %s (option table expected, got %s)"):format(n or 1, callee(fname), got(opts)), 2)
     end
     for k, v in pairs(opts) do
       local s = type(k) == "string" and spec[k] or nil
       if s == nil then
         local names = sorted_keys(spec)
-        raise(("bad option '%s' to '%s' (valid options: %s)%s"):format(tostring(k), fname,
+        raise(("bad option '%s' to %s (valid options: %s)%s"):format(tostring(k), callee(fname),
           #names > 0 and table.concat(names, ", ") or "none", errors.did_you_mean(tostring(k), names)), 2)
       end
       local types = parse_spec(s)
       if not type_ok(v, types) then
-        raise(("bad option '%s' to '%s' (%s expected, got %s)"):format(k, fname, types:gsub("|", " or "), got(v)), 2)
+        raise(("bad option '%s' to %s (%s expected, got %s)"):format(k, callee(fname), types:gsub("|", " or "), got(v)), 2)
       end
     end
     return opts
@@ -144,7 +177,7 @@ local function make(raise)
       or "a number")
     local cond = #parts > 0 and (" " .. table.concat(parts, " and ")) or ""
     if cond == " finite" then noun, cond = "a finite number", "" end
-    raise(("bad %s to '%s' (%s%s expected, got %s)"):format(what, fname, noun, cond, got(v)), level + 1)
+    raise(("bad %s to %s (%s%s expected, got %s)"):format(what, callee(fname), noun, cond, got(v)), level + 1)
   end
 
   --- Check that option `key` is an integer in a range: r = {min?, max?, above?, below?, optional?}.
@@ -184,7 +217,7 @@ local function make(raise)
       if v == n then return v end
     end
     local what = type(key) == "number" and ("argument #" .. key) or ("option '" .. key .. "'")
-    raise(("bad %s to '%s' (unknown %s %s%s; known: %s)"):format(what, fname, noun or "value", got(v),
+    raise(("bad %s to %s (unknown %s %s%s; known: %s)"):format(what, callee(fname), noun or "value", got(v),
       errors.did_you_mean(v, names), table.concat(names, ", ")), 2)
   end
 

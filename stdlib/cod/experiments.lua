@@ -14,6 +14,7 @@
 local args = require("cod.args")
 local sys = require("cod.core.sys")
 local files = require("cod.files")
+local errors = require("cod.errors")
 
 local M = {}
 
@@ -142,19 +143,20 @@ function M.parse(spec, argv)
   return o
 end
 
---- Run `fn()` and turn a raised error into "<script>: message" and exit status 1 (no traceback:
---- these are a user's mistakes, e.g. a model name that is not in the data).
+--- Run `fn()`; a user error (cod.errors: a model name that is not in the data, a file that
+--- cannot be read) prints "<script>: message" and exits with its status, without a
+--- traceback. Any other error is a bug: its message and traceback are printed, exit status 1.
 ---@param o table  parsed options
 ---@param fn fun()
 function M.main(o, fn)
   local ok, err = xpcall(fn, function(e)
-    if type(e) == "string" and e:find("^[^\n]*%.lua:%d+:") then return debug.traceback(e, 2) end
-    return tostring(e)
+    if errors.is_user(e) and os.getenv("CODLUA_TRACEBACK") ~= "1" then return e end
+    return debug.traceback(tostring(e), 2)
   end)
-  if not ok then
-    io.stderr:write(o.script, ": ", tostring(err), "\n")
-    os.exit(1)
-  end
+  if ok then return end
+  -- A bug arrives here as its message with the traceback (made before the stack unwound).
+  io.stderr:write(o.script, ": ", tostring(err), "\n")
+  os.exit(errors.is_user(err) and err.status or 1)
 end
 
 --- A progress line on stderr (unless --quiet).
@@ -190,12 +192,12 @@ function M.select(ds, o, preset)
   local target = o.target or preset.target
   local sel = ds:select({ target = target, ladder = o.ladder, anchors = o.anchors })
   if not sel.target then
-    error("no target: give --target MODEL (or a model with role 'target' in the models CSV)", 0)
+    errors.user("no target: give --target MODEL (or a model with role 'target' in the models CSV)")
   end
   if not o.ladder and (o.other_sizes or preset.other_sizes) then
     sel.ladder = ladder_below(ds, sel.target, true, sel.anchors)
     if #sel.ladder < 2 then
-      error(("--other-sizes leaves %d ladder models below '%s'"):format(#sel.ladder, sel.target), 0)
+      errors.user(("--other-sizes leaves %d ladder models below '%s'"):format(#sel.ladder, sel.target))
     end
   end
   return sel
@@ -239,7 +241,8 @@ function M.entry(name, ds, sel, o, extra)
   local all = ds:sets()
   for _, s in ipairs(sets) do
     if not contains(all, s) then
-      error(("unknown evaluation set '%s' in %s (sets: %s)"):format(s, name, table.concat(all, ", ")), 0)
+      errors.user(("unknown evaluation set '%s' in %s%s (sets: %s)"):format(s, name, errors.did_you_mean(s, all),
+        table.concat(all, ", ")))
     end
   end
   local e = { name = name, ds = ds, target = sel.target, ladder = sel.ladder, anchors = sel.anchors, sets = sets }
@@ -295,9 +298,9 @@ function M.two_families(o, b)
   local n_b = b.models or 6
   local lo, hi = b.min_flops or 3e18, b.max_flops or 1e21
   local eff = b.efficiency or 2
-  if math.type(n_b) ~= "integer" or n_b < 2 then error(("family B needs >= 2 models, got %s"):format(n_b), 0) end
-  if not (hi > lo and lo > 0) then error(("family B needs 0 < min_flops < max_flops, got %g, %g"):format(lo, hi), 0) end
-  if not (eff > 0) then error(("family B's efficiency must be > 0, got %s"):format(tostring(eff)), 0) end
+  if math.type(n_b) ~= "integer" or n_b < 2 then errors.user(("family B needs >= 2 models, got %s"):format(n_b)) end
+  if not (hi > lo and lo > 0) then errors.user(("family B needs 0 < min_flops < max_flops, got %g, %g"):format(lo, hi)) end
+  if not (eff > 0) then errors.user(("family B's efficiency must be > 0, got %s"):format(tostring(eff))) end
   local ds_a, truth = M.synthetic(o)
   local unit = truth.compute_unit
   local trials = o.trials
@@ -724,7 +727,7 @@ function M.csv_path(o)
   local dir = o.out or "."
   if o.out then
     local ok, err = sys.mkdir(o.out)
-    if not ok then error(err, 0) end
+    if not ok then errors.user(err) end
   end
   return dir .. "/" .. o.script .. ".csv"
 end
@@ -737,7 +740,7 @@ end
 function M.write_csv(path, header, rows)
   local tmp = path .. ".tmp-" .. sys.getpid()
   local f, err = io.open(tmp, "wb")
-  if not f then error(("cannot write %s: %s"):format(path, err), 0) end
+  if not f then errors.user(("cannot write %s: %s"):format(path, err)) end
   local lines = { table.concat(header, ",") }
   for _, r in ipairs(rows) do
     local cells = {}
@@ -749,7 +752,7 @@ function M.write_csv(path, header, rows)
   local ok, rerr = os.rename(tmp, path)
   if not ok then
     os.remove(tmp)
-    error(("cannot write %s: %s"):format(path, rerr), 0)
+    errors.user(("cannot write %s: %s"):format(path, rerr))
   end
 end
 

@@ -45,7 +45,7 @@ function M.atomic_dir(out, fill)
   local tmp = out:gsub("/+$", "") .. ".tmp-" .. sys.getpid()
   sys.remove_tree(tmp)
   local made, merr = sys.mkdir(tmp)
-  if not made then error(merr, 0) end
+  if not made then require("cod.errors").user(merr) end
   local ok, err = pcall(fill, tmp)
   if not ok then
     sys.remove_tree(tmp)
@@ -54,7 +54,7 @@ function M.atomic_dir(out, fill)
   local renamed, rerr = sys.rename(tmp, out)
   if not renamed then
     sys.remove_tree(tmp)
-    error(rerr, 0)
+    require("cod.errors").user(rerr)
   end
 end
 

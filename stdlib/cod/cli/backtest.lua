@@ -1,5 +1,6 @@
 --- `codlua backtest`: predict the largest models from the ones below with every recipe.
 local predict_cli = require("cod.cli.predict")
+local errors = require("cod.errors")
 
 local M = { summary = "predict the largest ladder models from the ones below, every recipe side by side" }
 
@@ -18,17 +19,17 @@ M.spec = predict_cli.command_spec(
 function M.run(argv)
   local o, status = predict_cli.parse("backtest", M.spec, argv)
   if not o then return status end
-  if o.top < 1 then
-    io.stderr:write("codlua backtest: --top must be at least 1\n")
-    return 2
-  end
+  if o.top < 1 then errors.usage(("--top must be at least 1, got %d"):format(o.top)) end
   local ds = predict_cli.load(o)
   local backtest = require("cod.backtest")
   local all = ds:sets()
   for _, s in ipairs(o.sets or {}) do
     local found = false
     for _, a in ipairs(all) do found = found or a == s end
-    if not found then error(("unknown evaluation set '%s' (sets: %s)"):format(s, table.concat(all, ", ")), 0) end
+    if not found then
+      errors.user(("unknown evaluation set '%s'%s (sets: %s)"):format(s, errors.did_you_mean(s, all),
+        table.concat(all, ", ")))
+    end
   end
   local bt = backtest.run(ds, { target = o.target, top = o.top, recipes = o.recipes, sets = o.sets,
     anchors = o.anchors })
