@@ -26,7 +26,7 @@ local o = E.parse(spec, arg)
 E.main(o, function()
   if o.rules_file then
     local chunk, err = loadfile(o.rules_file)
-    if not chunk then error(err, 0) end
+    if not chunk then require("cod.errors").user(tostring(err)) end
     chunk()
   end
   local cod = require("cod.recipes").get("cod")

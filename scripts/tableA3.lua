@@ -29,8 +29,8 @@ E.main(o, function()
   end })
   for _, entry in ipairs(entries) do
     if #entry.anchors == 0 then
-      error(("%s has no anchor models: give --anchors A1,... (models with results on the same items, used only "
-        .. "in the mapping)"):format(entry.name), 0)
+      require("cod.errors").user(("%s has no anchor models: give --anchors A1,... (models with results on the same items, used only "
+        .. "in the mapping)"):format(entry.name))
     end
     local rows = E.run(entry, {
       { key = "cod_anchor", recipe = "cod_anchor", fallback = o.fallback },

@@ -40,7 +40,15 @@ local function type_ok(v, spec)
   return false
 end
 
--- What a value is, for "got ..." (a non-integer number is named as such).
+-- What a value of the wrong type is, for "got ...": its type, as Lua's own messages say,
+-- except a number where an integer was expected, which is shown.
+local function got_type(v, types)
+  if v == nil then return "no value" end
+  if type(v) == "number" and types:find("integer", 1, true) then return tostring(v) end
+  return type(v)
+end
+
+-- What a value out of range is, for "got ...": the value itself (scikit-learn's habit).
 local function got(v)
   if type(v) == "number" then
     if v ~= v then return "NaN" end
@@ -89,7 +97,7 @@ local function make(raise)
     local types, optional = parse_spec(spec)
     if (v == nil and optional) or type_ok(v, types) then return v end
     raise(("bad argument #%d to %s (%s expected, got %s)"):format(n, callee(fname), types:gsub("|", " or "),
-      v == nil and "no value" or got(v)), 2)
+      got_type(v, types)), 2)
   end
 
   --- Raise "bad argument #n to 'fname' (<expected> expected, got <v>)" for a check of
@@ -99,8 +107,7 @@ local function make(raise)
   ---@param expected string
   ---@param v any
   function C.arg_error(fname, n, expected, v)
-    raise(("bad argument #%d to %s (%s expected, got %s)"):format(n, callee(fname), expected,
-      v == nil and "no value" or got(v)), 2)
+    raise(("bad argument #%d to %s (%s expected, got %s)"):format(n, callee(fname), expected, got_type(v, "")), 2)
   end
 
   --- Raise "bad argument #n to 'fname' (<why>)" for a value of the right type that is wrong.
@@ -130,7 +137,8 @@ local function make(raise)
   function C.options(fname, opts, spec, n)
     if opts == nil then return {} end
     if type(opts) ~= "table" then
-      raise(("bad argument #%d to %s (option table expected, got %s)"):format(n or 1, callee(fname), got(opts)), 2)
+      raise(("bad argument #%d to %s (option table expected, got %s)"):format(n or 1, callee(fname),
+        got_type(opts, "")), 2)
     end
     for k, v in pairs(opts) do
       local s = type(k) == "string" and spec[k] or nil
@@ -141,7 +149,8 @@ local function make(raise)
       end
       local types = parse_spec(s)
       if not type_ok(v, types) then
-        raise(("bad option '%s' to %s (%s expected, got %s)"):format(k, callee(fname), types:gsub("|", " or "), got(v)), 2)
+        raise(("bad option '%s' to %s (%s expected, got %s)"):format(k, callee(fname), types:gsub("|", " or "),
+          got_type(v, types)), 2)
       end
     end
     return opts

@@ -204,7 +204,7 @@ function M.fit(points, ys_or_opts, opts)
     local fn = registered[method]
     if not fn then
       local names = M.names()
-      errors.user(("unknown mapping method '%s'%s (methods: %s; add one with mapping.register)"):format(method,
+      errors.user(("bad option 'method' to 'fit' (unknown method '%s'%s; methods: %s)"):format(method,
         errors.did_you_mean(method, names), table.concat(names, ", ")))
     end
     check.arg("fit", 1, points, "table")
