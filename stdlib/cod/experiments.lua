@@ -303,6 +303,7 @@ function M.two_families(o, b)
   if not (eff > 0) then errors.user(("family B's efficiency must be > 0, got %s"):format(tostring(eff))) end
   local ds_a, truth = M.synthetic(o)
   local unit = truth.compute_unit
+  local item_probability = require("cod.core.synth").item_probability  -- the engine's item law
   local trials = o.trials
   local rng = require("cod.core.random").new(o.seed * 7919 + 17)
   -- Box–Muller from the seeded uniform stream.
@@ -352,8 +353,8 @@ function M.two_families(o, b)
       for k, C in ipairs(b_compute) do
         local p = 0
         if st.kinds[i] ~= "zero" then
-          local loss = st.alpha[i] * (eff * C / unit) ^ (-st.beta[i]) + st.gamma[i]
-          p = st.cap[i] * (st.guess[i] + (1 - st.guess[i]) * math.exp(-loss))
+          p = item_probability({ alpha = st.alpha[i], beta = st.beta[i], gamma = st.gamma[i], guess = st.guess[i],
+            cap = st.cap[i] }, eff * C / unit)
           if st.noise[i] > 0 then p = p + st.noise[i] * normal() end
           p = math.min(1, math.max(0, p))
         end

@@ -20,6 +20,7 @@ local cluster = require("cod.cluster")
 local law = require("cod.law")
 local filters = require("cod.filters")
 local mapping = require("cod.mapping")
+local extrapolate = require("cod.extrapolate")
 local errors = require("cod.errors")
 local check = require("cod.check")
 
@@ -130,38 +131,30 @@ function M.stages.filter(job, st, opts)
   st.rule = rule.name
 end
 
---- extrapolate: the size-weighted subset prediction at the target compute (SPEC §6).
---- opts.all_items: average over every item, zero items predicted 0 (cod_no_mapping).
+--- extrapolate: the size-weighted subset prediction at the target compute (SPEC §6, through
+--- cod.extrapolate). opts.all_items: average over every item, zero items predicted 0 (cod_no_mapping).
 function M.stages.extrapolate(job, st, opts)
   check_opts("extrapolate", opts, { all_items = "boolean" })
-  local num, den, subset = 0, 0, {}
-  for _, c in ipairs(st.clusters) do
-    if c.fit.ok then c.prediction = c.fit:eval(job.target_C) end
+  local pred = extrapolate.predict(st.clusters, job.target_C, { all_items = opts.all_items and job.items or nil })
+  local subset = {}
+  for k, c in ipairs(st.clusters) do
+    c.prediction = pred.clusters[k].prediction
     if c.extrapolatable then
-      num = num + c.size * c.prediction
-      den = den + c.size
-      for _, i in ipairs(c.rows) do subset[#subset + 1] = i end
-    elseif opts.all_items and not c.fit.ok then
-      -- A cluster whose curve could not be fitted (flat): it keeps its last observed value.
-      c.prediction = c.y[#c.y]
-      num = num + c.size * c.prediction
-      den = den + c.size
       for _, i in ipairs(c.rows) do subset[#subset + 1] = i end
     end
   end
   if opts.all_items then
-    -- Zero-performance and unclustered items count as predicted 0.
-    den = job.items
+    -- Every item is in the average (zero-performance and unclustered ones as 0).
     subset = {}
     for i = 1, job.items do subset[i] = i end
   end
   table.sort(subset)
   st.subset = subset
-  if den == 0 then
-    st.failed = "no extrapolatable cluster"
+  if not pred.ok then
+    st.failed = pred.reason
     return
   end
-  st.subset_prediction = num / den
+  st.subset_prediction = pred.value
 end
 
 --- map: subset metric → full-set metric through ladder (and anchor) points (SPEC §7).

@@ -175,53 +175,27 @@ local function write_tables(report, dir)
   if #lrow > 0 then write_csv(dir .. "/labels.csv", { "set", "item_id", "label" }, lrow) end
 end
 
---- Read a labels.csv written by a report: {[set] = {[item_id] = label}}.
+--- Read a labels.csv written by a report: {[set] = {[item_id] = label}}. The file is parsed
+--- by the engine's CSV reader (quoted commas and line breaks in item ids, CRLF, a BOM);
+--- every mistake is a user error naming file:line.
 ---@param path string
 ---@return table<string, table<string, integer>>
 function M.read_labels(path)
-  local f, err = io.open(path, "rb")
-  if not f then error(("cannot open labels file %s"):format(err), 0) end
-  local text = f:read("a")
-  f:close()
+  local errors = require("cod.errors")
+  local t = require("cod.core.io").read_csv(path, "set,item_id,label")
+  local h = t.header
+  if h[1] ~= "set" or h[2] ~= "item_id" or h[3] ~= "label" or #h ~= 3 then
+    errors.user(("%s:1: expected the header set,item_id,label"):format(path), { file = path, line = 1 })
+  end
   local out = {}
-  local line_no = 0
-  for line in text:gmatch("[^\n]+") do
-    line_no = line_no + 1
-    line = line:gsub("\r$", "")
-    local fields, pos = {}, 1
-    while pos <= #line + 1 do
-      if line:sub(pos, pos) == '"' then
-        local value, i = {}, pos + 1
-        while true do
-          local c = line:sub(i, i)
-          if c == "" then error(("%s:%d: unterminated quote"):format(path, line_no), 0) end
-          if c == '"' then
-            if line:sub(i + 1, i + 1) == '"' then value[#value + 1] = '"'; i = i + 2 else i = i + 1; break end
-          else
-            value[#value + 1] = c
-            i = i + 1
-          end
-        end
-        fields[#fields + 1] = table.concat(value)
-        pos = i + 1
-      else
-        local stop = line:find(",", pos, true) or (#line + 1)
-        fields[#fields + 1] = line:sub(pos, stop - 1)
-        pos = stop + 1
-      end
+  for r, fields in ipairs(t.rows) do
+    local label = math.tointeger(tonumber(fields[3]))
+    if label == nil or label == 0 or label < -1 then
+      errors.user(("%s:%d: column 'label': expected a cluster id 1, 2, ... or -1, got '%s'"):format(path,
+        t.lines[r], fields[3]), { file = path, line = t.lines[r], column = "label" })
     end
-    if line_no == 1 then
-      if fields[1] ~= "set" or fields[2] ~= "item_id" or fields[3] ~= "label" then
-        error(("%s:1: expected the header set,item_id,label"):format(path), 0)
-      end
-    else
-      local label = math.tointeger(tonumber(fields[3]))
-      if #fields ~= 3 or label == nil then
-        error(("%s:%d: expected set,item_id,label with an integer label"):format(path, line_no), 0)
-      end
-      out[fields[1]] = out[fields[1]] or {}
-      out[fields[1]][fields[2]] = label
-    end
+    out[fields[1]] = out[fields[1]] or {}
+    out[fields[1]][fields[2]] = label
   end
   return out
 end

@@ -376,7 +376,8 @@ T.test("extrapolate: size-weighted subset prediction, reasons, run()", function(
   T.raises(function() ex.predict(failed, 1) end,
     "cluster 4 is marked extrapolatable but its fit failed: too few points: 2 for 4 free parameters")
   T.raises(function() ex.run(P, labels, C, C_target, { rul = "paper" }) end,
-    "bad option 'rul' to 'run' (valid options: form, rule, threads, weights, fixed, lower, upper, starts, local_starts, max_eval, ftol_rel, xtol_rel)")
+    "bad option 'rul' to 'run' (valid options: fixed, form, ftol_rel, local_starts, lower, max_eval, rule, starts, "
+    .. "threads, upper, weights, xtol_rel) (did you mean 'rule'?)")
   T.raises(function() ex.run(P, labels, C, C_target, { rule = "nope" }) end,
     "unknown filter rule 'nope' (registered: ablation_a, ablation_b, ablation_c, none, paper)")
 end)

@@ -165,7 +165,27 @@ T.test("transfer: labels saved in a report reproduce the clustering they came fr
   f:close()
   code, _, stderr = T.run(base .. " --recipe transfer --labels " .. q(bad))
   T.eq(code, 1)
-  T.truthy(stderr:find("bad_labels.csv:2: expected set,item_id,label with an integer label", 1, true), stderr)
+  T.truthy(stderr:find("bad_labels.csv:2: column 'label': expected a cluster id 1, 2, ... or -1, got 'x'", 1, true),
+    stderr)
+  T.truthy(not stderr:find("stack traceback", 1, true), "a bad labels file is a user's mistake: no traceback")
+end)
+
+T.test("read_labels: item ids with quoted commas and line breaks (the engine's CSV reader)", function()
+  local path = tmp .. "/labels.csv"
+  local f = assert(io.open(path, "wb"))
+  f:write('set,item_id,label\r\ns1,"two\nlines",2\ns1,"a,b",-1\ns2,plain,1\n')
+  f:close()
+  local labels = require("cod.report").read_labels(path)
+  T.eq(labels, { s1 = { ["two\nlines"] = 2, ["a,b"] = -1 }, s2 = { plain = 1 } })
+  f = assert(io.open(path, "wb"))
+  f:write('set,item_id,label\ns1,"two\nlines",2\ns1,x,0\n')
+  f:close()
+  local err = T.raises(function() require("cod.report").read_labels(path) end)
+  T.truthy(err:find("labels.csv:4: column 'label'", 1, true), err)
+  f = assert(io.open(path, "wb"))
+  f:write('set,item,label\ns1,x,1\n')
+  f:close()
+  T.raises(function() require("cod.report").read_labels(path) end, "%.csv:1: expected the header set,item_id,label")
 end)
 
 T.test("bootstrap intervals are deterministic for a seed", function()
