@@ -43,7 +43,7 @@ end
 -- What a value of the wrong type is, for "got ...": its type, as Lua's own messages say,
 -- except a number where an integer was expected, which is shown.
 local function got_type(v, types)
-  if v == nil then return "no value" end
+  if v == nil then return "nil" end
   if type(v) == "number" and types:find("integer", 1, true) then return tostring(v) end
   return type(v)
 end

@@ -7,6 +7,7 @@
 
 local recipes = require("cod.recipes")
 local errors = require("cod.errors")
+local check = require("cod.check")
 local random = require("cod.core.random")
 local sys = require("cod.core.sys")
 
@@ -308,7 +309,15 @@ end
 ---@param opts {target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, sets?: string[], bootstrap?: integer, seed?: integer, smooth?: integer, self_check?: boolean, self_check_recipes?: string[], target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
 ---@return table report
 function M.run(ds, opts)
-  opts = opts or {}
+  check.arg("run", 1, ds, "userdata")
+  opts = check.options("run", opts, { target = "string", ladder = "table", anchors = "table",
+    recipe = "string|table", sets = "table", bootstrap = "integer", seed = "integer", smooth = "integer",
+    self_check = "boolean", self_check_recipes = "table", target_compute = "number", transfer_ladder = "table",
+    transfer_labels = "table", level = "number", progress = "boolean" }, 2)
+  check.integer("run", "bootstrap", opts.bootstrap, { min = 0, optional = true })
+  check.integer("run", "smooth", opts.smooth, { min = 0, optional = true })
+  check.number("run", "target_compute", opts.target_compute, { above = 0, finite = true, optional = true })
+  check.number("run", "level", opts.level, { above = 0, below = 1, optional = true })
   local recipe = recipes.get(opts.recipe or "cod")
   local sel = ds:select({ target = opts.target, ladder = opts.ladder, anchors = opts.anchors })
   if not sel.target and not opts.target_compute then
