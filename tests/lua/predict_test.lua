@@ -263,11 +263,21 @@ T.test("predict reads lm-evaluation-harness logs; a fit with too few points is a
     "No prediction: end-to-end fit failed: too few points: 2 for 4 free parameters.")
 end)
 
-T.test("a user's recipe file adds a rule and a form", function()
+T.test("a user's recipe file registers a clustering, a form, a rule and a mapping, and runs end to end", function()
   local code, stdout, stderr = T.run(bin .. " predict --data " .. q(small_dir) .. " --target " .. q(target) ..
-    " --no-self-check --sets gsm8k_like --recipe " .. q(T.source .. "/examples/my_recipe.lua"))
+    " --no-self-check --sets gsm8k_like --json --recipe " .. q(T.source .. "/examples/my_recipe.lua"))
   T.eq(code, 0, stderr)
-  T.truthy(stdout:find("recipe my_logistic", 1, true), stdout)
+  local rep = json.decode(stdout)
+  local s = rep.sets[1]
+  T.eq(rep.recipe, "my_recipe")
+  T.eq(s.ok, true, tostring(s.reason))
+  T.eq(s.fallback, nil, "the recipe's own stages made the prediction")
+  T.eq(s.clustering.method, "difficulty_bins")
+  T.eq(s.clustering.facts.groups, 6, "the stage's options reached the method")
+  T.eq(s.form, "logistic")
+  T.eq(s.rule, "rising")
+  T.eq(s.mapping.method, "polyline")
+  T.truthy(s.prediction > 0 and s.prediction < 1, tostring(s.prediction))
 end)
 
 T.test("errors: unknown recipe, set, model; recipes that raise or return the wrong type", function()
