@@ -11,6 +11,8 @@ M.spec = predict_cli.command_spec(
     .. " and loss_intermediate when losses are known)", list = true },
   { "sets", "S1,...", "evaluation sets (default: all)", list = true },
   { "anchors", "A1,...", "anchor models", list = true },
+  { "threads", "N", "worker processes for (target, set) pairs (default 0: the number of cores)",
+    number = true, integer = true, default = 0 },
   { "compute-unit", "FLOPS", "unit of compute in fits", number = true, default = 1e18 },
   { "out", "DIR", "write backtest.json and backtest.csv here" },
 })
@@ -20,6 +22,11 @@ function M.run(argv)
   if not o then return status end
   if o.top < 1 then
     io.stderr:write("codlua backtest: --top must be at least 1\n")
+    return 2
+  end
+  local bad_threads = predict_cli.check_threads(o)
+  if bad_threads then
+    io.stderr:write("codlua backtest: ", bad_threads, "\n")
     return 2
   end
   local ds = predict_cli.load(o)

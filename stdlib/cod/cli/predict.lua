@@ -52,6 +52,8 @@ M.spec = M.command_spec("codlua predict (--data DIR | --items FILE --models FILE
   { "bootstrap", "N", "bootstrap rounds for intervals", number = true, integer = true, default = 0 },
   { "seed", "S", "random seed", number = true, integer = true, default = 1 },
   { "smooth", "R", "average R adjacent checkpoints each side (paper A.2)", number = true, integer = true, default = 0 },
+  { "threads", "N", "worker processes for sets and bootstrap rounds (default 0: the number of cores)",
+    number = true, integer = true, default = 0 },
   { "compute-unit", "FLOPS", "unit of compute in fits", number = true, default = 1e18 },
   { "transfer-ladder", "M1,...", "recipe transfer: cluster on this family's ladder", list = true },
   { "labels", "FILE", "recipe transfer: cluster labels saved by an earlier report (labels.csv)" },
@@ -78,6 +80,14 @@ function M.load(o)
     compute_unit = o.compute_unit })
 end
 
+--- Check --threads and make it the default of cod.parallel; the message when it is bad.
+function M.check_threads(o)
+  if o.threads < 0 or o.threads > 256 then
+    return ("--threads must be 0 (the number of cores) to 256 workers, got %d"):format(o.threads)
+  end
+  require("cod.parallel").set_threads(o.threads)
+end
+
 function M.run(argv)
   local o, status = M.parse("predict", M.spec, argv)
   if not o then return status end
@@ -88,6 +98,8 @@ function M.run(argv)
     bad = ("--bootstrap must be 0 or more rounds, got %d"):format(o.bootstrap)
   elseif o.smooth < 0 then
     bad = ("--smooth must be 0 or more checkpoints, got %d"):format(o.smooth)
+  else
+    bad = M.check_threads(o)
   end
   if bad then
     io.stderr:write("codlua predict: ", bad, "\n")
