@@ -161,6 +161,29 @@ T.test("predict --threads 1 and 2: byte-identical report.json with bootstrap and
   T.truthy(run(2, " --seed 8") ~= two, "seed 8 differs from seed 7")
 end)
 
+T.test("a user's recipe file under --sandbox runs in the workers, with the same report", function()
+  local recipe = T.source .. "/examples/my_recipe.lua"
+  local function run(threads)
+    local code, out, err = T.run(("timeout -k 5 300 %s --sandbox predict --data %s --recipe %s --bootstrap 6 --seed 2 --threads %d --json")
+      :format(q(T.codlua), q(base), q(recipe), threads))
+    T.eq(code, 0, err)
+    return out
+  end
+  local one, two = run(1), run(2)
+  T.truthy(one:find('"recipe": "my_logistic"', 1, true), "the user's recipe ran")
+  if one ~= two then error("report.json differs between --threads 1 and --threads 2 with a recipe file") end
+  -- The sandbox holds inside a worker: a task cannot write outside the --out folder.
+  local code, _, err = T.run(("%s --sandbox -e %s"):format(q(T.codlua), q([[
+    local r = require("cod.parallel").map({ 1, 2 }, function(i)
+      local ok, e = pcall(io.open, "/tmp/codlua-parallel-sandbox-" .. i, "w")
+      return ok and "opened" or tostring(e)
+    end, { threads = 2 })
+    assert(r[1]:find("not allowed by %-%-sandbox"), r[1])
+    assert(r[2]:find("not allowed by %-%-sandbox"), r[2])
+  ]])))
+  T.eq(code, 0, err)
+end)
+
 T.test("backtest --threads 1 and 2: byte-identical backtest.json", function()
   local function run(threads)
     local out = os.tmpname()
