@@ -5,7 +5,7 @@
 
 #include <numeric>
 
-#include "cluster_detail.hpp"
+#include "cluster_kdtree.hpp"
 
 namespace cod::cluster::detail {
 
@@ -135,66 +135,75 @@ void KdTree::kill(std::vector<int>& alive, std::vector<char>& dead, std::size_t 
 }
 
 void KdTree::window(const double* q, double r2, std::int64_t& weight, i128* sum) const {
-  weight = 0;
-  for (int j = 0; j < d_; ++j) sum[j] = 0;
-  if (nodes_.empty()) return;
-  int stack[128];
-  int top = 0;
-  stack[top++] = 0;
-  while (top > 0) {
-    const int k = stack[--top];
-    const Node& nd = nodes_[static_cast<std::size_t>(k)];
-    const int c = classify(k, q, r2);
-    if (c < 0) continue;
-    if (c > 0) {  // every point of the node is inside: add the aggregate
+  struct Visit {
+    const KdTree& t;
+    const double* q;
+    double r2;
+    std::int64_t& weight;
+    i128* sum;
+    bool skip(int) const { return false; }
+    void inside(const Node& nd) {  // every point of the node is inside: add the aggregate
       weight += nd.weight;
-      const i128* s = sums_.data() + static_cast<std::size_t>(k) * d_;
-      for (int j = 0; j < d_; ++j) sum[j] += s[j];
-      continue;
+      const i128* s = t.sums_.data() + static_cast<std::size_t>(&nd - t.nodes_.data()) * t.d_;
+      for (int j = 0; j < t.d_; ++j) sum[j] += s[j];
     }
-    if (nd.left < 0) {
+    void cut(const Node& nd, int) {
       const int len = nd.end - nd.begin;
-      const double* xt = xt_.data() + static_cast<std::size_t>(nd.begin) * d_;
+      const double* xt = t.xt_.data() + static_cast<std::size_t>(nd.begin) * t.d_;
       for (int first = 0; first < len; first += 32) {
         const int count = std::min(32, len - first);
-        for (std::uint32_t mask = leaf_mask(q, xt, len, first, count, d_, r2); mask != 0; mask &= mask - 1) {
+        for (std::uint32_t mask = leaf_mask(q, xt, len, first, count, t.d_, r2); mask != 0; mask &= mask - 1) {
           const std::size_t tu = static_cast<std::size_t>(nd.begin + first + __builtin_ctz(mask));
-          weight += w_[tu];
-          const i128* v = wfixed_.data() + tu * d_;
-          for (int j = 0; j < d_; ++j) sum[j] += v[j];
+          weight += t.w_[tu];
+          const i128* v = t.slot_wfixed(tu);
+          for (int j = 0; j < t.d_; ++j) sum[j] += v[j];
         }
       }
-      continue;
     }
-    stack[top++] = nd.right;
-    stack[top++] = nd.left;
-  }
+  } v{*this, q, r2, weight, sum};
+  weight = 0;
+  for (int j = 0; j < d_; ++j) sum[j] = 0;
+  ball(q, r2, v);
 }
 
 std::int64_t KdTree::count_within(const double* q, double r2) const {
-  std::int64_t weight = 0;
-  if (nodes_.empty()) return 0;
-  int stack[128];
-  int top = 0;
-  stack[top++] = 0;
-  while (top > 0) {
-    const int k = stack[--top];
-    const Node& nd = nodes_[static_cast<std::size_t>(k)];
-    const int c = classify(k, q, r2);
-    if (c < 0) continue;
-    if (c > 0) {
-      weight += nd.weight;
-      continue;
+  struct Visit {
+    const KdTree& t;
+    const double* q;
+    double r2;
+    std::int64_t weight = 0;
+    bool skip(int) const { return false; }
+    void inside(const Node& nd) { weight += nd.weight; }
+    void cut(const Node& nd, int) {
+      for (int s = nd.begin; s < nd.end; ++s)
+        if (within(q, t.slot_point(static_cast<std::size_t>(s)), t.d_, r2)) weight += t.w_[static_cast<std::size_t>(s)];
     }
-    if (nd.left < 0) {
-      for (int t = nd.begin; t < nd.end; ++t)
-        if (within(q, x_.data() + static_cast<std::size_t>(t) * d_, d_, r2)) weight += w_[static_cast<std::size_t>(t)];
-      continue;
+  } v{*this, q, r2};
+  ball(q, r2, v);
+  return v.weight;
+}
+
+void KdTree::slots_within(const double* q, double r2, std::vector<int>& out) const {
+  struct Visit {
+    const KdTree& t;
+    const double* q;
+    double r2;
+    std::vector<int>& out;
+    bool skip(int) const { return false; }
+    void inside(const Node& nd) {
+      for (int s = nd.begin; s < nd.end; ++s) out.push_back(s);
     }
-    stack[top++] = nd.right;
-    stack[top++] = nd.left;
-  }
-  return weight;
+    void cut(const Node& nd, int) {
+      const int len = nd.end - nd.begin;
+      const double* xt = t.xt_.data() + static_cast<std::size_t>(nd.begin) * t.d_;
+      for (int first = 0; first < len; first += 32) {
+        const int count = std::min(32, len - first);
+        for (std::uint32_t mask = leaf_mask(q, xt, len, first, count, t.d_, r2); mask != 0; mask &= mask - 1)
+          out.push_back(nd.begin + first + __builtin_ctz(mask));
+      }
+    }
+  } v{*this, q, r2, out};
+  ball(q, r2, v);
 }
 
 std::pair<std::size_t, double> KdTree::nearest(const double* q) const {

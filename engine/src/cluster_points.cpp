@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <limits>
 
-#include "cluster_detail.hpp"
+#include "cluster_points.hpp"
 #include "cod/threads.hpp"
 
 namespace cod::cluster {
