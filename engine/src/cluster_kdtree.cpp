@@ -142,23 +142,44 @@ void KdTree::window(const double* q, double r2, std::int64_t& weight, i128* sum)
     std::int64_t& weight;
     i128* sum;
     bool skip(int) const { return false; }
-    void inside(const Node& nd) {  // every point of the node is inside: add the aggregate
-      weight += nd.weight;
-      const i128* s = t.sums_.data() + static_cast<std::size_t>(&nd - t.nodes_.data()) * t.d_;
-      for (int j = 0; j < t.d_; ++j) sum[j] += s[j];
-    }
-    void cut(const Node& nd, int) {
+    void cut(const Node& nd, int k) {
       const int len = nd.end - nd.begin;
       const double* xt = t.xt_.data() + static_cast<std::size_t>(nd.begin) * t.d_;
+      if (len <= 32) {
+        // One block: when most rows are in, add the leaf's sum and take the others out
+        // (integer sums, so the same result with fewer additions).
+        const std::uint32_t in = leaf_mask(q, xt, len, 0, len, t.d_, r2);
+        const std::uint32_t all = len == 32 ? ~0u : ((1u << len) - 1);
+        if (2 * __builtin_popcount(in) > len) {
+          inside(nd, k);
+          for (std::uint32_t out = all & ~in; out != 0; out &= out - 1) sub(nd.begin + __builtin_ctz(out));
+        } else {
+          for (std::uint32_t m = in; m != 0; m &= m - 1) add(nd.begin + __builtin_ctz(m));
+        }
+        return;
+      }
       for (int first = 0; first < len; first += 32) {
         const int count = std::min(32, len - first);
-        for (std::uint32_t mask = leaf_mask(q, xt, len, first, count, t.d_, r2); mask != 0; mask &= mask - 1) {
-          const std::size_t tu = static_cast<std::size_t>(nd.begin + first + __builtin_ctz(mask));
-          weight += t.w_[tu];
-          const i128* v = t.slot_wfixed(tu);
-          for (int j = 0; j < t.d_; ++j) sum[j] += v[j];
-        }
+        for (std::uint32_t mask = leaf_mask(q, xt, len, first, count, t.d_, r2); mask != 0; mask &= mask - 1)
+          add(nd.begin + first + __builtin_ctz(mask));
       }
+    }
+    void inside(const Node& nd, int k) {
+      weight += nd.weight;
+      const i128* s = t.sums_.data() + static_cast<std::size_t>(k) * t.d_;
+      for (int j = 0; j < t.d_; ++j) sum[j] += s[j];
+    }
+    void add(int slot) {
+      const std::size_t tu = static_cast<std::size_t>(slot);
+      weight += t.w_[tu];
+      const i128* v = t.slot_wfixed(tu);
+      for (int j = 0; j < t.d_; ++j) sum[j] += v[j];
+    }
+    void sub(int slot) {
+      const std::size_t tu = static_cast<std::size_t>(slot);
+      weight -= t.w_[tu];
+      const i128* v = t.slot_wfixed(tu);
+      for (int j = 0; j < t.d_; ++j) sum[j] -= v[j];
     }
   } v{*this, q, r2, weight, sum};
   weight = 0;
@@ -173,7 +194,7 @@ std::int64_t KdTree::count_within(const double* q, double r2) const {
     double r2;
     std::int64_t weight = 0;
     bool skip(int) const { return false; }
-    void inside(const Node& nd) { weight += nd.weight; }
+    void inside(const Node& nd, int) { weight += nd.weight; }
     void cut(const Node& nd, int) {
       for (int s = nd.begin; s < nd.end; ++s)
         if (within(q, t.slot_point(static_cast<std::size_t>(s)), t.d_, r2)) weight += t.w_[static_cast<std::size_t>(s)];
@@ -190,7 +211,7 @@ void KdTree::slots_within(const double* q, double r2, std::vector<int>& out) con
     double r2;
     std::vector<int>& out;
     bool skip(int) const { return false; }
-    void inside(const Node& nd) {
+    void inside(const Node& nd, int) {
       for (int s = nd.begin; s < nd.end; ++s) out.push_back(s);
     }
     void cut(const Node& nd, int) {

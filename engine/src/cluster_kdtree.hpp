@@ -107,7 +107,7 @@ class KdTree {
    * The one ball traversal: visits, depth first in slot order, the nodes that may hold
    * points with rdist(q, p) <= r2. The visitor decides what a visit does:
    *   bool skip(int node)            prune this subtree before looking at it;
-   *   void inside(const Node&)       the bounds put every point of the node in the ball;
+   *   void inside(const Node&, int k) the bounds put every point of node k in the ball;
    *   void cut(const Node&, int k)   leaf k is cut by the sphere: test its points.
    */
   template <class V>
@@ -170,7 +170,7 @@ void KdTree::ball(const double* q, double r2, V& v) const {
     const int c = classify(k, q, r2);
     if (c < 0) continue;
     if (c > 0) {
-      v.inside(nd);
+      v.inside(nd, k);
     } else if (nd.left < 0) {
       v.cut(nd, k);
     } else {
@@ -189,7 +189,7 @@ void KdTree::for_each_within(const double* q, double r2, F&& f) const {
     double r2;
     F& f;
     bool skip(int) const { return false; }
-    void inside(const Node& nd) { cut(nd, 0); }
+    void inside(const Node& nd, int) { cut(nd, 0); }
     void cut(const Node& nd, int) {
       for (int s = nd.begin; s < nd.end; ++s) {
         const std::size_t su = static_cast<std::size_t>(s);
@@ -212,7 +212,7 @@ void KdTree::for_each_alive_within(const double* q, double r2, const std::vector
     const std::vector<char>& dead;
     F& f;
     bool skip(int k) const { return alive[static_cast<std::size_t>(k)] == 0; }
-    void inside(const Node& nd) {
+    void inside(const Node& nd, int) {
       for (int s = nd.begin; s < nd.end; ++s) {
         const std::size_t i = t.perm_[static_cast<std::size_t>(s)];
         if (!dead[i]) f(i);

@@ -184,7 +184,7 @@ ModeResult meanshift_points(const Points& P, double h, bool bin_seeding, int min
   const int d = P.d;
   const std::size_t du = static_cast<std::size_t>(d);
   const FixedScale fx(P);
-  const KdTree tree(P, &fx);
+  const KdTree tree(P, &fx, 32);  // leaves of one 32-row block: see KdTree::window
 
   // Seeds and the order in which sklearn would meet them (for "the last seed wins").
   std::vector<double> seeds;
