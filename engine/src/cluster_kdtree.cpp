@@ -8,6 +8,16 @@
 #include "cluster_kdtree.hpp"
 
 namespace cod::cluster::detail {
+namespace {
+// Set bits of a 32-bit mask (SWAR: the engine is built for baseline x86-64, where
+// __builtin_popcount is a library call).
+inline int bit_count(std::uint32_t x) {
+  x = x - ((x >> 1) & 0x55555555u);
+  x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+  x = (x + (x >> 4)) & 0x0F0F0F0Fu;
+  return static_cast<int>((x * 0x01010101u) >> 24);
+}
+}  // namespace
 
 KdTree::KdTree(const Points& P, const FixedScale* fx, int leaf_size)
     : d_(P.d), leaf_size_(std::max(1, leaf_size)), fx_(fx) {
@@ -150,7 +160,7 @@ void KdTree::window(const double* q, double r2, std::int64_t& weight, i128* sum)
         // (integer sums, so the same result with fewer additions).
         const std::uint32_t in = leaf_mask(q, xt, len, 0, len, t.d_, r2);
         const std::uint32_t all = len == 32 ? ~0u : ((1u << len) - 1);
-        if (2 * __builtin_popcount(in) > len) {
+        if (2 * bit_count(in) > len) {
           inside(nd, k);
           for (std::uint32_t out = all & ~in; out != 0; out &= out - 1) sub(nd.begin + __builtin_ctz(out));
         } else {
