@@ -235,7 +235,7 @@ private:
 }  // namespace
 
 void read_lmeval_dir(const std::string& dir, const LmEvalOptions& opts, Builder& b) {
-  if (opts.metric.empty()) throw Error("lm-eval: no metric named (expected e.g. \"acc\" or \"exact_match\")");
+  if (opts.metric.empty()) throw UserError("lm-eval: no metric named (expected e.g. \"acc\" or \"exact_match\")");
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
     if (fs::exists(dir, ec)) throw InputError(dir, 0, "", "not a directory (expected an lm-eval --log_samples output folder)");
