@@ -13,6 +13,7 @@ M.spec = predict_cli.command_spec(
     .. " and loss_intermediate when losses are known)", list = true },
   { "sets", "S1,...", "evaluation sets (default: all)", list = true },
   { "anchors", "A1,...", "anchor models", list = true },
+  predict_cli.threads_option,
   predict_cli.compute_unit_option,
   { "out", "DIR", "write backtest.json and backtest.csv here" },
 })
@@ -21,6 +22,7 @@ function M.run(argv)
   local o, status = predict_cli.parse("backtest", M.spec, argv)
   if not o then return status end
   local claim <close> = predict_cli.claim_out(o)
+  predict_cli.apply_threads(o)
   local ds = predict_cli.load(o)
   local backtest = require("cod.backtest")
   predict_cli.check_sets(ds, o.sets)

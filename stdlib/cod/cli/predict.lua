@@ -16,6 +16,10 @@ M.data_options = {
   { "tasks", "T1,...", "lm-eval tasks to read (default: all)", list = true },
 }
 
+--- --threads N, shared by predict and backtest (docs/parallel.md).
+M.threads_option = { "threads", "N", "worker processes for independent tasks (0 = the number of cores)", number = true,
+  integer = true, min = 0, max = 256, default = 0 }
+
 --- --compute-unit: FLOPs per unit of compute in the fits. It changes the answer by design
 --- (SPEC §1; docs/predict.md): the range keeps every compute finite and non-zero.
 M.compute_unit_option = { "compute-unit", "FLOPS", "unit of compute in fits (1 to 1e30)", number = true, min = 1,
@@ -60,6 +64,7 @@ M.spec = M.command_spec("codlua predict (--data DIR | --items FILE --models FILE
   { "seed", "S", "random seed", number = true, integer = true, min = 0, max = 1 << 53, default = 1 },
   { "smooth", "R", "average R adjacent checkpoints each side (paper A.2)", number = true, integer = true, min = 0,
     max = 1000, default = 0 },
+  M.threads_option,
   M.compute_unit_option,
   { "transfer-ladder", "M1,...", "recipe transfer: cluster on this family's ladder", list = true },
   { "labels", "FILE", "recipe transfer: cluster labels saved by an earlier report (labels.csv)" },
@@ -139,10 +144,16 @@ function M.warn_target_compute(ds, report, target_C)
   end
 end
 
+--- Make --threads the default of cod.parallel (and the cap of the engine's threads).
+function M.apply_threads(o)
+  require("cod.parallel").set_threads(o.threads)
+end
+
 function M.run(argv)
   local o, status = M.parse("predict", M.spec, argv)
   if not o then return status end
   local claim <close> = M.claim_out(o)
+  M.apply_threads(o)
   local ds = M.load(o)
   M.check_sets(ds, o.sets)
   local predict = require("cod.predict")
