@@ -9,6 +9,8 @@
 local recipes = require("cod.recipes")
 local recommend = require("cod.recommend")
 local errors = require("cod.errors")
+local check = require("cod.check")
+local parallel = require("cod.parallel")
 local warnings = require("cod.warnings")
 local random = require("cod.core.random")
 local sys = require("cod.core.sys")
@@ -84,7 +86,7 @@ function M.base(ds, set, sel, opts)
   for j, m in ipairs(set_models) do in_set[m] = j end
   for _, m in ipairs(sel.ladder) do
     if not in_set[m] then
-      error(("set '%s' has no results for ladder model '%s'"):format(set, m), 0)
+      errors.user(("set '%s' has no results for ladder model '%s'"):format(set, m))
     end
   end
   local cols, col = {}, {}
@@ -144,18 +146,22 @@ function M.percentile(sorted, q)
   return a + (b - a) * frac
 end
 
-local function progress(done, total, start)
+-- A progress bar on stderr: "<what> [#####.....] done/total  eta 12s".
+local function progress(what, done, total, start)
   local width = 30
   local filled = math.floor(width * done / total)
   local eta = done > 0 and (sys.clock() - start) / done * (total - done) or 0
-  io.stderr:write(("\rbootstrap [%s%s] %d/%d  eta %.0fs "):format(("#"):rep(filled), ("."):rep(width - filled),
+  io.stderr:write(("\r%s [%s%s] %d/%d  eta %.0fs "):format(what, ("#"):rep(filled), ("."):rep(width - filled),
     done, total, eta))
   if done == total then io.stderr:write("\n") end
   io.stderr:flush()
 end
 
-local function pipeline_recipe(r)
-  return require("cod.pipeline").is_recipe(r)
+--- The progress callback of a cod.parallel map: a bar on a terminal (not inside a worker), else nil.
+local function progress_bar(what, opts)
+  if opts.progress == false or parallel.worker() or not sys.isatty(2) then return nil end
+  local start = sys.clock()
+  return function(done, total) progress(what, done, total, start) end
 end
 
 -- One bootstrap round of a weighted combination {{recipe =, weight =}, ...}: the weighted
@@ -172,31 +178,48 @@ local function combined_run(members, job)
   return { prediction = den > 0 and num / den or nil }
 end
 
+--- One bootstrap round: items resampled (and pass rates binomially when trial counts are
+--- known) from round b's own stream random.new(seed, b), so a round draws the same numbers
+--- whichever worker runs it. `recipe` is a recipe or a weighted combination of recipes
+--- ({{recipe =, weight =}, ...}). Returns the round's predictions, or false when it failed.
+---@return {prediction: number, subset?: number}|false
+function M.bootstrap_round(ds, set, sel, recipe, opts, base, b)
+  local rng = random.new(opts.seed or 1, b)
+  local rows = rng:sample_rows(base.P:rows())
+  local job = M.job(ds, set, sel, { base = base, rows = rows, rng = base.N and rng or nil,
+    transfer_ladder = opts.transfer_ladder, transfer_labels = opts.transfer_labels })
+  local ok, r
+  if require("cod.pipeline").is_recipe(recipe) then
+    ok, r = pcall(recipe.run, recipe, job)
+  else
+    ok, r = true, combined_run(recipe, job)
+  end
+  if ok and r.prediction then return { prediction = r.prediction, subset = r.subset_prediction } end
+  return false
+end
+
 --- Bootstrap percentile intervals on ŷ_S and p̂ (items resampled; binomial pass rates when
---- trial counts are known). Deterministic for a seed.
+--- trial counts are known). Deterministic for a seed, whatever opts.threads.
 function M.bootstrap(ds, set, sel, recipe, opts, base)
+  local tasks = {}
+  for b = 1, opts.bootstrap do tasks[b] = b end
+  local outcomes = parallel.map(tasks, function(b) return M.bootstrap_round(ds, set, sel, recipe, opts, base, b) end,
+    { threads = opts.threads, progress = progress_bar("bootstrap", opts) })
+  return M.bootstrap_intervals(outcomes, opts, base)
+end
+
+--- The intervals from the rounds' outcomes (M.bootstrap_round's, in round order).
+function M.bootstrap_intervals(outcomes, opts, base)
   local rounds = opts.bootstrap
-  local rng = random.new(opts.seed or 1)
-  local show = opts.progress ~= false and sys.isatty(2)
-  local start = sys.clock()
   local preds, subs, failed = {}, {}, 0
   for b = 1, rounds do
-    local rows = rng:sample_rows(base.P:rows())
-    local job = M.job(ds, set, sel, { base = base, rows = rows, rng = base.N and rng or nil,
-      transfer_ladder = opts.transfer_ladder, transfer_labels = opts.transfer_labels })
-    local ok, r
-    if pipeline_recipe(recipe) then
-      ok, r = pcall(recipe.run, recipe, job)
-    else
-      ok, r = true, combined_run(recipe, job)
-    end
-    if ok and r.prediction then
-      preds[#preds + 1] = r.prediction
-      if r.subset_prediction then subs[#subs + 1] = r.subset_prediction end
+    local o = outcomes[b]
+    if o then
+      preds[#preds + 1] = o.prediction
+      if o.subset then subs[#subs + 1] = o.subset end
     else
       failed = failed + 1
     end
-    if show then progress(b, rounds, start) end
   end
   table.sort(preds)
   table.sort(subs)
@@ -220,10 +243,18 @@ end
 --- with the recommendation beside it. Sets without items (scores only) are predicted by
 --- the candidates that need no items.
 ---@param ds cod.Dataset
----@param opts {target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], backtest?: boolean, sets?: string[], bootstrap?: integer, seed?: integer, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
+---@param opts {target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], backtest?: boolean, sets?: string[], bootstrap?: integer, seed?: integer, threads?: integer, progress?: boolean, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
 ---@return table report
 function M.run(ds, opts)
-  opts = opts or {}
+  check.arg("run", 1, ds, "userdata")
+  opts = check.options("run", opts, { target = "string", ladder = "table", anchors = "table",
+    recipe = "string|table", candidates = "table", backtest = "boolean", sets = "table", bootstrap = "integer",
+    seed = "integer", smooth = "integer", target_compute = "number", transfer_ladder = "table",
+    transfer_labels = "table", level = "number", progress = "boolean", threads = "integer" }, 2)
+  check.integer("run", "bootstrap", opts.bootstrap, { min = 0, optional = true })
+  check.integer("run", "smooth", opts.smooth, { min = 0, optional = true })
+  check.number("run", "target_compute", opts.target_compute, { above = 0, finite = true, optional = true })
+  check.number("run", "level", opts.level, { above = 0, below = 1, optional = true })
   local auto = opts.recipe == nil or opts.recipe == "auto"
   local recipe = (not auto) and recipes.get(opts.recipe) or nil
   -- Candidates are resolved up front so that a bad name is an error before any work.
@@ -238,7 +269,8 @@ function M.run(ds, opts)
   local sets = opts.sets or all_sets
   for _, s in ipairs(sets) do
     if not contains(all_sets, s) then
-      errors.user(("unknown evaluation set '%s' (sets: %s)"):format(s, table.concat(all_sets, ", ")))
+      errors.user(("unknown evaluation set '%s'%s (sets: %s)"):format(s, errors.did_you_mean(s, all_sets),
+        table.concat(all_sets, ", ")))
     end
   end
   local report = {
@@ -356,8 +388,8 @@ function M.set_selection(ds, set, sel)
     if present[m] then out.anchors[#out.anchors + 1] = m end
   end
   if #out.ladder < 2 then
-    error(("set '%s' has results for only %d of the ladder's models; at least 2 are needed"):format(set,
-      #out.ladder), 0)
+    errors.user(("set '%s' has results for only %d of the ladder's models; at least 2 are needed"):format(set,
+      #out.ladder))
   end
   return out, missing
 end
@@ -433,8 +465,12 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job)
   end
   local order = {}
   for i, r in ipairs(cands) do order[i] = r.name end
+  -- The cuts are independent tasks returning plain numbers: cod.parallel's workers run them.
+  local function map(list, fn)
+    return parallel.map(list, fn, { threads = opts.threads })
+  end
   return { ds = ds, set = set, sel = sel, job = job, base = base, cands = cands, order = order, results = results,
-    predictions = predictions, tasks = tasks, backtest = recommend.backtest(make_job, cands, tasks) }
+    predictions = predictions, tasks = tasks, backtest = recommend.backtest(make_job, cands, tasks, map) }
 end
 
 --- A set's headline (the weighted combination, or `recipe` when given), its calibrated

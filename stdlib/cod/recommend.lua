@@ -101,34 +101,47 @@ function M.tasks(ladder, C, cuts)
 end
 
 --- Backtest every candidate on every task. `make_job(task)` returns the job of a task (or
---- raises); candidates are recipes. Each (candidate, task) pair is independent.
+--- raises); candidates are recipes. Each task (a cut: its job, every candidate on it) is
+--- independent and returns plain numbers, so `map(tasks, fn)` may run them in parallel
+--- (cod.parallel.map); the default runs them in order.
 ---@param make_job fun(task: table): table
 ---@param candidates cod.Recipe[]
 ---@param tasks table[]   from M.tasks
----@return table<string, {errors: {error: number, distance: number, target: string}[], failures: string[], rate?: number, mean_abs?: number}>
-function M.backtest(make_job, candidates, tasks)
-  local jobs = {}
-  for t, task in ipairs(tasks) do
-    local ok, job = pcall(make_job, task)
-    jobs[t] = ok and job or { failed = tostring(job) }
+---@param map? fun(list: table[], fn: fun(task: table): table): table[]
+---@return table<string, {errors: {error: number, distance: number, target: string, cut: integer}[], failures: string[], rate?: number, mean_abs?: number, complete?: boolean}>
+function M.backtest(make_job, candidates, tasks, map)
+  map = map or function(list, fn)
+    local out = {}
+    for i, x in ipairs(list) do out[i] = fn(x) end
+    return out
   end
+  local outcomes = map(tasks, function(task)
+    local ok, job = pcall(make_job, task)
+    local res = {}
+    for i, r in ipairs(candidates) do
+      if not ok then
+        res[i] = { reason = tostring(job) }
+      else
+        local ran, got = pcall(r.run, r, job)
+        if ran and got.prediction and got.actual then
+          res[i] = { error = 100 * (got.prediction - got.actual), fallback = got.fallback and got.fallback.recipe or nil }
+        else
+          res[i] = { reason = ran and tostring(got.reason or "no prediction") or tostring(got) }
+        end
+      end
+    end
+    return res
+  end)
   local out = {}
-  for _, r in ipairs(candidates) do
+  for i, r in ipairs(candidates) do
     local entry = { errors = {}, failures = {} }
     for t, task in ipairs(tasks) do
-      local job = jobs[t]
-      local res
-      if job.failed then
-        res = { reason = job.failed }
+      local o = outcomes[t][i]
+      if o.error then
+        entry.errors[#entry.errors + 1] = { error = o.error, distance = task.distance, target = task.target,
+          cut = task.cut, fallback = o.fallback }
       else
-        local ok, got = pcall(r.run, r, job)
-        res = ok and got or { reason = tostring(got) }
-      end
-      if res.prediction and res.actual then
-        entry.errors[#entry.errors + 1] = { error = 100 * (res.prediction - res.actual), distance = task.distance,
-          target = task.target, cut = task.cut, fallback = res.fallback and res.fallback.recipe or nil }
-      else
-        entry.failures[#entry.failures + 1] = ("cut %d: %s"):format(task.cut, tostring(res.reason or "no prediction"))
+        entry.failures[#entry.failures + 1] = ("cut %d: %s"):format(task.cut, o.reason)
       end
     end
     M.score(entry, #tasks)

@@ -10,6 +10,7 @@ local json = require("cod.json")
 local plot = require("cod.plot")
 local sys = require("cod.core.sys")
 local files = require("cod.files")
+local text = require("cod.text")
 
 local M = {}
 
@@ -89,7 +90,7 @@ function M.table(report)
   lines[#lines + 1] = head
   lines[#lines + 1] = ("-"):rep(#head)
   for _, s in ipairs(report.sets) do
-    local name = s.name
+    local name = text.printable(s.name)
     if #name > 28 then name = name:sub(1, 25) .. "..." end
     local row = ("%-28s %10s"):format(name, s.prediction and num(s.prediction) or "none")
     if has_interval then
@@ -115,11 +116,14 @@ function M.table(report)
   return table.concat(lines, "\n") .. "\n"
 end
 
---- Every warning as "WARNING [set]: text" lines.
+--- Every warning as "WARNING [set]: text" lines (a run-wide warning as "WARNING: text").
 function M.warning_lines(report)
   local out = {}
+  for _, w in ipairs(report.warnings or {}) do out[#out + 1] = "WARNING: " .. text.printable(w) end
   for _, s in ipairs(report.sets) do
-    for _, w in ipairs(s.warnings or {}) do out[#out + 1] = ("WARNING [%s]: %s"):format(s.name, w) end
+    for _, w in ipairs(s.warnings or {}) do
+      out[#out + 1] = ("WARNING [%s]: %s"):format(text.excerpt(s.name), text.printable(w))
+    end
   end
   return out
 end
@@ -190,55 +194,31 @@ end
 
 local restore_formula = require("cod.text").restore_formula
 
---- Read a labels.csv written by a report: {[set] = {[item_id] = label}}.
+--- Read a labels.csv written by a report: {[set] = {[item_id] = label}}. The file is parsed
+--- by the engine's CSV reader (quoted commas and line breaks in item ids, CRLF, a BOM);
+--- every mistake is a user error naming file:line.
 ---@param path string
 ---@return table<string, table<string, integer>>
 function M.read_labels(path)
-  local f, err = io.open(path, "rb")
-  if not f then error(("cannot open labels file %s"):format(err), 0) end
-  local text = f:read("a")
-  f:close()
+  local errors = require("cod.errors")
+  local text = require("cod.text")
+  local shown = text.excerpt(path, 200)
+  local t = require("cod.core.io").read_csv(path, "set,item_id,label")
+  local h = t.header
+  if h[1] ~= "set" or h[2] ~= "item_id" or h[3] ~= "label" or #h ~= 3 then
+    errors.user(("%s:1: expected the header set,item_id,label"):format(shown), { file = path, line = 1 })
+  end
   local out = {}
-  local line_no = 0
-  for line in text:gmatch("[^\n]+") do
-    line_no = line_no + 1
-    line = line:gsub("\r$", "")
-    local fields, pos = {}, 1
-    while pos <= #line + 1 do
-      if line:sub(pos, pos) == '"' then
-        local value, i = {}, pos + 1
-        while true do
-          local c = line:sub(i, i)
-          if c == "" then error(("%s:%d: unterminated quote"):format(path, line_no), 0) end
-          if c == '"' then
-            if line:sub(i + 1, i + 1) == '"' then value[#value + 1] = '"'; i = i + 2 else i = i + 1; break end
-          else
-            value[#value + 1] = c
-            i = i + 1
-          end
-        end
-        fields[#fields + 1] = table.concat(value)
-        pos = i + 1
-      else
-        local stop = line:find(",", pos, true) or (#line + 1)
-        fields[#fields + 1] = line:sub(pos, stop - 1)
-        pos = stop + 1
-      end
+  for r, fields in ipairs(t.rows) do
+    local label = math.tointeger(tonumber(fields[3]))
+    if label == nil or label == 0 or label < -1 then
+      errors.user(("%s:%d: column 'label': expected a cluster id 1, 2, ... or -1, got '%s'"):format(shown,
+        t.lines[r], text.excerpt(fields[3], 80)), { file = path, line = t.lines[r], column = "label" })
     end
-    if line_no == 1 then
-      if fields[1] ~= "set" or fields[2] ~= "item_id" or fields[3] ~= "label" then
-        error(("%s:1: expected the header set,item_id,label"):format(path), 0)
-      end
-    else
-      local label = math.tointeger(tonumber(fields[3]))
-      if #fields ~= 3 or label == nil then
-        error(("%s:%d: expected set,item_id,label with an integer label"):format(path, line_no), 0)
-      end
-      -- Report CSVs defuse spreadsheet formulas (cod.text): undo it to get the names back.
-      local set, item = restore_formula(fields[1]), restore_formula(fields[2])
-      out[set] = out[set] or {}
-      out[set][item] = label
-    end
+    -- Report CSVs defuse spreadsheet formulas (cod.text): undo it to get the names back.
+    local set, item = restore_formula(fields[1]), restore_formula(fields[2])
+    out[set] = out[set] or {}
+    out[set][item] = label
   end
   return out
 end
@@ -349,6 +329,14 @@ end
 
 -- ------------------------------------------------------------------ markdown
 
+-- Names and texts from data files and recipes are literal text in the Markdown (cod.text).
+local md = text.markdown
+local function md_list(names)
+  local out = {}
+  for i, n in ipairs(names) do out[i] = md(n) end
+  return table.concat(out, ", ")
+end
+
 local function md_report(report, plots)
   local L = {}
   local function add(s) L[#L + 1] = s end
@@ -360,32 +348,32 @@ local function md_report(report, plots)
   add("")
   add("## Settings")
   add("")
-  add(("- recipe: `%s` — %s"):format(report.recipe, report.recipe_description or ""))
-  add(("- target: `%s`"):format(tostring(report.target)))
-  add(("- ladder (%d): %s"):format(#report.ladder, table.concat(report.ladder, ", ")))
-  add(("- anchors: %s"):format(#report.anchors > 0 and table.concat(report.anchors, ", ") or "none"))
+  add(("- recipe: %s — %s"):format(md(report.recipe), md(report.recipe_description or "")))
+  add(("- target: %s"):format(md(tostring(report.target))))
+  add(("- ladder (%d): %s"):format(#report.ladder, md_list(report.ladder)))
+  add(("- anchors: %s"):format(#report.anchors > 0 and md_list(report.anchors) or "none"))
   add(("- compute unit: %g FLOPs; bootstrap rounds: %d; seed: %d"):format(report.compute_unit,
     report.settings.bootstrap, report.settings.seed))
-  add(("- candidates: %s"):format(table.concat(report.settings.candidates or {}, ", ")))
+  add(("- candidates: %s"):format(md_list(report.settings.candidates or {})))
   add(("- codlua %s"):format(report.version))
   add("")
   local warnings = M.warning_lines(report)
   if #warnings > 0 then
     add("## Warnings")
     add("")
-    for _, w in ipairs(warnings) do add("- **" .. w .. "**") end
+    for _, w in ipairs(warnings) do add("- **" .. md(w) .. "**") end
     add("")
   end
   add("## Predictions")
   add("")
-  add("```")
-  add(M.table(report))
-  add(M.candidates_table(report))
-  add("```")
+  -- An indented code block: no line of the tables (names included) can close it.
+  for line in M.table(report):gmatch("[^\n]+") do add("    " .. line) end
+  add("")
+  for line in M.candidates_table(report):gmatch("[^\n]+") do add("    " .. line) end
   add("")
   if plots.summary then add("![predicted vs actual](plots/" .. plots.summary .. ".svg)") add("") end
   for _, s in ipairs(report.sets) do
-    add("## " .. s.name)
+    add("## " .. md(s.name))
     add("")
     add(("- prediction p̂ = %s; subset prediction ŷ_S = %s; predictable ratio TR = %s"):format(
       num(s.prediction), num(s.subset_prediction), s.predictable_ratio and ("%.1f%%"):format(100 * s.predictable_ratio) or "-"))
@@ -394,31 +382,33 @@ local function md_report(report, plots)
         s.interval[2], s.bootstrap and (", and %d bootstrap rounds"):format(s.bootstrap.rounds) or ""))
     end
     if s.actual then add(("- actual %s, FE %s points; EE %s points"):format(num(s.actual), pct(s.fe), pct(s.ee))) end
-    if s.fallback then add(("- no cluster extrapolated (%s): fallback `%s`"):format(s.fallback.reason, s.fallback.recipe)) end
+    if s.fallback then
+      add(("- no cluster extrapolated (%s): fallback %s"):format(md(s.fallback.reason), md(s.fallback.recipe)))
+    end
     if s.candidates then
       add("")
       add(("Candidates (backtests: the ladder's top model predicted from the ladder cut below it; signed " ..
         "errors in points; the headline is %s):"):format(s.recipe == "auto" and "their weighted combination" or
-        ("`" .. s.recipe .. "`")))
+        md(s.recipe)))
       add("")
       add("| candidate | weight | prediction | backtest errors (cut: points) | error rate (points per ln C) |")
       add("|---|---:|---:|---|---:|")
       for _, c in ipairs(s.candidates) do
         local errs = {}
         for _, e in ipairs(c.backtest.errors or {}) do errs[#errs + 1] = ("%d: %+.2f"):format(e.cut, e.error) end
-        for _, f in ipairs(c.backtest.failures or {}) do errs[#errs + 1] = f end
-        add(("| `%s` | %.0f%% | %s | %s | %s |"):format(c.recipe, 100 * (c.weight or 0),
-          c.prediction and num(c.prediction) or ("none: " .. tostring(c.reason)), table.concat(errs, ", "),
+        for _, f in ipairs(c.backtest.failures or {}) do errs[#errs + 1] = md(f) end
+        add(("| %s | %.0f%% | %s | %s | %s |"):format(md(c.recipe), 100 * (c.weight or 0),
+          c.prediction and num(c.prediction) or ("none: " .. md(tostring(c.reason))), table.concat(errs, ", "),
           c.backtest.pooled_rate and ("%.2f"):format(c.backtest.pooled_rate) or "-"))
       end
       add("")
     end
     if s.clustering then
-      add(("- clustering `%s`: %d items clustered, IAD %.4f, OR %.1f%%"):format(s.clustering.method,
+      add(("- clustering %s: %d items clustered, IAD %.4f, OR %.1f%%"):format(md(s.clustering.method),
         s.clustering.clustered, s.clustering.iad or 0, s.clustering.outlier_rate))
     end
     if s.mapping then
-      add(("- mapping `%s`: λ = %s, RMSE %.4f%s"):format(s.mapping.method, tostring(s.mapping.lambda),
+      add(("- mapping %s: λ = %s, RMSE %.4f%s"):format(md(s.mapping.method), tostring(s.mapping.lambda),
         s.mapping.rmse or 0, s.mapping.monotone_forced and " (monotonicity forced extra smoothing)" or ""))
     end
     add("")
@@ -430,9 +420,9 @@ local function md_report(report, plots)
         local keys = {}
         for k in pairs(c.params or {}) do keys[#keys + 1] = k end
         table.sort(keys)
-        for _, k in ipairs(keys) do ps[#ps + 1] = ("%s=%.4g"):format(k, c.params[k]) end
+        for _, k in ipairs(keys) do ps[#ps + 1] = ("%s=%.4g"):format(md(k), c.params[k]) end
         add(("| %d | %d | %s | %s | %s | %s |"):format(c.label, c.size, table.concat(ps, " "), num(c.sse, "%.2e"),
-          c.extrapolatable and "extrapolatable" or ("rejected: " .. tostring(c.rejected_by)), num(c.prediction)))
+          c.extrapolatable and "extrapolatable" or md("rejected: " .. tostring(c.rejected_by)), num(c.prediction)))
       end
       add("")
     end
@@ -445,7 +435,7 @@ local function md_report(report, plots)
     end
   end
   if plots.note then
-    add("> " .. plots.note)
+    add("> " .. md(plots.note))
     add("")
   end
   return table.concat(L, "\n")

@@ -3,15 +3,17 @@
 --- this" paragraph, and the candidates' curves against compute. cod.report uses it.
 
 local plot = require("cod.plot")
+local text = require("cod.text")
 
 local M = {}
 
 --- Where a set's headline came from, in a few words: "auto (cod 62%)" or the recipe's name.
 function M.source(s)
   if s.recipe == "auto" and s.recommendation and s.recommended then
-    return ("auto (%s %.0f%%)"):format(s.recommended, 100 * (s.recommendation.weights[s.recommended] or 0))
+    return ("auto (%s %.0f%%)"):format(text.printable(s.recommended),
+      100 * (s.recommendation.weights[s.recommended] or 0))
   end
-  return tostring(s.recipe)
+  return text.printable(tostring(s.recipe))
 end
 
 --- The candidates side by side, one row per set: each candidate's prediction, its mean
@@ -29,11 +31,15 @@ function M.candidates_table(report)
   if #names == 0 then return "" end
   local lines = { "candidates: prediction, mean |backtest error| (points), weight" }
   local head = ("%-28s"):format("set")
-  for _, n in ipairs(names) do head = head .. ("  %-20s"):format(#n > 20 and n:sub(1, 20) or n) end
+  for _, n in ipairs(names) do
+    local shown = text.printable(n)
+    head = head .. ("  %-20s"):format(#shown > 20 and shown:sub(1, 20) or shown)
+  end
   lines[#lines + 1] = head
   lines[#lines + 1] = ("-"):rep(#head)
   for _, s in ipairs(report.sets) do
-    local name = #s.name > 28 and (s.name:sub(1, 25) .. "...") or s.name
+    local name = text.printable(s.name)
+    if #name > 28 then name = name:sub(1, 25) .. "..." end
     local row = ("%-28s"):format(name)
     local by = {}
     for _, c in ipairs(s.candidates or {}) do by[c.recipe] = c end
@@ -72,10 +78,10 @@ function M.trust_paragraph(report)
     table.sort(names, function(a, b) return top[a] > top[b] or (top[a] == top[b] and a < b) end)
     parts[#parts + 1] = ("Each prediction is a weighted combination of candidate recipes, weighted by how well each " ..
       "predicted this ladder's own top model from the models below it (largest weight: %s)."):format(
-      #names > 0 and ("`" .. names[1] .. "`") or "none")
+      #names > 0 and text.markdown(names[1]) or "none")
   else
-    parts[#parts + 1] = ("The predictions come from recipe `%s`, as asked; the recommendation (the candidates' " ..
-      "backtest-weighted combination) is listed beside it for each set."):format(report.recipe)
+    parts[#parts + 1] = ("The predictions come from recipe %s, as asked; the recommendation (the candidates' " ..
+      "backtest-weighted combination) is listed beside it for each set."):format(text.markdown(report.recipe))
   end
   if #widths > 0 then
     parts[#parts + 1] = ("The 90%% intervals are ±%.1f points at the median set (±%.1f to ±%.1f): the error the " ..
