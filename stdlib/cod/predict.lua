@@ -504,7 +504,12 @@ function M.finish_set(p, recipe, opts, weights)
     if r.actual then r.fe = 100 * math.abs(r.prediction - r.actual) end
   end
   local lone  -- no backtest could weigh the candidates: the first with a prediction is the headline
-  if not r then
+  if not r and #p.order == 0 then
+    r = { name = p.set, recipe = "auto", ok = false, items = job.items, target = job.target, actual = job.actual,
+      reason = "no candidate recipe applies to this set (it has scores only and every candidate needs items)" }
+    lone = "auto"
+    recipe_of.auto = { kind = "baseline" }
+  elseif not r then
     for _, n in ipairs(p.order) do
       if p.predictions[n] then
         lone = n
