@@ -375,8 +375,15 @@ local function md_report(report, plots)
   for _, s in ipairs(report.sets) do
     add("## " .. md(s.name))
     add("")
-    add(("- prediction p̂ = %s; subset prediction ŷ_S = %s; predictable ratio TR = %s"):format(
-      num(s.prediction), num(s.subset_prediction), s.predictable_ratio and ("%.1f%%"):format(100 * s.predictable_ratio) or "-"))
+    if s.subset_prediction then
+      add(("- prediction p̂ = %s; subset prediction ŷ_S = %s; predictable ratio TR = %s"):format(
+        num(s.prediction), num(s.subset_prediction), s.predictable_ratio and ("%.1f%%"):format(100 * s.predictable_ratio) or "-"))
+    else
+      add(("- prediction p̂ = %s, from %s"):format(s.prediction and num(s.prediction) or "none", md(M.source(s))))
+    end
+    if s.diagnostics_from then
+      add(("- the clusters, fits and mapping below are those of candidate %s"):format(md(s.diagnostics_from)))
+    end
     if s.interval then
       add(("- 90%% interval on p̂: [%.4f, %.4f] (model error from the backtests%s)"):format(s.interval[1],
         s.interval[2], s.bootstrap and (", and %d bootstrap rounds"):format(s.bootstrap.rounds) or ""))
