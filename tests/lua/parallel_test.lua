@@ -203,7 +203,7 @@ end)
 T.test("--threads out of range is a usage error", function()
   local code, _, err = T.run(("%s predict --data %s --threads -1"):format(q(T.codlua), q(base)))
   T.eq(code, 2)
-  T.truthy(err:find("option '--threads' must be between 0 and 256, got '-1'", 1, true), err)
+  T.truthy(err:find("option '--threads' must be between 0 and 256, got -1", 1, true), err)
 end)
 
 T.done()
