@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "cod/error.hpp"
 #include "cod/synth.hpp"
 #include "modules.hpp"
@@ -96,6 +98,11 @@ int r_resample_passrates(lua_State* L) {
     for (Eigen::Index i = 0; i < P.rows(); ++i)
       for (Eigen::Index j = 0; j < P.cols(); ++j) {
         const double n = N(i, j);
+        // Checked before the cast: llround of 1e300 (or NaN) is undefined.
+        if (!(n >= 0 && n <= 1e15))
+          throw cod::UserError("resample_passrates: trial count " + fmt::format("{:.6g}", n) + " at row " +
+                               std::to_string(i + 1) + ", column " + std::to_string(j + 1) +
+                               " is outside [0, 1e15]");
         if (n >= 1) out(i, j) = static_cast<double>(rng.binomial(static_cast<long long>(std::llround(n)), P(i, j))) / n;
       }
     codlua::push_matrix(L, std::move(out));

@@ -170,7 +170,7 @@ T.test("a user's recipe file under --sandbox runs in the workers, with the same 
     return out
   end
   local one, two = run(1), run(2)
-  T.truthy(one:find('"recipe": "my_logistic"', 1, true), "the user's recipe ran")
+  T.truthy(one:find('"recipe": "my_recipe"', 1, true), "the user's recipe ran")
   if one ~= two then error("report.json differs between --threads 1 and --threads 2 with a recipe file") end
   -- The sandbox holds inside a worker: a task cannot write outside the --out folder.
   local code, _, err = T.run(("%s --sandbox -e %s"):format(q(T.codlua), q([[

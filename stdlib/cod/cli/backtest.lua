@@ -1,5 +1,6 @@
 --- `codlua backtest`: predict the largest models from the ones below with every recipe.
 local predict_cli = require("cod.cli.predict")
+local errors = require("cod.errors")
 
 local M = { summary = "predict the largest ladder models from the ones below, every recipe side by side" }
 
@@ -24,12 +25,7 @@ function M.run(argv)
   predict_cli.apply_threads(o)
   local ds = predict_cli.load(o)
   local backtest = require("cod.backtest")
-  local all = ds:sets()
-  for _, s in ipairs(o.sets or {}) do
-    local found = false
-    for _, a in ipairs(all) do found = found or a == s end
-    if not found then error(("unknown evaluation set '%s' (sets: %s)"):format(s, table.concat(all, ", ")), 0) end
-  end
+  predict_cli.check_sets(ds, o.sets)
   local bt = backtest.run(ds, { target = o.target, top = o.top, recipes = o.recipes, sets = o.sets,
     anchors = o.anchors })
   io.stdout:write(backtest.table(bt))

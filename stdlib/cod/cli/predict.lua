@@ -1,5 +1,6 @@
 --- `codlua predict`: predict the target's score on every evaluation set.
 local args = require("cod.args")
+local errors = require("cod.errors")
 
 local M = { summary = "predict a target model's benchmark scores from a ladder (COD)" }
 
@@ -91,20 +92,56 @@ function M.claim_out(o)
   return require("cod.files").claim_output(o.out, { inputs = M.inputs(o) })
 end
 
+--- Every name in `sets` (--sets) must be a set of the dataset: a user error naming it (as a
+--- bounded, printable excerpt) and the sets there are.
+function M.check_sets(ds, sets)
+  if not sets then return end
+  local all, have = ds:sets(), {}
+  for _, s in ipairs(all) do have[s] = true end
+  for _, s in ipairs(sets) do
+    if not have[s] then
+      local text, errors = require("cod.text"), require("cod.errors")
+      local shown = {}
+      for i = 1, math.min(#all, 20) do shown[i] = text.excerpt(all[i]) end
+      errors.user(("unknown evaluation set '%s'%s (sets: %s%s)"):format(text.excerpt(s), errors.did_you_mean(s, all),
+        table.concat(shown, ", "), #all > 20 and (", ... %d in all"):format(#all) or ""))
+    end
+  end
+end
+
 --- Load the dataset named by the command-line options.
 function M.load(o)
   local data = require("cod.data")
   if o.data then
     if o.items or o.models or o.scores then
-      error("give either --data DIR or --items/--models/--scores, not both", 0)
+      errors.usage("give either --data DIR or --items/--models/--scores, not both")
     end
     return data.load(o.data, { compute_unit = o.compute_unit })
   end
-  if not o.models then error("missing --models FILE (or --data DIR)", 0) end
-  if not (o.items or o.scores or o.lmeval) then error("missing --items FILE (or --lmeval DIR, --scores FILE)", 0) end
+  if not o.models then errors.usage("missing --models FILE (or --data DIR)") end
+  if not (o.items or o.scores or o.lmeval) then errors.usage("missing --items FILE (or --lmeval DIR, --scores FILE)") end
   return data.read({ models = o.models, items = o.items, scores = o.scores, lmeval = o.lmeval,
     metric = o.lmeval and o.metric or nil, filter = o.lmeval and o.filter or nil, tasks = o.lmeval and o.tasks or nil,
     compute_unit = o.compute_unit })
+end
+
+--- A target at or below the ladder's largest compute is interpolation, not the extrapolation
+--- COD is built for: say so in the report's warnings (report.warnings, shown for all sets).
+function M.warn_target_compute(ds, report, target_C)
+  target_C = target_C or (report.target and ds:compute(report.target))
+  if not target_C or #report.ladder == 0 then return end
+  local top, top_C = nil, -math.huge
+  for _, m in ipairs(report.ladder) do
+    local c = ds:compute(m)
+    if c > top_C then top, top_C = m, c end
+  end
+  if target_C <= top_C then
+    local unit = ds:compute_unit()
+    report.warnings = report.warnings or {}
+    table.insert(report.warnings, ("the target's compute (%.4g FLOPs) is not above the ladder's largest model "
+      .. "('%s', %.4g FLOPs): the prediction interpolates or goes below the ladder instead of extrapolating beyond it")
+      :format(target_C * unit, require("cod.text").excerpt(top), top_C * unit))
+  end
 end
 
 --- Make --threads the default of cod.parallel (and the cap of the engine's threads).
@@ -118,6 +155,7 @@ function M.run(argv)
   local claim <close> = M.claim_out(o)
   M.apply_threads(o)
   local ds = M.load(o)
+  M.check_sets(ds, o.sets)
   local predict = require("cod.predict")
   local report = predict.run(ds, {
     target = o.target, ladder = o.ladder, anchors = o.anchors, recipe = o.recipe, sets = o.sets,
@@ -127,12 +165,15 @@ function M.run(argv)
     transfer_ladder = o.transfer_ladder,
     transfer_labels = o.labels and require("cod.report").read_labels(o.labels) or nil,
   })
+  M.warn_target_compute(ds, report, o.target_flops and o.target_flops / ds:compute_unit())
   local rep = require("cod.report")
   if o.json then
     io.stdout:write(require("cod.json").encode(rep.to_json(report), { indent = 1 }), "\n")
   else
+    local text = require("cod.text")
     io.stdout:write(("codlua predict: recipe %s, target %s, ladder of %d models, %d anchors\n"):format(
-      report.recipe, tostring(report.target or ("compute " .. tostring(o.target_flops))), #report.ladder, #report.anchors))
+      text.excerpt(report.recipe), text.excerpt(report.target or ("compute " .. tostring(o.target_flops))),
+      #report.ladder, #report.anchors))
     io.stdout:write(rep.table(report))
     for _, w in ipairs(rep.warning_lines(report)) do io.stdout:write(w, "\n") end
   end
