@@ -1,11 +1,7 @@
 --- cod.pipeline: the COD stages as composable steps, and recipes built from them.
 ---
---- A *job* is one evaluation set with its models chosen (made by cod.predict.job):
----   job.set, job.ladder (names by compute), job.C (their compute), job.target, job.target_C,
----   job.anchors, job.P (cod.Matrix items × job.columns), job.col[name] (column in P),
----   job.X (clustering features: items × ladder, maybe smoothed), job.Y (raw ladder pass rates),
----   job.full[name] (full-set metric), job.mean[name] (mean pass rate), job.actual (target's full metric),
----   job.items (item count), job.item_ids, job.loss[name], job.seed.
+--- A *job* (cod.Job below) is one evaluation set with its models chosen (made by
+--- cod.predict.job): the ladder and its compute, the target, the pass rates and metrics.
 --- A *stage* is `function(job, state, opts)`; it reads and adds fields of `state`, or sets
 --- `state.failed = reason` to stop the recipe. A *recipe* is an ordered list of stages
 --- with their options; `recipe:with{stage = opts}`, `recipe:replace(stage, fn)` and
@@ -26,8 +22,55 @@ local check = require("cod.check")
 
 local M = {}
 
+---@class cod.Job  one evaluation set with its models chosen (cod.predict.job)
+---@field ds cod.Dataset
+---@field set string                     the evaluation set
+---@field ladder string[]                ladder model names, by compute
+---@field C number[]                     their compute (compute units)
+---@field target string|nil              the target model (nil when predicting at a compute)
+---@field target_C number                the target compute (compute units)
+---@field anchors string[]               anchor model names (mapping only)
+---@field P cod.Matrix                   items × the set's models used (ladder, anchors, target): pass rates
+---@field col table<string, integer>     model name -> column of P
+---@field X cod.Matrix                   clustering features: items × ladder (maybe smoothed)
+---@field Y cod.Matrix                   raw ladder pass rates: items × ladder
+---@field full table<string, number>     full-set metric per model
+---@field mean table<string, number>     mean pass rate per model
+---@field actual number|nil              the target's full-set metric, when known
+---@field items integer                  number of items
+---@field item_ids string[]              item ids, by row
+---@field loss table<string, number>     model losses, when known
+---@field seed integer|nil
+---@field transfer_ladder string[]|nil   recipe transfer: the source family's ladder
+---@field transfer_labels table|nil      recipe transfer: {[item_id] = label} for this set
+
+---@class cod.State  what the stages of one recipe run add, in order
+---@field recipe string                  the recipe's name
+---@field failed string|nil              set by a stage that gives up: the reason (the recipe stops)
+---@field zero integer[]|nil             features: zero-performance items
+---@field active integer[]|nil           features: items clustered
+---@field X_active cod.Matrix|nil        features: their rows of job.X
+---@field labels integer[]|nil           cluster: a label per item, 1..k or -1
+---@field cluster_method string|nil      cluster: the method's name
+---@field cluster_facts table|nil        cluster: the method's result (facts shown in reports)
+---@field clusters table[]|nil           fit: {label, size, rows, y, fit, center, extrapolatable?, rejected_by?, prediction?}
+---@field form string|nil                fit: the form's name
+---@field rule string|nil                filter: the rule's name
+---@field subset integer[]|nil           extrapolate: items of the predictable subset S
+---@field subset_prediction number|nil   extrapolate: ŷ_S
+---@field mapping cod.MappingResult|nil  map: the fitted mapping
+---@field mapping_points table[]|nil     map: its points {x, y, anchor, name}
+---@field prediction number|nil          map / e2e / loss_intermediate: p̂
+
+---@alias cod.Stage fun(job: cod.Job, state: cod.State, opts: table)
+
+---@class cod.Step  one step of a recipe
+---@field name string        the stage's name (a key of pipeline.stages)
+---@field opts table         the stage's options
+---@field fn? cod.Stage      a replacement for the registered stage function
+
 --- Registered stage functions by name; add your own with pipeline.stages.name = fn.
----@type table<string, fun(job: table, state: table, opts: table)>
+---@type table<string, cod.Stage>
 M.stages = {}
 
 local function copy(t)
@@ -242,7 +285,7 @@ end
 ---@class cod.Recipe
 ---@field name string
 ---@field description string
----@field steps {name: string, opts: table, fn?: function}[]
+---@field steps cod.Step[]
 ---@field fallback? string   recipe name used when this one fails
 local Recipe = {}
 Recipe.__index = Recipe
