@@ -335,14 +335,19 @@ local function derive(self)
   return r
 end
 
+-- "recipe 'cod' has no stage 'fitt' (did you mean 'fit'?) (stages: ...)"
+local function no_stage(self, name)
+  local names = {}
+  for _, s in ipairs(self.steps) do names[#names + 1] = s.name end
+  return ("recipe '%s' has no stage '%s'%s (stages: %s)"):format(self.name, tostring(name),
+    errors.did_you_mean(name, names), table.concat(names, ", "))
+end
+
 local function find_step(self, name)
   for _, s in ipairs(self.steps) do
     if s.name == name then return s end
   end
-  local names = {}
-  for _, s in ipairs(self.steps) do names[#names + 1] = s.name end
-  error(("recipe '%s' has no stage '%s'%s (stages: %s)"):format(self.name, tostring(name),
-    errors.did_you_mean(name, names), table.concat(names, ", ")), 3)
+  error(no_stage(self, name), 3)
 end
 
 --- A copy with some stages' options changed: r:with{fit = {form = "f1"}, map = {anchors = false}}.
@@ -404,12 +409,7 @@ function Recipe:insert(after, name, opts, fn)
     for i, s in ipairs(r.steps) do
       if s.name == after then pos = i + 1 end
     end
-    if pos == nil then
-      local names = {}
-      for _, s in ipairs(r.steps) do names[#names + 1] = s.name end
-      check.arg_fail("insert", 1, ("recipe '%s' has no stage '%s'%s (stages: %s)"):format(self.name, after,
-        errors.did_you_mean(after, names), table.concat(names, ", ")))
-    end
+    if pos == nil then check.arg_fail("insert", 1, no_stage(self, after)) end
   end
   table.insert(r.steps, pos, { name = name, opts = opts or {}, fn = fn })
   return r

@@ -1,4 +1,5 @@
---- cod.experiments.datasets: the datasets a run covers: the synthetic ladder with known truth (and two families), the bundled real data with their presets, model selection.
+--- cod.experiments.datasets: the datasets a run covers: the synthetic ladder with known truth
+--- (and two families), the bundled real data with their presets, model selection.
 --- A part of cod.experiments (which see): this file adds its functions to the module table.
 
 local errors = require("cod.errors")
@@ -6,12 +7,7 @@ local sys = require("cod.core.sys")
 
 ---@param M table  the cod.experiments module table
 return function(M)
-  local function contains(list, v)
-    for _, x in ipairs(list or {}) do
-      if x == v then return true end
-    end
-    return false
-  end
+  local contains = M.contains  -- (cod.experiments.options)
 
   -- The model names of a dataset below `target` in compute, other than the target's size when
   -- `other_sizes`, without anchors.

@@ -32,12 +32,17 @@ return function(M)
   local DATASET_NAMES = { "synthetic" }
   for _, n in ipairs(M.bundled) do DATASET_NAMES[#DATASET_NAMES + 1] = n end
 
-  local function contains(list, v)
+  --- Whether `list` (nil: none) holds `v`.
+  ---@param list any[]|nil
+  ---@param v any
+  ---@return boolean
+  function M.contains(list, v)
     for _, x in ipairs(list or {}) do
       if x == v then return true end
     end
     return false
   end
+  local contains = M.contains
 
   -- The repository root, from the running script's path (scripts/<name>.lua), else ".".
   local function repo_root()
