@@ -1,7 +1,8 @@
 --- Where the time of `codlua predict` goes: the same work as the command (read the files,
 --- predict every set with the self-check, optional bootstrap, write the report folder), run
 --- in-process with every pipeline stage, self-check, bootstrap and report step timed by
---- wrapping the module functions (cod.core.sys.clock, wall time). See bench/README.md,
+--- wrapping the module functions (cod.core.sys.clock, wall time), on one worker (the
+--- engine's own threads still run). See bench/README.md,
 --- "Prediction end to end".
 ---
 ---   codlua bench/predict_stages.lua (--data DIR | --items F --models F) [--target M] [--out DIR]
@@ -76,7 +77,7 @@ local function in_phase(p, fn)
   end
 end
 predict.self_check = in_phase("self-check", predict.self_check)
-predict.bootstrap = in_phase("bootstrap", predict.bootstrap)
+predict.bootstrap_round = in_phase("bootstrap", predict.bootstrap_round)
 predict.base = timed("predict.base (per-set data)", predict.base)
 predict.job = timed(function() return phase .. " / predict.job" end, predict.job)
 predict.warnings = timed("predict.warnings", predict.warnings)
@@ -94,7 +95,8 @@ add("read files", clock() - t0)
 
 t0 = clock()
 local rep = predict.run(ds, { target = o.target, recipe = o.recipe, sets = o.sets, bootstrap = o.bootstrap,
-  self_check = not o.no_self_check, self_check_recipes = o.self_check_recipes, progress = false })
+  self_check = not o.no_self_check, self_check_recipes = o.self_check_recipes, progress = false,
+  threads = 1 })  -- in-process: stages timed in worker processes would not be counted here
 add("predict.run (total)", clock() - t0)
 
 t0 = clock()

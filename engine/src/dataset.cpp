@@ -7,6 +7,8 @@
 #include <set>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "cod/error.hpp"
 
 namespace cod {
@@ -179,6 +181,11 @@ Selection select_models(const Dataset& ds, const SelectionRequest& req) {
                                   ds.models[*sel.target].name + "')"
                             : std::string()));
   sel.ladder = order_by_compute(ds, std::move(sel.ladder));
+  // A scaling law is fitted along compute: a ladder without spread in it has nothing to fit.
+  if (ds.compute(sel.ladder.front()) == ds.compute(sel.ladder.back()))
+    throw UserError("the ladder's " + std::to_string(sel.ladder.size()) + " models all have the same compute (" +
+                    fmt::format("{:.6g}", ds.compute(sel.ladder.front())) +
+                    " units); a scaling law needs ladder models of different compute");
   return sel;
 }
 

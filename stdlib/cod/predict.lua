@@ -8,6 +8,7 @@
 local recipes = require("cod.recipes")
 local errors = require("cod.errors")
 local check = require("cod.check")
+local parallel = require("cod.parallel")
 local random = require("cod.core.random")
 local sys = require("cod.core.sys")
 
@@ -256,36 +257,60 @@ function M.percentile(sorted, q)
   return a + (b - a) * frac
 end
 
-local function progress(done, total, start)
+-- A progress bar on stderr: "<what> [#####.....] done/total  eta 12s".
+local function progress(what, done, total, start)
   local width = 30
   local filled = math.floor(width * done / total)
   local eta = done > 0 and (sys.clock() - start) / done * (total - done) or 0
-  io.stderr:write(("\rbootstrap [%s%s] %d/%d  eta %.0fs "):format(("#"):rep(filled), ("."):rep(width - filled),
+  io.stderr:write(("\r%s [%s%s] %d/%d  eta %.0fs "):format(what, ("#"):rep(filled), ("."):rep(width - filled),
     done, total, eta))
   if done == total then io.stderr:write("\n") end
   io.stderr:flush()
 end
 
---- Bootstrap percentile intervals on ŷ_S and p̂ (items resampled; binomial pass rates when
---- trial counts are known). Deterministic for a seed.
-function M.bootstrap(ds, set, sel, recipe, opts, base)
-  local rounds = opts.bootstrap
-  local rng = random.new(opts.seed or 1)
-  local show = opts.progress ~= false and sys.isatty(2)
+--- The progress callback of a cod.parallel map: a bar on a terminal (not inside a worker), else nil.
+local function progress_bar(what, opts)
+  if opts.progress == false or parallel.worker() or not sys.isatty(2) then return nil end
   local start = sys.clock()
+  return function(done, total) progress(what, done, total, start) end
+end
+
+--- One bootstrap round: items resampled (and pass rates binomially when trial counts are
+--- known) from round b's own stream random.new(seed, b), so a round draws the same numbers
+--- whichever worker runs it. Returns the round's predictions, or false when it failed.
+---@return {prediction: number, subset?: number}|false
+function M.bootstrap_round(ds, set, sel, recipe, opts, base, b)
+  local rng = random.new(opts.seed or 1, b)
+  local rows = rng:sample_rows(base.P:rows())
+  local job = M.job(ds, set, sel, { base = base, rows = rows, rng = base.N and rng or nil,
+    transfer_ladder = opts.transfer_ladder, transfer_labels = opts.transfer_labels })
+  local ok, r = pcall(recipe.run, recipe, job)
+  if ok and r.prediction then return { prediction = r.prediction, subset = r.subset_prediction } end
+  return false
+end
+
+--- Bootstrap percentile intervals on ŷ_S and p̂ (items resampled; binomial pass rates when
+--- trial counts are known). Deterministic for a seed, whatever opts.threads.
+function M.bootstrap(ds, set, sel, recipe, opts, base)
+  local tasks = {}
+  for b = 1, opts.bootstrap do tasks[b] = b end
+  local outcomes = parallel.map(tasks, function(b) return M.bootstrap_round(ds, set, sel, recipe, opts, base, b) end,
+    { threads = opts.threads, progress = progress_bar("bootstrap", opts) })
+  return M.bootstrap_intervals(outcomes, opts, base)
+end
+
+--- The intervals from the rounds' outcomes (M.bootstrap_round's, in round order).
+function M.bootstrap_intervals(outcomes, opts, base)
+  local rounds = opts.bootstrap
   local preds, subs, failed = {}, {}, 0
   for b = 1, rounds do
-    local rows = rng:sample_rows(base.P:rows())
-    local job = M.job(ds, set, sel, { base = base, rows = rows, rng = base.N and rng or nil,
-      transfer_ladder = opts.transfer_ladder, transfer_labels = opts.transfer_labels })
-    local ok, r = pcall(recipe.run, recipe, job)
-    if ok and r.prediction then
-      preds[#preds + 1] = r.prediction
-      if r.subset_prediction then subs[#subs + 1] = r.subset_prediction end
+    local o = outcomes[b]
+    if o then
+      preds[#preds + 1] = o.prediction
+      if o.subset then subs[#subs + 1] = o.subset end
     else
       failed = failed + 1
     end
-    if show then progress(b, rounds, start) end
   end
   table.sort(preds)
   table.sort(subs)
@@ -306,14 +331,14 @@ end
 
 --- Predict every chosen set of a dataset.
 ---@param ds cod.Dataset
----@param opts {target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, sets?: string[], bootstrap?: integer, seed?: integer, smooth?: integer, self_check?: boolean, self_check_recipes?: string[], target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
+---@param opts {target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, sets?: string[], bootstrap?: integer, seed?: integer, threads?: integer, progress?: boolean, smooth?: integer, self_check?: boolean, self_check_recipes?: string[], target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
 ---@return table report
 function M.run(ds, opts)
   check.arg("run", 1, ds, "userdata")
   opts = check.options("run", opts, { target = "string", ladder = "table", anchors = "table",
     recipe = "string|table", sets = "table", bootstrap = "integer", seed = "integer", smooth = "integer",
     self_check = "boolean", self_check_recipes = "table", target_compute = "number", transfer_ladder = "table",
-    transfer_labels = "table", level = "number", progress = "boolean" }, 2)
+    transfer_labels = "table", level = "number", progress = "boolean", threads = "integer" }, 2)
   check.integer("run", "bootstrap", opts.bootstrap, { min = 0, optional = true })
   check.integer("run", "smooth", opts.smooth, { min = 0, optional = true })
   check.number("run", "target_compute", opts.target_compute, { above = 0, finite = true, optional = true })
@@ -362,21 +387,47 @@ function M.run(ds, opts)
     end
     report.settings.steps[i] = { stage = s.name, options = o, custom = s.fn ~= nil }
   end
+  -- The self-checks and bootstrap rounds of every set are independent and return plain
+  -- numbers: they run as one batch of tasks on cod.parallel's workers. The main runs, whose
+  -- results hold live objects (fits, mappings) for the report, run here, where the engine's
+  -- own threads speed them up.
+  local plans = {}
   for _, set in ipairs(sets) do
     if #ds:items(set) > 0 then
       local set_sel, missing = M.set_selection(ds, set, sel)
-      local r = M.predict_set(ds, set, set_sel, recipe, opts)
-      if #missing > 0 then
-        local shown = {}
-        for i = 1, math.min(5, #missing) do shown[i] = missing[i] end
-        if #missing > 5 then shown[#shown + 1] = ("and %d more"):format(#missing - 5) end
-        table.insert(r.warnings, 1, ("%d ladder model(s) have no results in this set and were left out of its " ..
-          "ladder (%s); the set's ladder has %d models."):format(#missing, table.concat(shown, ", "),
-          #set_sel.ladder))
-        r.ladder = set_sel.ladder
-      end
-      report.sets[#report.sets + 1] = r
+      plans[#plans + 1] = { set = set, sel = set_sel, missing = missing, base = M.base(ds, set, set_sel, opts),
+        rounds = {} }
     end
+  end
+  local tasks = {}
+  for k in ipairs(plans) do
+    if opts.self_check ~= false then tasks[#tasks + 1] = { plan = k } end
+    for b = 1, opts.bootstrap or 0 do tasks[#tasks + 1] = { plan = k, round = b } end
+  end
+  local what = (opts.bootstrap or 0) > 0 and "self-check and bootstrap" or "self-check"
+  local outcomes = parallel.map(tasks, function(t)
+    local p = plans[t.plan]
+    if t.round then return M.bootstrap_round(ds, p.set, p.sel, recipe, opts, p.base, t.round) end
+    return M.self_check(ds, p.set, p.sel, recipe, opts)
+  end, { threads = opts.threads, progress = #tasks > 1 and progress_bar(what, opts) or nil })
+  for k, t in ipairs(tasks) do
+    local p = plans[t.plan]
+    if t.round then p.rounds[t.round] = outcomes[k] else p.self_check = outcomes[k] end
+  end
+  local show = #plans > 1 and progress_bar("predict", opts)
+  for k, p in ipairs(plans) do
+    local r = M.predict_set(ds, p.set, p.sel, recipe, opts, p)
+    if #p.missing > 0 then
+      local shown = {}
+      for i = 1, math.min(5, #p.missing) do shown[i] = p.missing[i] end
+      if #p.missing > 5 then shown[#shown + 1] = ("and %d more"):format(#p.missing - 5) end
+      table.insert(r.warnings, 1, ("%d ladder model(s) have no results in this set and were left out of its " ..
+        "ladder (%s); the set's ladder has %d models."):format(#p.missing, table.concat(shown, ", "),
+        #p.sel.ladder))
+      r.ladder = p.sel.ladder
+    end
+    report.sets[#report.sets + 1] = r
+    if show then show(k, #plans) end
   end
   if #report.sets == 0 then errors.user("no evaluation set with items to predict") end
   M.summarise(report)
@@ -403,14 +454,17 @@ function M.set_selection(ds, set, sel)
   return out, missing
 end
 
---- One set's prediction with its self-check, bootstrap and warnings.
-function M.predict_set(ds, set, sel, recipe, opts)
-  local base = M.base(ds, set, sel, opts)
+--- One set's prediction with its self-check, bootstrap and warnings. `done` may hold what
+--- M.run computed ahead on the workers: `base`, `self_check` (M.self_check's result) and
+--- `rounds` (M.bootstrap_round's outcomes); what it lacks is computed here.
+function M.predict_set(ds, set, sel, recipe, opts, done)
+  done = done or {}
+  local base = done.base or M.base(ds, set, sel, opts)
   local job = M.job(ds, set, sel, { base = base, transfer_ladder = opts.transfer_ladder,
     transfer_labels = opts.transfer_labels })
   local r = recipe:run(job)
   if opts.self_check ~= false then
-    local sc = M.self_check(ds, set, sel, recipe, opts)
+    local sc = done.self_check or M.self_check(ds, set, sel, recipe, opts)
     r.self_check = sc.fe
     r.self_check_target = sc.target
     r.self_check_best = sc.best
@@ -418,7 +472,8 @@ function M.predict_set(ds, set, sel, recipe, opts)
     r.self_check_skipped = sc.skipped
   end
   if (opts.bootstrap or 0) > 0 then
-    local b = M.bootstrap(ds, set, sel, recipe, opts, base)
+    local b = done.rounds and #done.rounds == opts.bootstrap and M.bootstrap_intervals(done.rounds, opts, base)
+      or M.bootstrap(ds, set, sel, recipe, opts, base)
     r.bootstrap = b
     r.interval = b.interval
     r.subset_interval = b.subset_interval

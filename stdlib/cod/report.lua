@@ -10,6 +10,7 @@ local json = require("cod.json")
 local plot = require("cod.plot")
 local sys = require("cod.core.sys")
 local files = require("cod.files")
+local text = require("cod.text")
 
 local M = {}
 
@@ -78,7 +79,7 @@ function M.table(report)
   lines[#lines + 1] = head
   lines[#lines + 1] = ("-"):rep(#head)
   for _, s in ipairs(report.sets) do
-    local name = s.name
+    local name = text.printable(s.name)
     if #name > 28 then name = name:sub(1, 25) .. "..." end
     local row = ("%-28s %10s"):format(name, s.prediction and num(s.prediction) or "none")
     if has_interval then
@@ -102,11 +103,14 @@ function M.table(report)
   return table.concat(lines, "\n") .. "\n"
 end
 
---- Every warning as "WARNING [set]: text" lines.
+--- Every warning as "WARNING [set]: text" lines (a run-wide warning as "WARNING: text").
 function M.warning_lines(report)
   local out = {}
+  for _, w in ipairs(report.warnings or {}) do out[#out + 1] = "WARNING: " .. text.printable(w) end
   for _, s in ipairs(report.sets) do
-    for _, w in ipairs(s.warnings or {}) do out[#out + 1] = ("WARNING [%s]: %s"):format(s.name, w) end
+    for _, w in ipairs(s.warnings or {}) do
+      out[#out + 1] = ("WARNING [%s]: %s"):format(text.excerpt(s.name), text.printable(w))
+    end
   end
   return out
 end
@@ -184,17 +188,19 @@ local restore_formula = require("cod.text").restore_formula
 ---@return table<string, table<string, integer>>
 function M.read_labels(path)
   local errors = require("cod.errors")
+  local text = require("cod.text")
+  local shown = text.excerpt(path, 200)
   local t = require("cod.core.io").read_csv(path, "set,item_id,label")
   local h = t.header
   if h[1] ~= "set" or h[2] ~= "item_id" or h[3] ~= "label" or #h ~= 3 then
-    errors.user(("%s:1: expected the header set,item_id,label"):format(path), { file = path, line = 1 })
+    errors.user(("%s:1: expected the header set,item_id,label"):format(shown), { file = path, line = 1 })
   end
   local out = {}
   for r, fields in ipairs(t.rows) do
     local label = math.tointeger(tonumber(fields[3]))
     if label == nil or label == 0 or label < -1 then
-      errors.user(("%s:%d: column 'label': expected a cluster id 1, 2, ... or -1, got '%s'"):format(path,
-        t.lines[r], fields[3]), { file = path, line = t.lines[r], column = "label" })
+      errors.user(("%s:%d: column 'label': expected a cluster id 1, 2, ... or -1, got '%s'"):format(shown,
+        t.lines[r], text.excerpt(fields[3], 80)), { file = path, line = t.lines[r], column = "label" })
     end
     -- Report CSVs defuse spreadsheet formulas (cod.text): undo it to get the names back.
     local set, item = restore_formula(fields[1]), restore_formula(fields[2])
@@ -310,15 +316,23 @@ end
 
 -- ------------------------------------------------------------------ markdown
 
+-- Names and texts from data files and recipes are literal text in the Markdown (cod.text).
+local md = text.markdown
+local function md_list(names)
+  local out = {}
+  for i, n in ipairs(names) do out[i] = md(n) end
+  return table.concat(out, ", ")
+end
+
 local function md_report(report, plots)
   local L = {}
   local function add(s) L[#L + 1] = s end
   add("# codlua prediction report")
   add("")
-  add(("- recipe: `%s` — %s"):format(report.recipe, report.recipe_description or ""))
-  add(("- target: `%s`"):format(tostring(report.target)))
-  add(("- ladder (%d): %s"):format(#report.ladder, table.concat(report.ladder, ", ")))
-  add(("- anchors: %s"):format(#report.anchors > 0 and table.concat(report.anchors, ", ") or "none"))
+  add(("- recipe: %s — %s"):format(md(report.recipe), md(report.recipe_description or "")))
+  add(("- target: %s"):format(md(tostring(report.target))))
+  add(("- ladder (%d): %s"):format(#report.ladder, md_list(report.ladder)))
+  add(("- anchors: %s"):format(#report.anchors > 0 and md_list(report.anchors) or "none"))
   add(("- compute unit: %g FLOPs; bootstrap rounds: %d; seed: %d"):format(report.compute_unit,
     report.settings.bootstrap, report.settings.seed))
   add(("- codlua %s"):format(report.version))
@@ -327,18 +341,17 @@ local function md_report(report, plots)
   if #warnings > 0 then
     add("## Warnings")
     add("")
-    for _, w in ipairs(warnings) do add("- **" .. w .. "**") end
+    for _, w in ipairs(warnings) do add("- **" .. md(w) .. "**") end
     add("")
   end
   add("## Predictions")
   add("")
-  add("```")
-  add(M.table(report))
-  add("```")
+  -- An indented code block: no line of the table (names included) can close it.
+  for line in M.table(report):gmatch("[^\n]+") do add("    " .. line) end
   add("")
   if plots.summary then add("![predicted vs actual](plots/" .. plots.summary .. ".svg)") add("") end
   for _, s in ipairs(report.sets) do
-    add("## " .. s.name)
+    add("## " .. md(s.name))
     add("")
     add(("- prediction p̂ = %s; subset prediction ŷ_S = %s; predictable ratio TR = %s"):format(
       num(s.prediction), num(s.subset_prediction), s.predictable_ratio and ("%.1f%%"):format(100 * s.predictable_ratio) or "-"))
@@ -347,22 +360,24 @@ local function md_report(report, plots)
         s.interval[1], s.interval[2], s.bootstrap.rounds))
     end
     if s.actual then add(("- actual %s, FE %s points; EE %s points"):format(num(s.actual), pct(s.fe), pct(s.ee))) end
-    if s.fallback then add(("- no cluster extrapolated (%s): fallback `%s`"):format(s.fallback.reason, s.fallback.recipe)) end
+    if s.fallback then
+      add(("- no cluster extrapolated (%s): fallback %s"):format(md(s.fallback.reason), md(s.fallback.recipe)))
+    end
     if s.self_check_target then
       local parts = {}
       local names = {}
       for n in pairs(s.self_check) do names[#names + 1] = n end
       table.sort(names)
-      for _, n in ipairs(names) do parts[#parts + 1] = ("%s %.2f"):format(n, s.self_check[n]) end
-      add(("- self-check (predicting `%s` from the models below it), FE in points: %s; best: `%s`"):format(
-        s.self_check_target, table.concat(parts, ", "), tostring(s.self_check_best)))
+      for _, n in ipairs(names) do parts[#parts + 1] = ("%s %.2f"):format(md(n), s.self_check[n]) end
+      add(("- self-check (predicting %s from the models below it), FE in points: %s; best: %s"):format(
+        md(s.self_check_target), table.concat(parts, ", "), md(tostring(s.self_check_best))))
     end
     if s.clustering then
-      add(("- clustering `%s`: %d items clustered, IAD %.4f, OR %.1f%%"):format(s.clustering.method,
+      add(("- clustering %s: %d items clustered, IAD %.4f, OR %.1f%%"):format(md(s.clustering.method),
         s.clustering.clustered, s.clustering.iad or 0, s.clustering.outlier_rate))
     end
     if s.mapping then
-      add(("- mapping `%s`: λ = %s, RMSE %.4f%s"):format(s.mapping.method, tostring(s.mapping.lambda),
+      add(("- mapping %s: λ = %s, RMSE %.4f%s"):format(md(s.mapping.method), tostring(s.mapping.lambda),
         s.mapping.rmse or 0, s.mapping.monotone_forced and " (monotonicity forced extra smoothing)" or ""))
     end
     add("")
@@ -374,9 +389,9 @@ local function md_report(report, plots)
         local keys = {}
         for k in pairs(c.params or {}) do keys[#keys + 1] = k end
         table.sort(keys)
-        for _, k in ipairs(keys) do ps[#ps + 1] = ("%s=%.4g"):format(k, c.params[k]) end
+        for _, k in ipairs(keys) do ps[#ps + 1] = ("%s=%.4g"):format(md(k), c.params[k]) end
         add(("| %d | %d | %s | %s | %s | %s |"):format(c.label, c.size, table.concat(ps, " "), num(c.sse, "%.2e"),
-          c.extrapolatable and "extrapolatable" or ("rejected: " .. tostring(c.rejected_by)), num(c.prediction)))
+          c.extrapolatable and "extrapolatable" or md("rejected: " .. tostring(c.rejected_by)), num(c.prediction)))
       end
       add("")
     end
@@ -388,7 +403,7 @@ local function md_report(report, plots)
     end
   end
   if plots.note then
-    add("> " .. plots.note)
+    add("> " .. md(plots.note))
     add("")
   end
   return table.concat(L, "\n")

@@ -194,6 +194,25 @@ return {
     args = with(P, "--ladder", ("m"):rep(40000) .. "," .. ("m"):rep(40000)), status = 2,
     stderr = "names 'mmmmmmmmmm.-… %(40000 bytes%)' twice", stderr_max = 400 },
 
+  -- ---------------------------------------------------------------- names are data (issue 9)
+  -- Sets named "evil ESC[31m red BEL <b>bold</b>|x| LF | forged | row |" and "=cmd|' /C calc'!A0".
+  { name = "control characters in names never reach the terminal raw", args = items("items_hostile_names.csv"),
+    status = 0, stdout = "evil\\x1b%[31mred\\x07<b>bol%.%.%.", stdout_absent = "[\27\7]" },
+  { name = "an unknown --sets name with control characters is quoted escaped",
+    args = with(items("items_hostile_names.csv"), "--sets", "evil\27[31m"), status = 1,
+    stderr = "unknown evaluation set 'evil\\x1b%[31m' %(sets: evil\\x1b%[31mred\\x07<b>bold</b>|x|\\x0a| forged",
+    stderr_absent = "\27" },
+
+  -- ---------------------------------------------------------------- the ladder and the target (issue 9)
+  { name = "a ladder whose models all have the same compute", args = models("models_same_compute.csv"), status = 1,
+    stderr = "the ladder's 6 models all have the same compute %(1%.2 units%); a scaling law needs ladder models of "
+      .. "different compute" },
+  { name = "--target-flops below the ladder: a warning", args = with(P, "--target-flops", "1e17", "--no-self-check"),
+    status = 0, stdout = "WARNING: the target's compute %(1e%+17 FLOPs%) is not above the ladder's largest model %('s6'" },
+  { name = "a target inside the ladder: a warning", args = with(P, "--target", "s2", "--ladder", "s3,s4,s5",
+    "--no-self-check"), status = 0, stdout = "WARNING: the target's compute .- is not above the ladder's largest "
+      .. "model %('s5'" },
+
   -- ---------------------------------------------------------------- name lists (issue 9)
   { name = "--sets S,S names a set twice", args = with(P, "--sets", "alpha,alpha"), status = 2,
     stderr = "codlua predict: option '%-%-sets' names 'alpha' twice" },

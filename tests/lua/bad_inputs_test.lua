@@ -144,6 +144,9 @@ for k, case in ipairs(cases) do
     if case.stdout_absent and find(stdout, case.stdout_absent) then
       problems[#problems + 1] = ("stdout has %q"):format(case.stdout_absent)
     end
+    if case.stderr_absent and find(stderr, case.stderr_absent) then
+      problems[#problems + 1] = ("stderr has %q"):format(case.stderr_absent)
+    end
     if status == 0 and case.status == 0 and not sys.exists(out .. "/report.json") then
       problems[#problems + 1] = "a successful run wrote no report.json"
     end

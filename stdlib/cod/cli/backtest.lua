@@ -13,6 +13,7 @@ M.spec = predict_cli.command_spec(
     .. " and loss_intermediate when losses are known)", list = true },
   { "sets", "S1,...", "evaluation sets (default: all)", list = true },
   { "anchors", "A1,...", "anchor models", list = true },
+  predict_cli.threads_option,
   predict_cli.compute_unit_option,
   { "out", "DIR", "write backtest.json and backtest.csv here" },
 })
@@ -21,17 +22,10 @@ function M.run(argv)
   local o, status = predict_cli.parse("backtest", M.spec, argv)
   if not o then return status end
   local claim <close> = predict_cli.claim_out(o)
+  predict_cli.apply_threads(o)
   local ds = predict_cli.load(o)
   local backtest = require("cod.backtest")
-  local all = ds:sets()
-  for _, s in ipairs(o.sets or {}) do
-    local found = false
-    for _, a in ipairs(all) do found = found or a == s end
-    if not found then
-      errors.user(("unknown evaluation set '%s'%s (sets: %s)"):format(s, errors.did_you_mean(s, all),
-        table.concat(all, ", ")))
-    end
-  end
+  predict_cli.check_sets(ds, o.sets)
   local bt = backtest.run(ds, { target = o.target, top = o.top, recipes = o.recipes, sets = o.sets,
     anchors = o.anchors })
   io.stdout:write(backtest.table(bt))

@@ -16,6 +16,10 @@ M.data_options = {
   { "tasks", "T1,...", "lm-eval tasks to read (default: all)", list = true },
 }
 
+--- --threads N, shared by predict and backtest (docs/parallel.md).
+M.threads_option = { "threads", "N", "worker processes for independent tasks (0 = the number of cores)", number = true,
+  integer = true, min = 0, max = 256, default = 0 }
+
 --- --compute-unit: FLOPs per unit of compute in the fits. It changes the answer by design
 --- (SPEC §1; docs/predict.md): the range keeps every compute finite and non-zero.
 M.compute_unit_option = { "compute-unit", "FLOPS", "unit of compute in fits (1 to 1e30)", number = true, min = 1,
@@ -60,6 +64,7 @@ M.spec = M.command_spec("codlua predict (--data DIR | --items FILE --models FILE
   { "seed", "S", "random seed", number = true, integer = true, min = 0, max = 1 << 53, default = 1 },
   { "smooth", "R", "average R adjacent checkpoints each side (paper A.2)", number = true, integer = true, min = 0,
     max = 1000, default = 0 },
+  M.threads_option,
   M.compute_unit_option,
   { "transfer-ladder", "M1,...", "recipe transfer: cluster on this family's ladder", list = true },
   { "labels", "FILE", "recipe transfer: cluster labels saved by an earlier report (labels.csv)" },
@@ -87,6 +92,23 @@ function M.claim_out(o)
   return require("cod.files").claim_output(o.out, { inputs = M.inputs(o) })
 end
 
+--- Every name in `sets` (--sets) must be a set of the dataset: a user error naming it (as a
+--- bounded, printable excerpt) and the sets there are.
+function M.check_sets(ds, sets)
+  if not sets then return end
+  local all, have = ds:sets(), {}
+  for _, s in ipairs(all) do have[s] = true end
+  for _, s in ipairs(sets) do
+    if not have[s] then
+      local text, errors = require("cod.text"), require("cod.errors")
+      local shown = {}
+      for i = 1, math.min(#all, 20) do shown[i] = text.excerpt(all[i]) end
+      errors.user(("unknown evaluation set '%s'%s (sets: %s%s)"):format(text.excerpt(s), errors.did_you_mean(s, all),
+        table.concat(shown, ", "), #all > 20 and (", ... %d in all"):format(#all) or ""))
+    end
+  end
+end
+
 --- Load the dataset named by the command-line options.
 function M.load(o)
   local data = require("cod.data")
@@ -103,11 +125,37 @@ function M.load(o)
     compute_unit = o.compute_unit })
 end
 
+--- A target at or below the ladder's largest compute is interpolation, not the extrapolation
+--- COD is built for: say so in the report's warnings (report.warnings, shown for all sets).
+function M.warn_target_compute(ds, report, target_C)
+  target_C = target_C or (report.target and ds:compute(report.target))
+  if not target_C or #report.ladder == 0 then return end
+  local top, top_C = nil, -math.huge
+  for _, m in ipairs(report.ladder) do
+    local c = ds:compute(m)
+    if c > top_C then top, top_C = m, c end
+  end
+  if target_C <= top_C then
+    local unit = ds:compute_unit()
+    report.warnings = report.warnings or {}
+    table.insert(report.warnings, ("the target's compute (%.4g FLOPs) is not above the ladder's largest model "
+      .. "('%s', %.4g FLOPs): the prediction interpolates or goes below the ladder instead of extrapolating beyond it")
+      :format(target_C * unit, require("cod.text").excerpt(top), top_C * unit))
+  end
+end
+
+--- Make --threads the default of cod.parallel (and the cap of the engine's threads).
+function M.apply_threads(o)
+  require("cod.parallel").set_threads(o.threads)
+end
+
 function M.run(argv)
   local o, status = M.parse("predict", M.spec, argv)
   if not o then return status end
   local claim <close> = M.claim_out(o)
+  M.apply_threads(o)
   local ds = M.load(o)
+  M.check_sets(ds, o.sets)
   local predict = require("cod.predict")
   local report = predict.run(ds, {
     target = o.target, ladder = o.ladder, anchors = o.anchors, recipe = o.recipe, sets = o.sets,
@@ -117,12 +165,15 @@ function M.run(argv)
     transfer_ladder = o.transfer_ladder,
     transfer_labels = o.labels and require("cod.report").read_labels(o.labels) or nil,
   })
+  M.warn_target_compute(ds, report, o.target_flops and o.target_flops / ds:compute_unit())
   local rep = require("cod.report")
   if o.json then
     io.stdout:write(require("cod.json").encode(rep.to_json(report), { indent = 1 }), "\n")
   else
+    local text = require("cod.text")
     io.stdout:write(("codlua predict: recipe %s, target %s, ladder of %d models, %d anchors\n"):format(
-      report.recipe, tostring(report.target or ("compute " .. tostring(o.target_flops))), #report.ladder, #report.anchors))
+      text.excerpt(report.recipe), text.excerpt(report.target or ("compute " .. tostring(o.target_flops))),
+      #report.ladder, #report.anchors))
     io.stdout:write(rep.table(report))
     for _, w in ipairs(rep.warning_lines(report)) do io.stdout:write(w, "\n") end
   end
