@@ -222,7 +222,7 @@ return function(M)
   ---@return cod.experiments.Entry[]
   function M.datasets(o, how)
     if o.data or o.items or o.models or o.scores then
-      local ds = require("cod.cli.predict").load(o)
+      local ds = require("cod.cli.common").load(o)
       local path = o.data and (o.data:gsub("/+$", "")) or o.items or o.scores
       local name = path:match("([^/]+)$") or path
       local preset = o.data and M.presets[name] or nil
