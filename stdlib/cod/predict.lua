@@ -430,7 +430,7 @@ function M.run(ds, opts)
     if show then show(k, #plans) end
   end
   if #report.sets == 0 then errors.user("no evaluation set with items to predict") end
-  M.summarise(report)
+  require("cod.report").summarise(report)
   return report
 end
 
@@ -481,18 +481,6 @@ function M.predict_set(ds, set, sel, recipe, opts, done)
   r.target_compute = job.target_C
   r.warnings = M.warnings(r, job, base)
   return r
-end
-
---- Mean and Max rows over sets (the paper's Table 1 layout).
-function M.summarise(report)
-  local fe, ee = {}, {}
-  for _, s in ipairs(report.sets) do
-    if s.fe then fe[#fe + 1] = s.fe end
-    if s.ee then ee[#ee + 1] = s.ee end
-  end
-  local stats = require("cod.files").stats
-  report.summary = { fe = stats(fe), ee = stats(ee) }
-  return report.summary
 end
 
 return M
