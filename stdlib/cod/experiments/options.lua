@@ -143,8 +143,11 @@ return function(M)
   ---@param o table  parsed options
   ---@param fn fun()
   function M.main(o, fn)
+    -- CODLUA_TRACEBACK=1 shows the traceback of user errors too, as the host does.
+    local v = os.getenv("CODLUA_TRACEBACK")
+    local traceback_always = v ~= nil and v ~= "" and v ~= "0"
     local ok, err = xpcall(fn, function(e)
-      if errors.is_user(e) and os.getenv("CODLUA_TRACEBACK") ~= "1" then return e end
+      if errors.is_user(e) and not traceback_always then return e end
       return debug.traceback(tostring(e), 2)
     end)
     if ok then return end
