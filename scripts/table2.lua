@@ -37,11 +37,11 @@ local function split(entry, step)
   local src, rest = {}, {}
   for _, m in ipairs(entry.ladder) do
     local s = entry.ds:model(m).step
-    if s == nil then error(("--split-step: model '%s' has no step"):format(m), 0) end
+    if s == nil then require("cod.errors").user(("--split-step: model '%s' has no step"):format(m)) end
     if s < step then src[#src + 1] = m else rest[#rest + 1] = m end
   end
   if #src < 2 or #rest < 2 then
-    error(("--split-step %g leaves %d source and %d ladder models (each needs >= 2)"):format(step, #src, #rest), 0)
+    require("cod.errors").user(("--split-step %g leaves %d source and %d ladder models (each needs >= 2)"):format(step, #src, #rest))
   end
   return src, rest
 end
@@ -76,7 +76,7 @@ E.main(o, function()
       else
         local step = o.split_step or SPLIT[entry.name:match("([^/]+)$")]
         if not step then
-          error("no source family: give --source-ladder M1,... (or --split-step S to split the ladder by step)", 0)
+          require("cod.errors").user("no source family: give --source-ladder M1,... (or --split-step S to split the ladder by step)")
         end
         entry.source, entry.ladder = split(entry, step)
         entry.note = (entry.note and (entry.note .. "; ") or "") .. ("split at step %g: %d source models"):format(

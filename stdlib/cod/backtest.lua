@@ -6,6 +6,7 @@
 ---   print(backtest.table(bt))
 
 local recipes = require("cod.recipes")
+local check = require("cod.check")
 local predict = require("cod.predict")
 
 local M = {}
@@ -38,7 +39,10 @@ end
 ---@param opts {target?: string, top?: integer, recipes?: string[], sets?: string[], anchors?: string[]}
 ---@return table
 function M.run(ds, opts)
-  opts = opts or {}
+  check.arg("run", 1, ds, "userdata")
+  opts = check.options("run", opts, { target = "string", top = "integer", recipes = "table", sets = "table",
+    anchors = "table" }, 2)
+  check.integer("run", "top", opts.top, { min = 1, optional = true })
   local names = opts.recipes
   if not names then
     names = {}
@@ -125,7 +129,7 @@ function M.score_job(ds, set, sel)
     end
   end
   if #job.ladder < 3 then
-    error(("set '%s' has scores for only %d ladder model(s)"):format(set, #job.ladder), 0)
+    require("cod.errors").user(("set '%s' has scores for only %d ladder model(s)"):format(set, #job.ladder))
   end
   for _, m in ipairs(ds:models()) do job.loss[m.name] = m.loss end
   job.target_C = ds:compute(sel.target)

@@ -38,10 +38,9 @@ end
 ---@param opts? {compute_unit?: number}   compute unit in FLOPs (default 1e18)
 ---@return cod.Dataset
 function M.load(dir, opts)
-  if type(dir) ~= "string" then
-    error(("bad argument #1 to 'load' (string expected, got %s)"):format(type(dir)), 2)
-  end
-  return io_core().load_dir(dir, opts)
+  require("cod.check").arg("load", 1, dir, "string")
+  local ds = io_core().load_dir(dir, opts)
+  return ds
 end
 
 --- Read a dataset from named files.

@@ -41,21 +41,26 @@ function M.message(e)
   return tostring(e)
 end
 
--- Levenshtein distance, bounded work: names longer than 64 bytes are not compared.
+-- Edit distance with adjacent transpositions counted as one edit ("from" for "form"): the
+-- optimal string alignment distance. Bounded work: names over 64 bytes are not compared.
 local function distance(a, b)
   if #a > 64 or #b > 64 then return math.huge end
-  local prev = {}
-  for j = 0, #b do prev[j] = j end
+  local d = {}
+  for i = 0, #a do d[i] = { [0] = i } end
+  for j = 0, #b do d[0][j] = j end
   for i = 1, #a do
-    local cur = { [0] = i }
     local ai = a:byte(i)
     for j = 1, #b do
-      local cost = (ai == b:byte(j)) and 0 or 1
-      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+      local bj = b:byte(j)
+      local cost = (ai == bj) and 0 or 1
+      local v = math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+      if i > 1 and j > 1 and ai == b:byte(j - 1) and a:byte(i - 1) == bj then
+        v = math.min(v, d[i - 2][j - 2] + 1)
+      end
+      d[i][j] = v
     end
-    prev = cur
   end
-  return prev[#b]
+  return d[#a][#b]
 end
 
 --- A " (did you mean 'x'?)" suffix naming the closest candidate, or "" when none is close

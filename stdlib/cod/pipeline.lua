@@ -20,6 +20,9 @@ local cluster = require("cod.cluster")
 local law = require("cod.law")
 local filters = require("cod.filters")
 local mapping = require("cod.mapping")
+local extrapolate = require("cod.extrapolate")
+local errors = require("cod.errors")
+local check = require("cod.check")
 
 local M = {}
 
@@ -39,23 +42,17 @@ local function mean(v)
   return s / #v
 end
 
-local function check_opts(stage, opts, valid)
-  for k in pairs(opts) do
-    if not valid[k] then
-      local names = {}
-      for n in pairs(valid) do names[#names + 1] = n end
-      table.sort(names)
-      error(("bad option '%s' to stage '%s' (valid options: %s)"):format(tostring(k), stage,
-        table.concat(names, ", ")), 0)
-    end
-  end
+-- A stage's options are settings a user wrote in a recipe: a misspelled key or a wrong type
+-- is a user error (one line), not a bug.
+local function check_opts(stage, opts, spec)
+  check.user.options(("stage '%s'"):format(stage), opts, spec)
 end
 
 -- ------------------------------------------------------------------ stages
 
 --- features: drop zero-performance items (SPEC §2). opts.keep_zero keeps them in clustering.
 function M.stages.features(job, st, opts)
-  check_opts("features", opts, { keep_zero = true })
+  check_opts("features", opts, { keep_zero = "boolean" })
   local zero = require("cod.data").zero_items(job.X)
   local is_zero = {}
   for _, i in ipairs(zero) do is_zero[i] = true end
@@ -68,10 +65,10 @@ function M.stages.features(job, st, opts)
   st.X_active = job.X:select_rows(active)
 end
 
---- cluster: label the active items. opts.method (default "improved_meanshift") and the
---- method's own options in opts.options; opts.labels gives labels by item id instead (transfer).
+--- cluster: label the active items. opts.method (default "improved_meanshift", or a name given
+--- to cluster.register) and the method's own options in opts.options; opts.labels gives labels by item id instead (transfer).
 function M.stages.cluster(job, st, opts)
-  check_opts("cluster", opts, { method = true, options = true, labels = true, all = true })
+  check_opts("cluster", opts, { method = "string", options = "table", labels = "table|function", all = "boolean" })
   local labels = {}
   for i = 1, job.items do labels[i] = -1 end
   if opts.labels then
@@ -89,12 +86,7 @@ function M.stages.cluster(job, st, opts)
     st.cluster_facts = { reason = "no item has a non-zero pass rate on the ladder" }
   else
     local method = opts.method or "improved_meanshift"
-    local fn = cluster[method]
-    if type(fn) ~= "function" then
-      error(("unknown clustering method '%s' (methods: %s)"):format(tostring(method),
-        table.concat(cluster.methods, ", ")), 0)
-    end
-    local res = fn(st.X_active, opts.options)
+    local res = cluster.run(method, st.X_active, opts.options)
     local lab = res.labels
     if opts.all and res.assignments then lab = res.assignments end
     for k, i in ipairs(st.active) do labels[i] = lab[k] end
@@ -107,7 +99,7 @@ end
 --- fit: each cluster's mean pass rate per ladder model against compute (SPEC §4).
 --- opts.form (name or law.form), opts.fixed ({g = 0.25}), opts.weights.
 function M.stages.fit(job, st, opts)
-  check_opts("fit", opts, { form = true, fixed = true, weights = true, threads = true })
+  check_opts("fit", opts, { form = "string|table", fixed = "table", weights = "any", threads = "integer" })
   local form = opts.form or "cod"
   local members = {}
   for i, l in ipairs(st.labels) do
@@ -133,51 +125,44 @@ end
 --- filter: keep the clusters that extrapolate (SPEC §5). opts.rule: a registered name,
 --- a filters rule, or a function(view) -> ok, reason.
 function M.stages.filter(job, st, opts)
-  check_opts("filter", opts, { rule = true })
+  check_opts("filter", opts, { rule = "string|table|function" })
   local rule = filters.get(opts.rule or "paper")
   filters.apply(rule, st.clusters)
   st.rule = rule.name
 end
 
---- extrapolate: the size-weighted subset prediction at the target compute (SPEC §6).
---- opts.all_items: average over every item, zero items predicted 0 (cod_no_mapping).
+--- extrapolate: the size-weighted subset prediction at the target compute (SPEC §6, through
+--- cod.extrapolate). opts.all_items: average over every item, zero items predicted 0 (cod_no_mapping).
 function M.stages.extrapolate(job, st, opts)
-  check_opts("extrapolate", opts, { all_items = true })
-  local num, den, subset = 0, 0, {}
-  for _, c in ipairs(st.clusters) do
-    if c.fit.ok then c.prediction = c.fit:eval(job.target_C) end
+  check_opts("extrapolate", opts, { all_items = "boolean" })
+  local pred = extrapolate.predict(st.clusters, job.target_C, { all_items = opts.all_items and job.items or nil })
+  local subset = {}
+  for k, c in ipairs(st.clusters) do
+    c.prediction = pred.clusters[k].prediction
     if c.extrapolatable then
-      num = num + c.size * c.prediction
-      den = den + c.size
-      for _, i in ipairs(c.rows) do subset[#subset + 1] = i end
-    elseif opts.all_items and not c.fit.ok then
-      -- A cluster whose curve could not be fitted (flat): it keeps its last observed value.
-      c.prediction = c.y[#c.y]
-      num = num + c.size * c.prediction
-      den = den + c.size
       for _, i in ipairs(c.rows) do subset[#subset + 1] = i end
     end
   end
   if opts.all_items then
-    -- Zero-performance and unclustered items count as predicted 0.
-    den = job.items
+    -- Every item is in the average (zero-performance and unclustered ones as 0).
     subset = {}
     for i = 1, job.items do subset[i] = i end
   end
   table.sort(subset)
   st.subset = subset
-  if den == 0 then
-    st.failed = "no extrapolatable cluster"
+  if not pred.ok then
+    st.failed = pred.reason
     return
   end
-  st.subset_prediction = num / den
+  st.subset_prediction = pred.value
 end
 
 --- map: subset metric → full-set metric through ladder (and anchor) points (SPEC §7).
---- opts.method ("spline", "quartic", "pchip", "identity"), opts.anchors (default true),
---- opts.threshold (spline RMSE target, default 0.005).
+--- opts.method ("spline", "quartic", "pchip", "identity", or a name given to mapping.register
+--- with its options in opts.options), opts.anchors (default true), opts.threshold (spline RMSE
+--- target, default 0.005).
 function M.stages.map(job, st, opts)
-  check_opts("map", opts, { method = true, anchors = true, threshold = true })
+  check_opts("map", opts, { method = "string", anchors = "boolean", threshold = "number", options = "table" })
   local method = opts.method or "spline"
   local points = {}
   local use_anchors = opts.anchors ~= false
@@ -193,7 +178,7 @@ function M.stages.map(job, st, opts)
       for _, name in ipairs(job.anchors) do add(name, "anchor") end
     end
   end
-  local m = mapping.fit(points, { method = method, threshold = opts.threshold })
+  local m = mapping.fit(points, { method = method, threshold = opts.threshold, options = opts.options })
   st.mapping = m
   st.mapping_points = points
   st.prediction = m:eval(st.subset_prediction)
@@ -202,7 +187,7 @@ end
 --- e2e: an end-to-end baseline on the full-set metric (SPEC §9).
 --- opts.form: "cod" (e2e_exp), "f3" (e2e_passrate on the mean pass rate), "bnsl".
 function M.stages.e2e(job, st, opts)
-  check_opts("e2e", opts, { form = true, passrate = true, fixed = true })
+  check_opts("e2e", opts, { form = "string|table", passrate = "boolean", fixed = "table" })
   local y = {}
   for j, name in ipairs(job.ladder) do
     if opts.passrate then
@@ -263,13 +248,33 @@ local Recipe = {}
 Recipe.__index = Recipe
 
 --- Make a recipe from {name, description, steps = {{"features", {}}, {"cluster", {...}}, ...}, fallback}.
+---@param t {name: string, description?: string, steps: table[], fallback?: string, kind?: string}
 ---@return cod.Recipe
 function M.recipe(t)
-  assert(type(t.name) == "string", "recipe needs a name")
+  check.arg("recipe", 1, t, "table")
+  check.options("recipe", t, { name = "string", description = "string", steps = "table", fallback = "string",
+    kind = "string" })
+  if t.name == nil or t.name == "" then check.arg_fail("recipe", 1, "a recipe needs a non-empty name") end
+  if t.steps == nil or #t.steps == 0 then
+    check.arg_fail("recipe", 1, ("recipe '%s' needs a non-empty list of steps"):format(t.name))
+  end
   local steps = {}
-  for i, s in ipairs(t.steps or {}) do
+  for i, s in ipairs(t.steps) do
+    if type(s) ~= "table" then
+      check.arg_fail("recipe", 1, ("recipe '%s': step %d must be a table {stage, opts}, got %s"):format(t.name, i,
+        type(s)))
+    end
     local name, opts = s[1] or s.name, s[2] or s.opts or {}
-    if type(name) ~= "string" then error(("recipe '%s': step %d needs a stage name"):format(t.name, i), 2) end
+    if type(name) ~= "string" then
+      check.arg_fail("recipe", 1, ("recipe '%s': step %d needs a stage name"):format(t.name, i))
+    end
+    if type(opts) ~= "table" then
+      check.arg_fail("recipe", 1, ("recipe '%s': step %d's options must be a table, got %s"):format(t.name, i,
+        type(opts)))
+    end
+    if s.fn ~= nil and type(s.fn) ~= "function" then
+      check.arg_fail("recipe", 1, ("recipe '%s': step %d's fn must be a function"):format(t.name, i))
+    end
     steps[i] = { name = name, opts = opts, fn = s.fn }
   end
   return setmetatable({ name = t.name, description = t.description or "", steps = steps,
@@ -293,7 +298,8 @@ local function find_step(self, name)
   end
   local names = {}
   for _, s in ipairs(self.steps) do names[#names + 1] = s.name end
-  error(("recipe '%s' has no stage '%s' (stages: %s)"):format(self.name, name, table.concat(names, ", ")), 3)
+  error(("recipe '%s' has no stage '%s'%s (stages: %s)"):format(self.name, tostring(name),
+    errors.did_you_mean(name, names), table.concat(names, ", ")), 3)
 end
 
 --- A copy with some stages' options changed: r:with{fit = {form = "f1"}, map = {anchors = false}}.
@@ -337,11 +343,29 @@ end
 
 --- A copy with a stage inserted after `after` (nil: at the end).
 function Recipe:insert(after, name, opts, fn)
+  check.arg("insert", 1, after, "string?")
+  check.arg("insert", 2, name, "string")
+  check.arg("insert", 3, opts, "table?")
+  check.arg("insert", 4, fn, "function?")
+  if fn == nil and M.stages[name] == nil then
+    local names = {}
+    for n in pairs(M.stages) do names[#names + 1] = n end
+    table.sort(names)
+    check.arg_fail("insert", 2, ("no stage function '%s'%s: give fn or register pipeline.stages.%s (stages: %s)")
+      :format(name, errors.did_you_mean(name, names), name, table.concat(names, ", ")))
+  end
   local r = derive(self)
   local pos = #r.steps + 1
   if after then
+    pos = nil
     for i, s in ipairs(r.steps) do
       if s.name == after then pos = i + 1 end
+    end
+    if pos == nil then
+      local names = {}
+      for _, s in ipairs(r.steps) do names[#names + 1] = s.name end
+      check.arg_fail("insert", 1, ("recipe '%s' has no stage '%s'%s (stages: %s)"):format(self.name, after,
+        errors.did_you_mean(after, names), table.concat(names, ", ")))
     end
   end
   table.insert(r.steps, pos, { name = name, opts = opts or {}, fn = fn })

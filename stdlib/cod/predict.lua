@@ -6,6 +6,8 @@
 ---   for _, s in ipairs(report.sets) do print(s.name, s.prediction, s.fe) end
 
 local recipes = require("cod.recipes")
+local errors = require("cod.errors")
+local check = require("cod.check")
 local random = require("cod.core.random")
 local sys = require("cod.core.sys")
 
@@ -89,7 +91,7 @@ function M.base(ds, set, sel, opts)
   for j, m in ipairs(set_models) do in_set[m] = j end
   for _, m in ipairs(sel.ladder) do
     if not in_set[m] then
-      error(("set '%s' has no results for ladder model '%s'"):format(set, m), 0)
+      errors.user(("set '%s' has no results for ladder model '%s'"):format(set, m))
     end
   end
   local cols, col = {}, {}
@@ -307,18 +309,27 @@ end
 ---@param opts {target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, sets?: string[], bootstrap?: integer, seed?: integer, smooth?: integer, self_check?: boolean, self_check_recipes?: string[], target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
 ---@return table report
 function M.run(ds, opts)
-  opts = opts or {}
+  check.arg("run", 1, ds, "userdata")
+  opts = check.options("run", opts, { target = "string", ladder = "table", anchors = "table",
+    recipe = "string|table", sets = "table", bootstrap = "integer", seed = "integer", smooth = "integer",
+    self_check = "boolean", self_check_recipes = "table", target_compute = "number", transfer_ladder = "table",
+    transfer_labels = "table", level = "number", progress = "boolean" }, 2)
+  check.integer("run", "bootstrap", opts.bootstrap, { min = 0, optional = true })
+  check.integer("run", "smooth", opts.smooth, { min = 0, optional = true })
+  check.number("run", "target_compute", opts.target_compute, { above = 0, finite = true, optional = true })
+  check.number("run", "level", opts.level, { above = 0, below = 1, optional = true })
   local recipe = recipes.get(opts.recipe or "cod")
   local sel = ds:select({ target = opts.target, ladder = opts.ladder, anchors = opts.anchors })
   if not sel.target and not opts.target_compute then
-    error("no target: give --target MODEL (or a model with role 'target' in the models CSV)", 0)
+    errors.user("no target: give --target MODEL (or a model with role 'target' in the models CSV)")
   end
   if opts.target_compute then sel.target_compute = opts.target_compute end
   local all_sets = ds:sets()
   local sets = opts.sets or all_sets
   for _, s in ipairs(sets) do
     if not contains(all_sets, s) then
-      error(("unknown evaluation set '%s' (sets: %s)"):format(s, table.concat(all_sets, ", ")), 0)
+      errors.user(("unknown evaluation set '%s'%s (sets: %s)"):format(s, errors.did_you_mean(s, all_sets),
+        table.concat(all_sets, ", ")))
     end
   end
   local report = {
@@ -367,7 +378,7 @@ function M.run(ds, opts)
       report.sets[#report.sets + 1] = r
     end
   end
-  if #report.sets == 0 then error("no evaluation set with items to predict", 0) end
+  if #report.sets == 0 then errors.user("no evaluation set with items to predict") end
   M.summarise(report)
   return report
 end
@@ -386,8 +397,8 @@ function M.set_selection(ds, set, sel)
     if present[m] then out.anchors[#out.anchors + 1] = m end
   end
   if #out.ladder < 2 then
-    error(("set '%s' has results for only %d of the ladder's models; at least 2 are needed"):format(set,
-      #out.ladder), 0)
+    errors.user(("set '%s' has results for only %d of the ladder's models; at least 2 are needed"):format(set,
+      #out.ladder))
   end
   return out, missing
 end

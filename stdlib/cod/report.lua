@@ -181,71 +181,31 @@ end
 
 local restore_formula = require("cod.text").restore_formula
 
---- Read a labels.csv written by a report: {[set] = {[item_id] = label}}.
+--- Read a labels.csv written by a report: {[set] = {[item_id] = label}}. The file is parsed
+--- by the engine's CSV reader (quoted commas and line breaks in item ids, CRLF, a BOM);
+--- every mistake is a user error naming file:line.
 ---@param path string
 ---@return table<string, table<string, integer>>
 function M.read_labels(path)
   local errors = require("cod.errors")
-  local shown = require("cod.text").excerpt(path, 200)
-  local f, err = io.open(path, "rb")
-  if not f then errors.user(("cannot open labels file %s"):format(require("cod.text").printable(err))) end
-  local body = f:read("a")
-  f:close()
-  -- Records split at line breaks outside quotes (a quoted name may hold one); linear time.
-  local out, record, line_no, pos, n = {}, 0, 1, 1, #body
-  while pos <= n do
-    record = record + 1
-    local start_line = line_no
-    local fields = {}
-    while true do
-      local value
-      if body:byte(pos) == 34 then  -- '"'
-        local parts, i = {}, pos + 1
-        while true do
-          local q = body:find('"', i, true)
-          if not q then errors.user(("%s:%d: unterminated quote"):format(shown, start_line)) end
-          local chunk = body:sub(i, q - 1)
-          for _ in chunk:gmatch("\n") do line_no = line_no + 1 end
-          parts[#parts + 1] = chunk
-          if body:byte(q + 1) == 34 then
-            parts[#parts + 1] = '"'
-            i = q + 2
-          else
-            pos = q + 1
-            break
-          end
-        end
-        value = table.concat(parts)
-      else
-        local stop = body:find("[,\r\n]", pos) or (n + 1)
-        value = body:sub(pos, stop - 1)
-        pos = stop
-      end
-      fields[#fields + 1] = value
-      local c = body:sub(pos, pos)
-      if c == "," then
-        pos = pos + 1
-      else
-        if c == "\r" then pos = pos + 1 end
-        if body:sub(pos, pos) == "\n" then pos = pos + 1 end
-        line_no = line_no + 1
-        break
-      end
+  local text = require("cod.text")
+  local shown = text.excerpt(path, 200)
+  local t = require("cod.core.io").read_csv(path, "set,item_id,label")
+  local h = t.header
+  if h[1] ~= "set" or h[2] ~= "item_id" or h[3] ~= "label" or #h ~= 3 then
+    errors.user(("%s:1: expected the header set,item_id,label"):format(shown), { file = path, line = 1 })
+  end
+  local out = {}
+  for r, fields in ipairs(t.rows) do
+    local label = math.tointeger(tonumber(fields[3]))
+    if label == nil or label == 0 or label < -1 then
+      errors.user(("%s:%d: column 'label': expected a cluster id 1, 2, ... or -1, got '%s'"):format(shown,
+        t.lines[r], text.excerpt(fields[3], 80)), { file = path, line = t.lines[r], column = "label" })
     end
-    if record == 1 then
-      if fields[1] ~= "set" or fields[2] ~= "item_id" or fields[3] ~= "label" then
-        errors.user(("%s:1: expected the header set,item_id,label"):format(shown))
-      end
-    else
-      local label = math.tointeger(tonumber(fields[3]))
-      if #fields ~= 3 or label == nil then
-        errors.user(("%s:%d: expected set,item_id,label with an integer label"):format(shown, start_line))
-      end
-      -- Report CSVs defuse spreadsheet formulas (cod.text): undo it to get the names back.
-      local set, item = restore_formula(fields[1]), restore_formula(fields[2])
-      out[set] = out[set] or {}
-      out[set][item] = label
-    end
+    -- Report CSVs defuse spreadsheet formulas (cod.text): undo it to get the names back.
+    local set, item = restore_formula(fields[1]), restore_formula(fields[2])
+    out[set] = out[set] or {}
+    out[set][item] = label
   end
   return out
 end

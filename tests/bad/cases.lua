@@ -13,6 +13,8 @@
 --            the failing run; "foreign": $OUT is a folder of the user's (thesis.tex, src/main.c);
 --            "file": $OUT is a file of the user's; "data": $OUT holds a copy of the dataset.
 --            The user's files must be intact after the run.
+--   traceback  true for a bug in a user's recipe: stderr must show the Lua traceback; every
+--            other failing case is a user's mistake and must print none (DESIGN rule 9)
 --   pending  the case shows a known bug, reported to its owner: the status/message checks
 --            are reported but do not fail the test (the crash/hang/partial-output checks do)
 --
@@ -234,12 +236,12 @@ return {
     stderr = "nosuch: no such directory %(expected a dataset folder with models%.csv%)" },
   { name = "--data is a file", args = { "predict", "--data", "$BASE/models.csv", "--out", "$OUT" }, status = 1,
     stderr = "models%.csv: not a directory %(expected a dataset folder%)" },
-  { name = "--data with --items", args = with(P, "--items", "$BASE/items.csv"), status = 1,
+  { name = "--data with --items", args = with(P, "--items", "$BASE/items.csv"), status = 2,
     stderr = "give either %-%-data DIR or %-%-items/%-%-models/%-%-scores, not both" },
   { name = "--items without --models", args = { "predict", "--items", "$BASE/items.csv", "--out", "$OUT" },
-    status = 1, stderr = "missing %-%-models FILE %(or %-%-data DIR%)" },
+    status = 2, stderr = "missing %-%-models FILE %(or %-%-data DIR%)" },
   { name = "--models without items", args = { "predict", "--models", "$BASE/models.csv", "--out", "$OUT" },
-    status = 1, stderr = "missing %-%-items FILE %(or %-%-lmeval DIR, %-%-scores FILE%)" },
+    status = 2, stderr = "missing %-%-items FILE %(or %-%-lmeval DIR, %-%-scores FILE%)" },
   { name = "--out under a regular file", args = { "predict", "--data", "$BASE", "--out", "$BASE/models.csv/sub" },
     status = 1, stderr = "models%.csv' is not a folder" },
   -- ---------------------------------------------------------------- users' files at --out (issue 9)
@@ -268,29 +270,30 @@ return {
     stderr = "cannot load recipe file cannot read .*: Is a directory" },
   { name = "recipe with a syntax error", args = recipe("syntax_error.lua"), status = 1,
     stderr = "syntax_error%.lua:3: '%)' expected %(to close '%(' at line 2%) near 'return'" },
-  { name = "recipe that raises while loading", args = recipe("raises_at_load.lua"), status = 1,
-    stderr = "recipe file .*raises_at_load%.lua raised an error:\n.*raises_at_load%.lua:2: this recipe is broken on purpose" },
+  { name = "recipe that raises while loading: a bug, with its traceback", args = recipe("raises_at_load.lua"),
+    status = 1, traceback = true, stderr = "raises_at_load%.lua:2: this recipe is broken on purpose\nstack traceback:" },
   { name = "recipe returning a number", args = recipe("returns_number.lua"), status = 1,
     stderr = "returns_number%.lua must return a recipe %(.*%), got number" },
   { name = "recipe returning nothing", args = recipe("returns_nothing.lua"), status = 1,
     stderr = "returns_nothing%.lua must return a recipe %(.*%), got nil" },
-  { name = "recipe whose stage raises while running", args = recipe("stage_raises.lua"), status = 1,
-    stderr = "stage_raises%.lua:4: custom filter exploded" },
+  { name = "recipe whose stage raises while running: a bug, with its traceback", args = recipe("stage_raises.lua"),
+    status = 1, traceback = true, stderr = "stage_raises%.lua:4: custom filter exploded\nstack traceback:.*stage_raises%.lua:4:" },
   { name = "recipe whose stage leaves the wrong type", args = recipe("stage_wrong_type.lua"), status = 1,
-    stderr = "stage 'filter' left state%.clusters as a string %(a table expected%)" },
+    traceback = true, stderr = "stage 'filter' left state%.clusters as a string %(a table expected%)" },
   { name = "recipe with a misspelled stage option", args = recipe("unknown_stage_option.lua"), status = 1,
-    stderr = "bad option 'from' to stage 'fit' %(valid options: fixed, form, threads, weights%)" },
+    stderr = "bad option 'from' to stage 'fit' %(valid options: fixed, form, threads, weights%) %(did you mean 'form'%?%)" },
   { name = "Lua form raising inside the fit (NLopt callback)", args = recipe("form_raises.lua"), status = 1,
-    stderr = "form 'exploding': .*form_raises%.lua:14: form exploded at evaluation 26" },
+    traceback = true, stderr = "form 'exploding': .*form_raises%.lua:14: form exploded at evaluation 26" },
   { name = "Lua form returning a string", args = recipe("form_returns_string.lua"), status = 1,
-    stderr = "form 'stringly': f must return a number, got string" },
+    traceback = true, stderr = "form 'stringly': f must return a number, got string" },
   { name = "report writer fails: no partial --out", args = recipe("report_breaks.lua"), status = 1,
-    stderr = "bad argument #2 to 'format' %(number expected, got string%)" },
+    traceback = true, stderr = "bad argument #2 to 'format' %(number expected, got string%)" },
   { name = "report writer fails: the previous report survives", args = recipe("report_breaks.lua"), status = 1,
-    stderr = "bad argument #2 to 'format'", setup = "old_report" },
+    traceback = true, stderr = "bad argument #2 to 'format'", setup = "old_report" },
   { name = "--sandbox stops a recipe that runs a program",
     args = { "--sandbox", "predict", "--data", "$BASE", "--out", "$OUT", "--recipe", "$RECIPES/sandbox_escape.lua" },
-    status = 1, stderr = "sandbox_escape%.lua:2: os%.execute is not allowed by %-%-sandbox", no_file = "sandbox_escape_ran" },
+    status = 1, traceback = true, stderr = "sandbox_escape%.lua:2: os%.execute is not allowed by %-%-sandbox",
+    no_file = "sandbox_escape_ran" },
 
   -- ---------------------------------------------------------------- backtest
   { name = "backtest --top 0", args = { "backtest", "--data", "$BASE", "--top", "0", "--out", "$OUT" }, status = 2,

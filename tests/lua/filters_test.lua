@@ -91,7 +91,7 @@ T.test("combinators: all, any, negate", function()
   T.eq(select(2, filters.check(function() return false end, good)), { rule = "<function>", clause = "rejected" })
   T.raises(function() filters.all({}) end, "bad argument #1 to 'all' (non-empty list of rules expected)")
   T.raises(function() filters.any({ "paper", "nope" }) end,
-    "unknown filter rule 'nope' (registered: ablation_a, ablation_b, ablation_c, none, paper)")
+    "unknown filter rule 'nope' (did you mean 'none'?) (registered: ablation_a, ablation_b, ablation_c, none, paper)")
 end)
 
 T.test("a user rule registered in a recipe sees the whole cluster", function()
@@ -168,11 +168,12 @@ T.test("apply marks every cluster and counts the passes", function()
     "bad argument #2 to 'apply' (cluster 1 has no fit result)")
   T.raises(function() filters.apply("paper", 3) end, "bad argument #2 to 'apply' (table of clusters expected, got number)")
   T.raises(function() filters.apply("nope", cs) end,
-    "unknown filter rule 'nope' (registered: ablation_a, ablation_b, ablation_c, late_rise, none, paper, raises, steep)")
+    "unknown filter rule 'nope' (did you mean 'none'?) (registered: ablation_a, ablation_b, ablation_c, late_rise, none, paper, raises, steep)")
   T.raises(function() filters.apply(42, cs) end, "filter rule expected (a name, a rule or a function), got number")
   T.raises(function() filters.check("paper", 3) end, "bad argument #2 to 'check' (cluster table expected, got number)")
   T.raises(function() filters.thresholds({ a_mn = 1 }) end,
-    "bad option 'a_mn' to 'thresholds' (valid options: a_min, b_min, c_min, c_max, name, description)")
+    "bad option 'a_mn' to 'thresholds' (valid options: a_min, b_min, c_max, c_min, description, name) "
+    .. "(did you mean 'a_min'?)")
 end)
 
 T.test("verdicts on real fits match the golden file (low_ceiling, flat_near_g)", function()

@@ -76,9 +76,9 @@ T.test("recipes derive in a line and stage options are checked", function()
   local r = f2:run(job)
   T.eq(r.form, "f2")
   T.raises(function() cod:with({ fitt = {} }) end,
-    "recipe 'cod' has no stage 'fitt' (stages: features, cluster, fit, filter, extrapolate, map)")
+    "recipe 'cod' has no stage 'fitt' (did you mean 'fit'?) (stages: features, cluster, fit, filter, extrapolate, map)")
   T.raises(function() cod:with({ fit = { frm = "f1" } }):run(job) end,
-    "bad option 'frm' to stage 'fit' (valid options: fixed, form, threads, weights)")
+    "bad option 'frm' to stage 'fit' (valid options: fixed, form, threads, weights) (did you mean 'form'?)")
   local seen = {}
   local wrapped = cod:wrap("fit", function(inner, j, st, o)
     seen.before = true
@@ -165,7 +165,27 @@ T.test("transfer: labels saved in a report reproduce the clustering they came fr
   f:close()
   code, _, stderr = T.run(base .. " --recipe transfer --labels " .. q(bad))
   T.eq(code, 1)
-  T.truthy(stderr:find("bad_labels.csv:2: expected set,item_id,label with an integer label", 1, true), stderr)
+  T.truthy(stderr:find("bad_labels.csv:2: column 'label': expected a cluster id 1, 2, ... or -1, got 'x'", 1, true),
+    stderr)
+  T.truthy(not stderr:find("stack traceback", 1, true), "a bad labels file is a user's mistake: no traceback")
+end)
+
+T.test("read_labels: item ids with quoted commas and line breaks (the engine's CSV reader)", function()
+  local path = tmp .. "/labels.csv"
+  local f = assert(io.open(path, "wb"))
+  f:write('set,item_id,label\r\ns1,"two\nlines",2\ns1,"a,b",-1\ns2,plain,1\n')
+  f:close()
+  local labels = require("cod.report").read_labels(path)
+  T.eq(labels, { s1 = { ["two\nlines"] = 2, ["a,b"] = -1 }, s2 = { plain = 1 } })
+  f = assert(io.open(path, "wb"))
+  f:write('set,item_id,label\ns1,"two\nlines",2\ns1,x,0\n')
+  f:close()
+  local err = T.raises(function() require("cod.report").read_labels(path) end)
+  T.truthy(err:find("labels.csv:4: column 'label'", 1, true), err)
+  f = assert(io.open(path, "wb"))
+  f:write('set,item,label\ns1,x,1\n')
+  f:close()
+  T.raises(function() require("cod.report").read_labels(path) end, "%.csv:1: expected the header set,item_id,label")
 end)
 
 T.test("bootstrap intervals are deterministic for a seed", function()
@@ -243,11 +263,21 @@ T.test("predict reads lm-evaluation-harness logs; a fit with too few points is a
     "No prediction: end-to-end fit failed: too few points: 2 for 4 free parameters.")
 end)
 
-T.test("a user's recipe file adds a rule and a form", function()
+T.test("a user's recipe file registers a clustering, a form, a rule and a mapping, and runs end to end", function()
   local code, stdout, stderr = T.run(bin .. " predict --data " .. q(small_dir) .. " --target " .. q(target) ..
-    " --no-self-check --sets gsm8k_like --recipe " .. q(T.source .. "/examples/my_recipe.lua"))
+    " --no-self-check --sets gsm8k_like --json --recipe " .. q(T.source .. "/examples/my_recipe.lua"))
   T.eq(code, 0, stderr)
-  T.truthy(stdout:find("recipe my_logistic", 1, true), stdout)
+  local rep = json.decode(stdout)
+  local s = rep.sets[1]
+  T.eq(rep.recipe, "my_recipe")
+  T.eq(s.ok, true, tostring(s.reason))
+  T.eq(s.fallback, nil, "the recipe's own stages made the prediction")
+  T.eq(s.clustering.method, "difficulty_bins")
+  T.eq(s.clustering.facts.groups, 6, "the stage's options reached the method")
+  T.eq(s.form, "logistic")
+  T.eq(s.rule, "rising")
+  T.eq(s.mapping.method, "polyline")
+  T.truthy(s.prediction > 0 and s.prediction < 1, tostring(s.prediction))
 end)
 
 T.test("errors: unknown recipe, set, model; recipes that raise or return the wrong type", function()

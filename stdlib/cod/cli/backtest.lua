@@ -1,5 +1,6 @@
 --- `codlua backtest`: predict the largest models from the ones below with every recipe.
 local predict_cli = require("cod.cli.predict")
+local errors = require("cod.errors")
 
 local M = { summary = "predict the largest ladder models from the ones below, every recipe side by side" }
 

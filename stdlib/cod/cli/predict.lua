@@ -1,5 +1,6 @@
 --- `codlua predict`: predict the target's score on every evaluation set.
 local args = require("cod.args")
+local errors = require("cod.errors")
 
 local M = { summary = "predict a target model's benchmark scores from a ladder (COD)" }
 
@@ -108,12 +109,12 @@ function M.load(o)
   local data = require("cod.data")
   if o.data then
     if o.items or o.models or o.scores then
-      error("give either --data DIR or --items/--models/--scores, not both", 0)
+      errors.usage("give either --data DIR or --items/--models/--scores, not both")
     end
     return data.load(o.data, { compute_unit = o.compute_unit })
   end
-  if not o.models then error("missing --models FILE (or --data DIR)", 0) end
-  if not (o.items or o.scores or o.lmeval) then error("missing --items FILE (or --lmeval DIR, --scores FILE)", 0) end
+  if not o.models then errors.usage("missing --models FILE (or --data DIR)") end
+  if not (o.items or o.scores or o.lmeval) then errors.usage("missing --items FILE (or --lmeval DIR, --scores FILE)") end
   return data.read({ models = o.models, items = o.items, scores = o.scores, lmeval = o.lmeval,
     metric = o.lmeval and o.metric or nil, filter = o.lmeval and o.filter or nil, tasks = o.lmeval and o.tasks or nil,
     compute_unit = o.compute_unit })
