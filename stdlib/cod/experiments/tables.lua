@@ -176,16 +176,17 @@ return function(M)
   ---@param rows table[]
   function M.write_csv(path, header, rows)
     local tmp = path .. ".tmp-" .. sys.getpid()
-    local f, err = io.open(tmp, "wb")
-    if not f then errors.user(("cannot write %s: %s"):format(path, err)) end
     local lines = { table.concat(header, ",") }
     for _, r in ipairs(rows) do
       local cells = {}
       for i, h in ipairs(header) do cells[i] = files.csv_field(r[h]) end
       lines[#lines + 1] = table.concat(cells, ",")
     end
-    f:write(table.concat(lines, "\n"), "\n")
-    f:close()
+    local written, werr = pcall(files.write_text, tmp, table.concat(lines, "\n"), "\n")  -- every write checked
+    if not written then
+      os.remove(tmp)
+      error(werr, 0)
+    end
     local ok, rerr = os.rename(tmp, path)
     if not ok then
       os.remove(tmp)
