@@ -37,10 +37,10 @@ double bandwidth_points(const Points& P, double quantile, int threads) {
       const std::size_t i = tree.index_at(t);
       const double* q = P.row(i);
       double a = 0, c = std::numeric_limits<double>::infinity();
-      for (int m = 0; m < n_recent; ++m) {
-        const double dq = std::sqrt(rdist(q, recent_q[m], P.d));
-        a = std::max(a, (recent_r[m] - dq) * (1 - 1e-9));
-        c = std::min(c, (recent_r[m] + dq) * (1 + 1e-9) + 1e-300);
+      for (int u = 0; u < n_recent; ++u) {
+        const double dq = std::sqrt(rdist(q, recent_q[u], P.d));
+        a = std::max(a, (recent_r[u] - dq) * (1 - 1e-9));
+        c = std::min(c, (recent_r[u] + dq) * (1 + 1e-9) + 1e-300);
       }
       const double lo = a > 0 ? a * a : 0.0, hi = c * c;
       const double r = std::sqrt(tree.kth_rdist(q, k, lo, hi, s));

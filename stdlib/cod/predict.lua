@@ -347,7 +347,7 @@ function M.run(ds, opts)
     if #report.skipped > 0 then why = (" (%s: %s)"):format(report.skipped[1].name, report.skipped[1].reason) end
     errors.user("no evaluation set to predict" .. why)
   end
-  M.summarise(report)
+  require("cod.report").summarise(report)
   return report
 end
 
@@ -583,18 +583,6 @@ function M.finish_set(p, recipe, opts, weights)
   r.target_compute = job.target_C
   r.warnings = M.warnings(r, job, p.base)
   return r
-end
-
---- Mean and Max rows over sets (the paper's Table 1 layout).
-function M.summarise(report)
-  local fe, ee = {}, {}
-  for _, s in ipairs(report.sets) do
-    if s.fe then fe[#fe + 1] = s.fe end
-    if s.ee then ee[#ee + 1] = s.ee end
-  end
-  local stats = require("cod.files").stats
-  report.summary = { fe = stats(fe), ee = stats(ee) }
-  return report.summary
 end
 
 return M

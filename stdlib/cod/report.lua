@@ -72,6 +72,116 @@ function M.to_json(report)
   return r
 end
 
+-- ------------------------------------------------------------------ results
+
+--- The result table of SPEC §8 for one set from a recipe's finished state (what
+--- Recipe:run returns, and what report.json holds per set).
+---@param job cod.Job
+---@param st cod.State
+---@param recipe cod.Recipe
+---@return table
+function M.summarise_set(job, st, recipe)
+  local cluster = require("cod.cluster")
+  local r = {
+    name = job.set,
+    recipe = recipe.name,
+    ok = st.failed == nil,
+    reason = st.failed,
+    target = job.target,
+    target_compute = job.target_C,
+    items = job.items,
+    prediction = st.prediction,
+    subset_prediction = st.subset_prediction,
+  }
+  if st.subset then
+    r.predictable_ratio = #st.subset / job.items
+    r.subset_size = #st.subset
+  else
+    r.predictable_ratio = (st.failed == nil) and 1 or nil
+  end
+  if st.zero then r.zero_items = #st.zero end
+  if st.labels then
+    local clustered = 0
+    for _, l in ipairs(st.labels) do
+      if l ~= -1 then clustered = clustered + 1 end
+    end
+    r.clustering = {
+      method = st.cluster_method,
+      clustered = clustered,
+      outlier_rate = 100 * (job.items - clustered) / job.items,
+      iad = cluster.iad(job.X, st.labels),
+      facts = st.cluster_facts and cluster.facts and cluster.facts(st.cluster_facts) or nil,
+    }
+  end
+  if st.clusters then
+    r.form = st.form
+    r.rule = st.rule
+    local cs = {}
+    for k, c in ipairs(st.clusters) do
+      cs[k] = {
+        label = c.label,
+        size = c.size,
+        center = c.center,
+        observed = c.y,
+        params = c.fit.ok and c.fit.params or nil,
+        sse = c.fit.ok and c.fit.sse or nil,
+        r2 = c.fit.ok and c.fit.r2 or nil,
+        converged = c.fit.converged,
+        extrapolatable = c.extrapolatable or false,
+        rejected_by = c.rejected_by and (c.rejected_by.rule .. ": " .. c.rejected_by.clause) or nil,
+        prediction = c.prediction,
+      }
+    end
+    r.clusters = cs
+  end
+  if st.mapping then
+    local m = st.mapping
+    r.mapping = {
+      method = m.method,
+      lambda = m.lambda,
+      rmse = m.rmse,
+      monotone_forced = m.monotone_forced,
+      interpolation_missed = m.interpolation_missed,
+      points = st.mapping_points,
+    }
+  end
+  if st.e2e_fit then
+    r.fit = { form = st.e2e_fit.form_name or st.e2e_fit.form, params = st.e2e_fit.params, sse = st.e2e_fit.sse,
+      r2 = st.e2e_fit.r2, observed = st.e2e_y }
+  end
+  if st.predicted_loss then r.predicted_loss = st.predicted_loss end
+  -- Truth, when the target's results are in the data.
+  if job.target and job.col[job.target] and job.actual then
+    r.actual = job.actual
+    if st.subset and #st.subset > 0 then
+      r.actual_subset = job.P:col_means(st.subset)[job.col[job.target]]
+    end
+    if r.prediction then r.fe = math.abs(r.prediction - r.actual) * 100 end
+    if r.subset_prediction and r.actual_subset then
+      r.ee = math.abs(r.subset_prediction - r.actual_subset) * 100
+    end
+  elseif job.actual then
+    r.actual = job.actual
+    if r.prediction then r.fe = math.abs(r.prediction - r.actual) * 100 end
+  end
+  r._state = st
+  r._item_ids = job.item_ids
+  return r
+end
+
+--- Mean and Max FE and EE over a report's sets (the paper's Table 1 layout): sets
+--- report.summary and returns it.
+function M.summarise(report)
+  local fe, ee = {}, {}
+  for _, s in ipairs(report.sets) do
+    if s.fe then fe[#fe + 1] = s.fe end
+    if s.ee then ee[#ee + 1] = s.ee end
+  end
+  report.summary = { fe = files.stats(fe), ee = files.stats(ee) }
+  return report.summary
+end
+
+
 -- ------------------------------------------------------------------ console table
 
 --- The per-set table printed by `codlua predict` (Mean/Max rows when truth is known).
