@@ -22,6 +22,7 @@ local spec = {
   { "settings", "A,B", "settings to run", list = true },
   { "bootstrap", "N", "bootstrap rounds", number = true, integer = true, default = 0 },
   { "out", "FILE", "write the per-set records here (JSON)" },
+  { "candidates", "A,B", "candidate recipes (as codlua predict --candidates)", list = true },
 }
 local o, rest = args.parse(spec, { ... })
 if not o then error(rest, 0) end
@@ -56,7 +57,8 @@ for _, name in ipairs(order) do
   for seed = o.first_seed, o.first_seed + o.seeds - 1 do
     local ds = make(seed)
     local t0 = os.clock()
-    local rep = predict.run(ds, { bootstrap = o.bootstrap, seed = 1, progress = false })
+    local rep = predict.run(ds, { bootstrap = o.bootstrap, seed = 1, progress = false,
+      candidates = o.candidates })
     local secs = os.clock() - t0
     for _, s in ipairs(rep.sets) do
       local rec = { setting = name, seed = seed, set = s.name, actual = s.actual, recipe = s.recipe,
