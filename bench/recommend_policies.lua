@@ -67,6 +67,10 @@ local policies = {
   { name = "1/s^4, cut 1, five", cands = FIVE, cw = CUT1, w = power(4) },
   { name = "softmax T=0.5 on s, cut 1, four", cands = FOUR, cw = CUT1, soft = 0.5 },
   { name = "softmax T=0.25 on s, cut 1, four", cands = FOUR, cw = CUT1, soft = 0.25 },
+  { name = "current + bias correction f=1, per set", cands = FOUR, cw = CUT1, w = power(2), bias = 1 },
+  { name = "current + bias correction f=0.5, per set", cands = FOUR, cw = CUT1, w = power(2), bias = 0.5 },
+  { name = "current + bias correction f=1, pooled", cands = FOUR, cw = CUT1, w = power(2), bias = 1, pooled_bias = true },
+  { name = "current + bias correction f=0.5, pooled", cands = FOUR, cw = CUT1, w = power(2), bias = 0.5, pooled_bias = true },
 }
 for _, n in ipairs(FIVE) do
   policies[#policies + 1] = { name = n .. " alone", cands = { n }, cw = CUT1, w = power(0) }
@@ -75,9 +79,21 @@ end
 local KAPPAS = { 1.0, 1.25, 1.5, 1.75, 2.0 }
 local SETTINGS = { "paper", "paper30", "hard", "single" }
 
+-- Signed error per unit distance, least squares through the origin (cuts 1/k^2).
+local function bias_of(errors)
+  local num, den = 0, 0
+  for _, e in ipairs(errors) do
+    local w = K2(e.cut)
+    num = num + w * e.error * e.distance
+    den = den + w * e.distance ^ 2
+  end
+  return den > 0 and num / den or 0
+end
+
 local function run_policy(pol)
   local out = {}
   for _, key in ipairs(order) do
+    local rows, all_errors = {}, {}
     local ds = datasets[key]
     -- Pooled rates over the dataset's sets.
     local pooled = {}
@@ -139,10 +155,20 @@ local function run_policy(pol)
         if den > 0 then cerr[#cerr + 1] = { cut = cut, error = num / den, distance = dist } end
       end
       local crate = rate(cerr, K2)
+      for _, e in ipairs(cerr) do all_errors[#all_errors + 1] = e end
       if #members > 0 then
-        out[#out + 1] = { setting = ds.setting, fe = 100 * math.abs(pred - s.actual), rate = crate,
-          distance = s.distance }
+        rows[#rows + 1] = { pred = pred, cerr = cerr, s = s, rate = crate }
       end
+    end
+    local pooled_bias = bias_of(all_errors)
+    for _, row in ipairs(rows) do
+      local pred = row.pred
+      if pol.bias then
+        local b = pol.pooled_bias and pooled_bias or bias_of(row.cerr)
+        pred = pred - pol.bias * b * row.s.distance / 100
+      end
+      out[#out + 1] = { setting = ds.setting, fe = 100 * math.abs(pred - row.s.actual), rate = row.rate,
+        distance = row.s.distance }
     end
   end
   return out
