@@ -326,8 +326,11 @@ function M.run(ds, opts)
   -- The candidates' weights pool every set's backtests: three per set are too few to trust alone.
   local weights = recommend.weights(prepared)
   report.candidate_weights = weights
+  -- The combination's systematic backtest error, pooled over the sets like the weights.
+  local bias = recommend.dataset_bias(prepared, weights)
+  report.recommendation_bias = bias
   for _, p in ipairs(prepared) do
-    local r = M.finish_set(p, recipe, opts, weights)
+    local r = M.finish_set(p, recipe, opts, weights, bias)
     local missing, set_sel = p.missing, p.sel
     do
       if #missing > 0 then
@@ -475,10 +478,14 @@ end
 
 --- A set's headline (the weighted combination, or `recipe` when given), its calibrated
 --- interval and warnings. `weights` are the dataset's candidate weights (recommend.weights).
-function M.finish_set(p, recipe, opts, weights)
+function M.finish_set(p, recipe, opts, weights, bias)
   local job, bt = p.job, p.backtest
   local members = recommend.members(weights, p.predictions, p.order)
   local combo = recommend.combine(members, p.predictions, bt, p.tasks)
+  if combo.prediction and bias and job.target_C then
+    combo.prediction, combo.bias_correction = recommend.debias(combo.prediction, bias,
+      math.log(job.target_C / job.C[#job.C]))
+  end
   local recipe_of = {}
   for _, r in ipairs(p.cands) do recipe_of[r.name] = r end
   local top = members[1] and members[1].name
@@ -522,7 +529,7 @@ function M.finish_set(p, recipe, opts, weights)
   r.kind = recipe and recipe.kind or recipe_of[top or lone].kind
   r.recipe = recipe and recipe.name or (top and "auto" or lone)
   r.recommendation = combo.prediction and { prediction = combo.prediction, weights = combo.weights,
-    top = top, rate = combo.rate, errors = combo.errors } or nil
+    top = top, rate = combo.rate, errors = combo.errors, bias_correction = combo.bias_correction } or nil
   r.recommended = top
   r.candidates = {}
   for _, n in ipairs(p.order) do
@@ -576,8 +583,10 @@ function M.finish_set(p, recipe, opts, weights)
   local head = recipe and recipe.name or lone
   local rate = head and (weights[head] and weights[head].rate or bt[head] and bt[head].rate) or combo.rate
   if r.prediction and r.distance and rate then
-    r.interval, r.interval_model_half = recommend.interval(r.prediction, rate, r.distance,
-      r.bootstrap and r.bootstrap.interval)
+    -- The bootstrap rounds run the combination without the bias correction: shift their interval.
+    local boot, shift = r.bootstrap and r.bootstrap.interval, (not recipe and combo.bias_correction or 0) / 100
+    if boot then boot = { boot[1] - shift, boot[2] - shift } end
+    r.interval, r.interval_model_half = recommend.interval(r.prediction, rate, r.distance, boot)
     r.interval_level = 0.9
   end
   r.target_compute = job.target_C

@@ -283,6 +283,51 @@ function M.combine(members, predictions, bt, tasks)
   return out
 end
 
+--- Share of the backtests' systematic error removed from the combination (docs/recommend.md:
+--- candidates over- or under-predict together, which no weighting undoes; half the fitted
+--- trend is removed, the full trend over-corrects on 0/1 data).
+M.bias_shrink = 0.5
+
+--- The systematic backtest error per unit ln-compute (signed, points): least squares through
+--- the origin of error against distance, cuts weighted M.cut_weight. Positive: over-predicts.
+---@param errors {error: number, distance: number, cut: integer}[]
+---@return number
+function M.bias(errors)
+  local num, den = 0, 0
+  for _, e in ipairs(errors) do
+    local w = M.cut_weight(e.cut)
+    num = num + w * e.error * e.distance
+    den = den + w * e.distance * e.distance
+  end
+  return den > 0 and num / den or 0
+end
+
+--- The combination's systematic error over a dataset: every set's combination backtest errors
+--- (M.combine with the dataset's weights) pooled into one M.bias. `prepared` as for M.weights,
+--- each with `predictions` and `tasks`.
+---@param prepared {order: string[], backtest: table, predictions: table<string, number>, tasks: table[]}[]
+---@param weights table   from M.weights
+---@return number
+function M.dataset_bias(prepared, weights)
+  local all = {}
+  for _, p in ipairs(prepared) do
+    local combo = M.combine(M.members(weights, p.predictions, p.order), p.predictions, p.backtest, p.tasks)
+    for _, e in ipairs(combo.errors) do all[#all + 1] = e end
+  end
+  return M.bias(all)
+end
+
+--- A combined prediction less M.bias_shrink of the systematic error extrapolated to the
+--- target's distance, clamped to [0, 1]. Returns the correction too (points, subtracted).
+---@param prediction number   metric units
+---@param bias number         from M.dataset_bias (points per unit ln-compute)
+---@param distance number     target's ln-compute beyond the ladder's top
+---@return number corrected, number correction
+function M.debias(prediction, bias, distance)
+  local correction = M.bias_shrink * bias * distance
+  return math.min(1, math.max(0, prediction - correction / 100)), correction
+end
+
 --- The 90% interval on a prediction: the bootstrap's half-widths (sampling noise) and the
 --- model error the backtests reveal, scaled to the target's distance D, added in quadrature
 --- on each side. Clamped to [0, 1]. `boot` may be nil (no bootstrap).
