@@ -71,6 +71,8 @@ local policies = {
   { name = "current + bias correction f=0.5, per set", cands = FOUR, cw = CUT1, w = power(2), bias = 0.5 },
   { name = "current + bias correction f=1, pooled", cands = FOUR, cw = CUT1, w = power(2), bias = 1, pooled_bias = true },
   { name = "current + bias correction f=0.5, pooled", cands = FOUR, cw = CUT1, w = power(2), bias = 0.5, pooled_bias = true },
+  { name = "current + bias correction f=b^2/(b^2+se^2), pooled", cands = FOUR, cw = CUT1, w = power(2), bias = 1, pooled_bias = true, js = true },
+  { name = "current + bias correction f=0.5 b^2/(b^2+se^2), pooled", cands = FOUR, cw = CUT1, w = power(2), bias = 0.5, pooled_bias = true, js = true },
 }
 for _, n in ipairs(FIVE) do
   policies[#policies + 1] = { name = n .. " alone", cands = { n }, cw = CUT1, w = power(0) }
@@ -83,11 +85,20 @@ local SETTINGS = { "paper", "paper30", "hard", "single" }
 local function bias_of(errors)
   local num, den = 0, 0
   for _, e in ipairs(errors) do
-    local w = K2(e.cut)
-    num = num + w * e.error * e.distance
-    den = den + w * e.distance ^ 2
+    local w, d = K2(e.cut), math.max(e.distance, recommend.distance_floor)
+    num = num + w * e.error * d
+    den = den + w * d ^ 2
   end
-  return den > 0 and num / den or 0
+  if den <= 0 then return 0, 0 end
+  local b = num / den
+  -- Standard error of b: weighted residuals around b*d, n - 1 degrees of freedom.
+  local rss, n = 0, 0
+  for _, e in ipairs(errors) do
+    rss = rss + K2(e.cut) * (e.error - b * math.max(e.distance, recommend.distance_floor)) ^ 2
+    n = n + 1
+  end
+  local se2 = n > 1 and rss / ((n - 1) * den) or math.huge
+  return b, se2
 end
 
 local function run_policy(pol)
@@ -160,12 +171,13 @@ local function run_policy(pol)
         rows[#rows + 1] = { pred = pred, cerr = cerr, s = s, rate = crate }
       end
     end
-    local pooled_bias = bias_of(all_errors)
+    local pooled_bias, pooled_se2 = bias_of(all_errors)
+    if pol.js then pooled_bias = pooled_bias * pooled_bias ^ 2 / (pooled_bias ^ 2 + pooled_se2) end
     for _, row in ipairs(rows) do
       local pred = row.pred
       if pol.bias then
         local b = pol.pooled_bias and pooled_bias or bias_of(row.cerr)
-        pred = pred - pol.bias * b * row.s.distance / 100
+        pred = pred - pol.bias * b * math.max(row.s.distance, recommend.distance_floor) / 100
       end
       out[#out + 1] = { setting = ds.setting, fe = 100 * math.abs(pred - row.s.actual), rate = row.rate,
         distance = row.s.distance }
