@@ -399,4 +399,35 @@ T.test("a failed run leaves no partial report", function()
 end)
 
 T.remove_tree(tmp)
+T.test("recommendation bias correction: a consistent trend is removed by half, scatter is not", function()
+  local recommend = require("cod.recommend")
+  -- Errors of +2 points per unit ln-compute at every cut, tiny scatter: b ~ 2, almost unshrunk.
+  local trend = {}
+  for set = 1, 4 do
+    for k = 1, 3 do
+      trend[#trend + 1] = { cut = k, distance = k, error = 2 * k + (set % 2 == 0 and 0.01 or -0.01) }
+    end
+  end
+  local b, raw = recommend.bias(trend)
+  T.near(raw, 2, 0.01)
+  T.truthy(b > 1.99 and b <= raw, "significant trend kept: " .. b)
+  -- Same magnitude, alternating sign: no trend worth correcting.
+  local scatter = {}
+  for set = 1, 4 do
+    for k = 1, 3 do
+      scatter[#scatter + 1] = { cut = k, distance = k, error = (set % 2 == 0 and 1 or -1) * 2 * k }
+    end
+  end
+  T.near(recommend.bias(scatter), 0, 1e-9)
+  -- Distances below the floor count as the floor (checkpoint noise is not divided by ~0).
+  local near_ones = { { cut = 1, distance = 0.01, error = 1 }, { cut = 2, distance = 0.02, error = 1 } }
+  local _, near_raw = recommend.bias(near_ones)
+  T.near(near_raw, 1 / recommend.distance_floor, 1e-9)
+  -- The correction: half the trend at the target's distance, clamped to [0, 1].
+  local p, c = recommend.debias(0.5, 2, 3)
+  T.near(c, recommend.bias_shrink * 6, 1e-12)
+  T.near(p, 0.5 - recommend.bias_shrink * 0.06, 1e-12)
+  T.eq((recommend.debias(0.01, 10, 2)), 0)
+end)
+
 T.done()
