@@ -4,7 +4,8 @@
 --- predicted from the ladder without its top 1, 2, 3 models, so each candidate shows its
 --- error at several extrapolation distances. Each candidate's errors over every set of the
 --- dataset make one error rate (points per unit ln-compute); its weight is 1/rate², and the
---- recommendation is the weighted mean of the candidates' predictions. The combination's own
+--- recommendation is the weighted mean of the candidates' predictions, less half of its
+--- backtests' systematic error extrapolated to the target (M.bias). The combination's own
 --- backtest error rate, scaled to the target's distance beyond the ladder, is the model-error
 --- part of the interval; the bootstrap (when asked for) adds sampling noise.
 --- docs/recommend.md gives the measurements behind every choice here.
