@@ -414,8 +414,15 @@ function M.run(ds, opts)
     local p = plans[t.plan]
     if t.round then p.rounds[t.round] = outcomes[k] else p.self_check = outcomes[k] end
   end
-  local show = #plans > 1 and progress_bar("predict", opts)
+  local tty = opts.progress ~= false and not parallel.worker() and sys.isatty(2)
+  local start = sys.clock()
   for k, p in ipairs(plans) do
+    -- Which set is running: a large set's main run can take minutes.
+    if tty then
+      io.stderr:write(("\rpredict: set %d/%d '%s' (%d items), %.0fs \027[K"):format(k, #plans, p.set, p.base.P:rows(),
+        sys.clock() - start))
+      io.stderr:flush()
+    end
     local r = M.predict_set(ds, p.set, p.sel, recipe, opts, p)
     if #p.missing > 0 then
       local shown = {}
@@ -427,8 +434,8 @@ function M.run(ds, opts)
       r.ladder = p.sel.ladder
     end
     report.sets[#report.sets + 1] = r
-    if show then show(k, #plans) end
   end
+  if tty then io.stderr:write(("\rpredict: %d set(s) done, %.0fs\027[K\n"):format(#plans, sys.clock() - start)) end
   if #report.sets == 0 then errors.user("no evaluation set with items to predict") end
   M.summarise(report)
   return report
