@@ -10,6 +10,7 @@
 --- task changes in its own copy of the world is not seen by the caller or by other tasks.
 --- Inside a worker, maps run sequentially (the other workers already use the other cores).
 
+local check = require("cod.check")
 local core = require("cod.core.parallel")
 
 local M = {}
@@ -40,22 +41,11 @@ end
 ---@param opts? {threads?: integer, progress?: fun(done: integer, total: integer)}
 ---@return any[] results
 function M.map(tasks, fn, opts)
-  if type(tasks) ~= "table" then
-    error(("bad argument #1 to 'map' (table expected, got %s)"):format(type(tasks)), 2)
-  end
-  if type(fn) ~= "function" then
-    error(("bad argument #2 to 'map' (function expected, got %s)"):format(type(fn)), 2)
-  end
-  opts = opts or {}
-  for k in pairs(opts) do
-    if k ~= "threads" and k ~= "progress" then
-      error(("bad argument #3 to 'map' (unknown option '%s'; valid: threads, progress)"):format(tostring(k)), 2)
-    end
-  end
+  check.arg("map", 1, tasks, "table")
+  check.arg("map", 2, fn, "function")
+  opts = check.options("map", opts, { threads = "integer?", progress = "function?" }, 3)
+  check.integer("map", "threads", opts.threads, { min = 0, max = 256, optional = true })
   local threads = opts.threads or core.threads()
-  if math.type(threads) ~= "integer" or threads < 0 then
-    error(("bad argument #3 to 'map' (threads must be an integer >= 0, got %s)"):format(tostring(threads)), 2)
-  end
   if threads == 0 then threads = core.threads() end
   local progress = opts.progress
   local n = #tasks

@@ -128,9 +128,11 @@ T.test("bad arguments", function()
   T.raises(function() parallel.map(nil, print) end, "bad argument #1 to 'map' (table expected, got nil)")
   T.raises(function() parallel.map({}, nil) end, "bad argument #2 to 'map' (function expected, got nil)")
   T.raises(function() parallel.map({}, print, { thread = 2 }) end,
-    "bad argument #3 to 'map' (unknown option 'thread'; valid: threads, progress)")
+    "bad option 'thread' to 'map' (valid options: progress, threads) (did you mean 'threads'?)")
   T.raises(function() parallel.map({}, print, { threads = 1.5 }) end,
-    "bad argument #3 to 'map' (threads must be an integer >= 0, got 1.5)")
+    "bad option 'threads' to 'map' (integer expected, got 1.5)")
+  T.raises(function() parallel.map({}, print, { threads = 300 }) end,
+    "bad option 'threads' to 'map' (an integer >= 0 and <= 256 expected, got 300)")
   T.raises(function() core.map_indices(2, print, 0) end, "^.-bad argument #3 to 'map_indices' %(must be in %[1, 256%]%)")
   T.eq(parallel.map({}, print, { threads = 2 }), {})
 end)
