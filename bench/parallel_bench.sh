@@ -54,8 +54,8 @@ for t in 2 1; do
 done
 for n in $sizes; do
   gen "$scratch/s${n}x1" "$n" 1
-  run "1x$n-no-self-check" predict --items "$scratch/s${n}x1/items.csv" --models "$scratch/s${n}x1/models.csv" \
-    --no-self-check --threads 2 --json
+  run "1x$n-no-backtest" predict --items "$scratch/s${n}x1/items.csv" --models "$scratch/s${n}x1/models.csv" \
+    --no-backtest --threads 2 --json
 done
 cat "$summary"
 lscpu | grep -E "^Model name|^CPU\(s\)"

@@ -54,20 +54,48 @@ int EvalSet::column_of(std::size_t model) const {
   return -1;
 }
 
+namespace {
+
+// The first index whose name is `name`, through `cache` (rebuilt when the list changed).
+template <class List>
+std::optional<std::size_t> find_name(const List& list, const std::string& name,
+                                     std::unordered_map<std::string, std::size_t>& cache, std::size_t& built_for) {
+  const auto hit = [&]() -> std::optional<std::size_t> {
+    auto it = cache.find(name);
+    if (it != cache.end() && it->second < list.size() && list[it->second].name == name) return it->second;
+    return std::nullopt;
+  };
+  if (built_for == list.size() && !cache.empty()) {
+    if (auto i = hit()) return i;
+  }
+  cache.clear();
+  cache.reserve(list.size());
+  for (std::size_t i = 0; i < list.size(); ++i) cache.emplace(list[i].name, i);
+  built_for = list.size();
+  return hit();
+}
+
+}  // namespace
+
 std::size_t Dataset::model_index(const std::string& name) const {
-  for (std::size_t i = 0; i < models.size(); ++i)
-    if (models[i].name == name) return i;
+  {
+    std::lock_guard<std::mutex> lock(*lookup_mutex_);
+    if (auto i = find_name(models, name, model_lookup_.index, model_lookup_.built_for)) return *i;
+  }
   std::vector<std::string> names;
   for (const auto& m : models) names.push_back(m.name);
-  throw UserError("unknown model '" + name + "' (models: " + name_list(names) + ")");
+  throw UserError("unknown model '" + name + "'" + did_you_mean(name, names) + " (models: " + name_list(names) + ")");
 }
 
 std::size_t Dataset::set_index(const std::string& name) const {
-  for (std::size_t i = 0; i < sets.size(); ++i)
-    if (sets[i].name == name) return i;
+  {
+    std::lock_guard<std::mutex> lock(*lookup_mutex_);
+    if (auto i = find_name(sets, name, set_lookup_.index, set_lookup_.built_for)) return *i;
+  }
   std::vector<std::string> names;
   for (const auto& s : sets) names.push_back(s.name);
-  throw UserError("unknown evaluation set '" + name + "' (sets: " + name_list(names, 20) + ")");
+  throw UserError("unknown evaluation set '" + name + "'" + did_you_mean(name, names) + " (sets: " +
+                  name_list(names, 20) + ")");
 }
 
 double Dataset::compute(std::size_t model) const {

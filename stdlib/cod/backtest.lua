@@ -13,7 +13,7 @@ local predict = require("cod.predict")
 local M = {}
 
 --- Recipes compared by default.
-M.default_recipes = { "cod", "cod_no_mapping", "e2e_exp", "e2e_passrate", "bnsl" }
+M.default_recipes = { "cod", "cod_paper", "cod_no_mapping", "e2e_exp", "e2e_passrate", "bnsl" }
 
 local function has_losses(ds)
   for _, m in ipairs(ds:models()) do
@@ -129,28 +129,8 @@ function M.row(ds, set, sel, rs)
   return row
 end
 
---- A job for a scores-only set (end-to-end baselines need only full-set metrics). Ladder
---- models without a score in this set are left out; fewer than 3 left is an error.
-function M.score_job(ds, set, sel)
-  local scores = ds:scores(set)
-  local job = { ds = ds, set = set, ladder = {}, anchors = {}, target = sel.target, C = {}, full = {},
-    mean = {}, loss = {}, col = {}, items = 0 }
-  for _, m in ipairs(sel.ladder) do
-    if scores[m] ~= nil then
-      job.ladder[#job.ladder + 1] = m
-      job.C[#job.C + 1] = ds:compute(m)
-      job.full[m] = scores[m]
-      job.mean[m] = scores[m]
-    end
-  end
-  if #job.ladder < 3 then
-    require("cod.errors").user(("set '%s' has scores for only %d ladder model(s)"):format(set, #job.ladder))
-  end
-  for _, m in ipairs(ds:models()) do job.loss[m.name] = m.loss end
-  job.target_C = ds:compute(sel.target)
-  job.actual = scores[sel.target]
-  return job
-end
+--- A job for a scores-only set (one implementation: cod.predict's).
+M.score_job = predict.score_job
 
 --- Mean and Max FE (and EE) per recipe over one target's sets.
 function M.summary(entry, names)

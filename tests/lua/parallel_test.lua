@@ -136,6 +136,8 @@ T.test("bad arguments", function()
     "bad option 'threads' to 'map' (integer expected, got 1.5)")
   T.raises(function() parallel.map({}, print, { threads = 300 }) end,
     "bad option 'threads' to 'map' (an integer >= 0 and <= 256 expected, got 300)")
+  T.raises(function() parallel.map({}, print, { threads = -1 }) end,
+    "bad option 'threads' to 'map' (an integer >= 0 and <= 256 expected, got -1)")
   T.raises(function() core.map_indices(2, print, 0) end, "^.-bad argument #3 to 'map_indices' %(must be in %[1, 256%]%)")
   T.eq(parallel.map({}, print, { threads = 2 }), {})
 end)
