@@ -52,6 +52,21 @@ int EvalSet::column_of(std::size_t model) const {
   return -1;
 }
 
+const Matrix& EvalSet::feature(const std::string& wanted) const {
+  if (wanted == "metric") return pass;
+  for (const auto& f : extra_features)
+    if (f.first == wanted) return f.second;
+  throw Error("set '" + name + "' has no feature '" + wanted + "' (features present: " +
+              name_list(feature_names()) + "; choice_prob and answer_prob come from lm-eval multiple-choice " +
+              "log-likelihoods)");
+}
+
+std::vector<std::string> EvalSet::feature_names() const {
+  std::vector<std::string> names{"metric"};
+  for (const auto& f : extra_features) names.push_back(f.first);
+  return names;
+}
+
 std::size_t Dataset::model_index(const std::string& name) const {
   for (std::size_t i = 0; i < models.size(); ++i)
     if (models[i].name == name) return i;
@@ -109,6 +124,12 @@ void Dataset::validate() const {
       throw Error("set '" + s.name + "': trial counts do not match the pass matrix's shape");
     if (!s.scores.empty() && s.scores.size() != models.size())
       throw Error("set '" + s.name + "': scores must have one entry per model");
+    for (const auto& f : s.extra_features) {
+      if (f.second.rows() != s.pass.rows() || f.second.cols() != s.pass.cols())
+        throw Error("set '" + s.name + "': feature '" + f.first + "' does not match the pass matrix's shape");
+      if (!(f.second.array() >= 0.0 && f.second.array() <= 1.0).all())
+        throw Error("set '" + s.name + "': feature '" + f.first + "' has values outside [0, 1]");
+    }
   }
 }
 
