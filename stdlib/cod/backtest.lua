@@ -35,7 +35,7 @@ local function targets(ds, opts)
 end
 
 ---@param ds cod.Dataset
----@param opts {target?: string, top?: integer, recipes?: string[], sets?: string[], anchors?: string[]}
+---@param opts {target?: string, top?: integer, recipes?: string[], sets?: string[], anchors?: string[], feature?: string}
 ---@return table
 function M.run(ds, opts)
   opts = opts or {}
@@ -49,7 +49,8 @@ function M.run(ds, opts)
   for i, n in ipairs(names) do rs[i] = recipes.get(n) end
   local all_sets = ds:sets()
   local sets = opts.sets or all_sets
-  local out = { tool = "codlua", version = require("cod").version, recipes = {}, targets = {} }
+  local out = { tool = "codlua", version = require("cod").version, recipes = {}, targets = {},
+    feature = opts.feature or "metric" }
   for i, r in ipairs(rs) do out.recipes[i] = r.name end
   for _, t in ipairs(targets(ds, opts)) do
     local sel = ds:select({ target = t, anchors = opts.anchors })
@@ -69,7 +70,7 @@ function M.run(ds, opts)
           if n_items > 0 then
             -- Sets may cover different models: the set's ladder is the ladder models it has.
             local set_sel = predict.set_selection(ds, set, sel)
-            base = predict.base(ds, set, set_sel, {})
+            base = predict.base(ds, set, set_sel, { feature = opts.feature })
             job = predict.job(ds, set, set_sel, { base = base })
           else
             -- Scores only (no items): only end-to-end recipes apply.

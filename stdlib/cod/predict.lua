@@ -35,7 +35,7 @@ end
 ---@param ds cod.Dataset
 ---@param set string
 ---@param sel {ladder: string[], target?: string, anchors: string[], target_compute?: number}
----@param opts? {smooth?: integer, rows?: integer[], rng?: any, base?: table}
+---@param opts? {smooth?: integer, feature?: string, rows?: integer[], rng?: any, base?: table}
 ---@return table job
 function M.job(ds, set, sel, opts)
   opts = opts or {}
@@ -56,6 +56,11 @@ function M.job(ds, set, sel, opts)
   if base.N and opts.rng then
     P = opts.rng:resample_passrates(P, opts.rows and base.N:select_rows(opts.rows) or base.N)
   end
+  local metric = P
+  -- A feature other than the metric (SPEC §14) drives clustering, the cluster fits and the
+  -- mapping's x; the full-set metric (job.full, job.mean, job.actual) stays the metric.
+  if base.F then P = opts.rows and base.F:select_rows(opts.rows) or base.F end
+  job.feature = base.feature
   job.P = P
   job.item_ids = item_ids
   job.items = P:rows()
@@ -69,7 +74,7 @@ function M.job(ds, set, sel, opts)
     job.X = job.Y
   end
   -- Metrics per model on these rows; a user's score replaces the full-set mean.
-  local means = P:col_means()
+  local means = metric:col_means()
   job.mean, job.full = {}, {}
   for name, c in pairs(base.col) do
     job.mean[name] = means[c]
@@ -113,6 +118,14 @@ function M.base(ds, set, sel, opts)
   base.P = all:select_cols(cols)
   local trials = ds:trials(set)
   if trials then base.N = trials:select_cols(cols) end
+  base.feature = opts.feature or "metric"
+  if base.feature ~= "metric" then
+    if opts.smooth and opts.smooth > 0 then
+      error(("--smooth averages pass rates of checkpoints; it does not apply with --feature %s"):format(base.feature), 0)
+    end
+    base.F = ds:feature(set, base.feature):select_cols(cols)
+    base.N = nil  -- trial counts describe the metric: no binomial resampling or few-trials warning for a feature
+  end
   base.C = {}
   for j, m in ipairs(sel.ladder) do base.C[j] = ds:compute(m) end
   if sel.target_compute then
@@ -304,7 +317,7 @@ end
 
 --- Predict every chosen set of a dataset.
 ---@param ds cod.Dataset
----@param opts {target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, sets?: string[], bootstrap?: integer, seed?: integer, smooth?: integer, self_check?: boolean, self_check_recipes?: string[], target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
+---@param opts {target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, sets?: string[], feature?: string, bootstrap?: integer, seed?: integer, smooth?: integer, self_check?: boolean, self_check_recipes?: string[], target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
 ---@return table report
 function M.run(ds, opts)
   opts = opts or {}
@@ -335,6 +348,8 @@ function M.run(ds, opts)
     end)(),
     anchors = sel.anchors,
     compute_unit = ds:compute_unit(),
+    feature = opts.feature or "metric",
+    sources = M.sources(ds),
     settings = {
       bootstrap = opts.bootstrap or 0,
       seed = opts.seed or 1,
@@ -370,6 +385,31 @@ function M.run(ds, opts)
   if #report.sets == 0 then error("no evaluation set with items to predict", 0) end
   M.summarise(report)
   return report
+end
+
+--- The lm-eval files behind the dataset, and the (model, task) pairs whose files were merged
+--- (averaged) or skipped (older runs): {files = {...}, merged = {{set, model, files, skipped}}}.
+---@param ds cod.Dataset
+---@return table|nil  nil for CSV input
+function M.sources(ds)
+  local files = ds:sources()
+  if #files == 0 then return nil end
+  local groups, order = {}, {}
+  for _, f in ipairs(files) do
+    local key = f.model .. "\0" .. f.set
+    local g = groups[key]
+    if not g then
+      g = { set = f.set, model = f.model, files = {}, skipped = {} }
+      groups[key] = g
+      order[#order + 1] = g
+    end
+    if f.used then g.files[#g.files + 1] = f.path else g.skipped[#g.skipped + 1] = f.path end
+  end
+  local merged = {}
+  for _, g in ipairs(order) do
+    if #g.files > 1 or #g.skipped > 0 then merged[#merged + 1] = g end
+  end
+  return { files = files, merged = merged }
 end
 
 --- The selection restricted to the models that have results in `set` (sets of one dataset

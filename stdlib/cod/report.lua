@@ -111,6 +111,19 @@ function M.warning_lines(report)
   return out
 end
 
+--- Lines naming the lm-eval files averaged together or skipped for one model and task
+--- (report.sources.merged; empty for CSV input or when every pair has one file).
+function M.source_lines(report)
+  local out = {}
+  for _, g in ipairs(report.sources and report.sources.merged or {}) do
+    local line = ("lm-eval: model %s, task %s: %d file(s) averaged: %s"):format(g.model, g.set, #g.files,
+      table.concat(g.files, ", "))
+    if #g.skipped > 0 then line = line .. ("; older run(s) skipped: %s"):format(table.concat(g.skipped, ", ")) end
+    out[#out + 1] = line
+  end
+  return out
+end
+
 -- ------------------------------------------------------------------ CSV
 
 local write_csv = files.write_csv
@@ -334,8 +347,19 @@ local function md_report(report, plots)
   add(("- anchors: %s"):format(#report.anchors > 0 and table.concat(report.anchors, ", ") or "none"))
   add(("- compute unit: %g FLOPs; bootstrap rounds: %d; seed: %d"):format(report.compute_unit,
     report.settings.bootstrap, report.settings.seed))
+  if report.feature and report.feature ~= "metric" then
+    add(("- per-item feature: `%s` (clustering and cluster fits; the prediction is the full-set metric, mapped "
+      .. "from the feature subset through the ladder)"):format(report.feature))
+  end
   add(("- codlua %s"):format(report.version))
   add("")
+  local merged = M.source_lines(report)
+  if #merged > 0 then
+    add("## Input files merged")
+    add("")
+    for _, line in ipairs(merged) do add("- " .. line) end
+    add("")
+  end
   local warnings = M.warning_lines(report)
   if #warnings > 0 then
     add("## Warnings")

@@ -31,7 +31,7 @@ function M.run(argv)
     if not found then error(("unknown evaluation set '%s' (sets: %s)"):format(s, table.concat(all, ", ")), 0) end
   end
   local bt = backtest.run(ds, { target = o.target, top = o.top, recipes = o.recipes, sets = o.sets,
-    anchors = o.anchors })
+    anchors = o.anchors, feature = o.feature })
   io.stdout:write(backtest.table(bt))
   if o.out then
     backtest.write(bt, o.out)

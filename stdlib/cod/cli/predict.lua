@@ -13,6 +13,11 @@ M.data_options = {
   { "metric", "KEY", "lm-eval per-sample metric key", default = "acc" },
   { "filter", "NAME", "lm-eval filter", default = "none" },
   { "tasks", "T1,...", "lm-eval tasks to read (default: all)", list = true },
+  { "responses", nil, "lm-eval: pass rate = share of the filtered responses matching the target (repeats)" },
+  { "match", "OPT,...", "lm-eval --responses normalisation: ignore_case, ignore_punctuation, no_strip", list = true },
+  { "runs", "average|newest", "lm-eval: several dated files of one model and task", default = "average" },
+  { "feature", "NAME", "per-item feature for clustering and cluster fits: metric, choice_prob, choice_prob_norm, "
+    .. "answer_prob, answer_prob_norm (lm-eval log-likelihoods)", default = "metric" },
 }
 
 --- A command's option spec: `usage`, the data options, then `own` options.
@@ -73,9 +78,22 @@ function M.load(o)
   end
   if not o.models then error("missing --models FILE (or --data DIR)", 0) end
   if not (o.items or o.scores or o.lmeval) then error("missing --items FILE (or --lmeval DIR, --scores FILE)", 0) end
-  return data.read({ models = o.models, items = o.items, scores = o.scores, lmeval = o.lmeval,
+  local read = { models = o.models, items = o.items, scores = o.scores, lmeval = o.lmeval,
     metric = o.lmeval and o.metric or nil, filter = o.lmeval and o.filter or nil, tasks = o.lmeval and o.tasks or nil,
-    compute_unit = o.compute_unit })
+    compute_unit = o.compute_unit }
+  if o.lmeval then
+    read.runs = o.runs
+    read.responses = o.responses or nil
+    local known = { ignore_case = "ignore_case", ignore_punctuation = "ignore_punctuation", no_strip = "strip" }
+    for _, m in ipairs(o.match or {}) do
+      local key = known[m]
+      if not key then
+        error(("--match: unknown option '%s' (options: ignore_case, ignore_punctuation, no_strip)"):format(m), 0)
+      end
+      read[key] = key ~= "strip"
+    end
+  end
+  return data.read(read)
 end
 
 function M.run(argv)
@@ -98,7 +116,7 @@ function M.run(argv)
   local report = predict.run(ds, {
     target = o.target, ladder = o.ladder, anchors = o.anchors, recipe = o.recipe, sets = o.sets,
     bootstrap = o.bootstrap, seed = o.seed, smooth = o.smooth, self_check = not o.no_self_check,
-    self_check_recipes = o.self_check_recipes,
+    self_check_recipes = o.self_check_recipes, feature = o.feature,
     target_compute = o.target_flops and o.target_flops / ds:compute_unit() or nil,
     transfer_ladder = o.transfer_ladder,
     transfer_labels = o.labels and require("cod.report").read_labels(o.labels) or nil,
@@ -107,8 +125,10 @@ function M.run(argv)
   if o.json then
     io.stdout:write(require("cod.json").encode(rep.to_json(report), { indent = 1 }), "\n")
   else
-    io.stdout:write(("codlua predict: recipe %s, target %s, ladder of %d models, %d anchors\n"):format(
-      report.recipe, tostring(report.target or ("compute " .. tostring(o.target_flops))), #report.ladder, #report.anchors))
+    io.stdout:write(("codlua predict: recipe %s, target %s, ladder of %d models, %d anchors%s\n"):format(
+      report.recipe, tostring(report.target or ("compute " .. tostring(o.target_flops))), #report.ladder, #report.anchors,
+      report.feature ~= "metric" and (", feature " .. report.feature) or ""))
+    for _, line in ipairs(rep.source_lines(report)) do io.stdout:write(line, "\n") end
     io.stdout:write(rep.table(report))
     for _, w in ipairs(rep.warning_lines(report)) do io.stdout:write(w, "\n") end
   end
