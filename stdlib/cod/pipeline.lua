@@ -68,6 +68,17 @@ function M.stages.features(job, st, opts)
   st.X_active = job.X:select_rows(active)
 end
 
+--- irt_features: like features, but clustering sees each item's smooth item-response curve over
+--- the ladder (cod.irt, SPEC §14) instead of its raw 0/1 pattern; zero items stay the raw ones.
+--- opts are cod.irt.fit's (slope_sd, difficulty_sd, ability_sd, max_iterations).
+function M.stages.irt_features(job, st, opts)
+  check_opts("irt_features", opts, { slope_sd = true, difficulty_sd = true, ability_sd = true, max_iterations = true })
+  M.stages.features(job, st, {})
+  local fit = require("cod.irt").fit(job.Y, opts)
+  st.irt = { ability = fit.ability, converged = fit.converged, status = fit.status, evaluations = fit.evaluations }
+  st.X_active = fit.curves:select_rows(st.active)
+end
+
 --- cluster: label the active items. opts.method (default "improved_meanshift") and the
 --- method's own options in opts.options; opts.labels gives labels by item id instead (transfer).
 function M.stages.cluster(job, st, opts)
