@@ -59,7 +59,40 @@ int f_fit(lua_State* L) {
   });
 }
 
-const luaL_Reg kFunctions[] = {{"fit", f_fit}, {nullptr, nullptr}};
+// A fit table's number array field `key` (ability, difficulty, slope).
+std::vector<double> fit_field(lua_State* L, const char* key) {
+  lua_getfield(L, 1, key);  // [.., array]
+  if (!lua_istable(L, -1)) luaL_error(L, "bad argument #1 to 'extrapolate' (a fit table with '%s' expected)", key);
+  std::vector<double> v = codlua::check_number_array(L, -1, true);
+  lua_pop(L, 1);
+  return v;
+}
+
+// extrapolate(fit, compute, target) -> {ability, intercept, slope, metric, items = {}}
+int f_extrapolate(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  cod::IrtFit fit;
+  fit.ability = fit_field(L, "ability");
+  fit.difficulty = fit_field(L, "difficulty");
+  fit.slope = fit_field(L, "slope");
+  if (fit.difficulty.size() != fit.slope.size())
+    luaL_argerror(L, 1, "difficulty and slope must have one entry per item");
+  const std::vector<double> compute = codlua::check_number_array(L, 2, true);
+  const double target = luaL_checknumber(L, 3);
+  return guarded(L, [&] {
+    const cod::IrtExtrapolation e = cod::extrapolate_irt(fit, compute, target);
+    lua_createtable(L, 0, 5);  // [result]
+    set_field(L, "ability", e.ability);
+    set_field(L, "intercept", e.intercept);
+    set_field(L, "slope", e.slope);
+    set_field(L, "metric", e.metric);
+    push_numbers(L, e.items);
+    lua_setfield(L, -2, "items");
+    return 1;
+  });
+}
+
+const luaL_Reg kFunctions[] = {{"fit", f_fit}, {"extrapolate", f_extrapolate}, {nullptr, nullptr}};
 
 int luaopen_cod_core_irt(lua_State* L) { return codlua::new_module(L, kFunctions); }
 

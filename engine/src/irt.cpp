@@ -137,4 +137,35 @@ IrtFit fit_irt(const Matrix& Y, const Matrix& W, const IrtOptions& opt) {
   return fit;
 }
 
+IrtExtrapolation extrapolate_irt(const IrtFit& fit, const std::vector<double>& compute, double target) {
+  const std::size_t m = fit.ability.size();
+  if (compute.size() != m) throw Error(fmt::format("extrapolate_irt: {} compute values for {} models", compute.size(), m));
+  if (!(target > 0) || !std::isfinite(target)) throw Error(fmt::format("extrapolate_irt: target compute must be > 0, got {}", target));
+  double mx = 0, my = 0;
+  for (std::size_t j = 0; j < m; ++j) {
+    if (!(compute[j] > 0) || !std::isfinite(compute[j]))
+      throw Error(fmt::format("extrapolate_irt: compute must be positive and finite, got {}", compute[j]));
+    mx += std::log(compute[j]);
+    my += fit.ability[j];
+  }
+  mx /= static_cast<double>(m);
+  my /= static_cast<double>(m);
+  double sxx = 0, sxy = 0;
+  for (std::size_t j = 0; j < m; ++j) {
+    const double dx = std::log(compute[j]) - mx;
+    sxx += dx * dx;
+    sxy += dx * (fit.ability[j] - my);
+  }
+  if (!(sxx > 0)) throw Error("extrapolate_irt: the models' compute does not vary (no trend to extrapolate)");
+  IrtExtrapolation e;
+  e.slope = sxy / sxx;
+  e.intercept = my - e.slope * mx;
+  e.ability = e.intercept + e.slope * std::log(target);
+  e.items.resize(fit.difficulty.size());
+  double sum = 0;
+  for (std::size_t i = 0; i < e.items.size(); ++i) sum += e.items[i] = sigmoid(fit.slope[i] * (e.ability - fit.difficulty[i]));
+  e.metric = e.items.empty() ? 0.0 : sum / static_cast<double>(e.items.size());
+  return e;
+}
+
 }  // namespace cod

@@ -31,4 +31,15 @@ function M.fit(Y, opts)
   return core.fit(Y, opts)
 end
 
+--- Extrapolate a fit to a larger model: abilities are regressed on log-compute (least squares)
+--- and each item's curve is read at the target's ability; `metric` is their mean (the full-set
+--- accuracy the item-response model predicts).
+---@param fit cod.irt.Fit
+---@param compute number[]   one per model of the fit (compute units)
+---@param target number      the target's compute
+---@return {ability: number, intercept: number, slope: number, metric: number, items: number[]}
+function M.extrapolate(fit, compute, target)
+  return core.extrapolate(fit, compute, target)
+end
+
 return M

@@ -47,6 +47,21 @@ struct IrtFit {
  */
 IrtFit fit_irt(const Matrix& Y, const Matrix& weights, const IrtOptions& opt);
 
+/** An item-response extrapolation to a larger model (see extrapolate_irt). */
+struct IrtExtrapolation {
+  double intercept = 0, slope = 0;  ///< θ ≈ intercept + slope · log(C), least squares over the ladder
+  double ability = 0;               ///< θ at the target compute
+  double metric = 0;                ///< mean over items of σ(a_i (θ − b_i)): the predicted full-set accuracy
+  std::vector<double> items;        ///< per item: σ(a_i (θ − b_i))
+};
+
+/**
+ * Extrapolate a fit to compute `target` (same unit as `compute`, one per model of the fit, all > 0):
+ * abilities are regressed on log-compute by least squares and the line is read at the target.
+ * Throws cod::Error when the compute values do not vary or are not positive.
+ */
+IrtExtrapolation extrapolate_irt(const IrtFit& fit, const std::vector<double>& compute, double target);
+
 /** The penalised objective and its gradient at `x` = (θ, b, s) (for tests of the gradient). */
 double irt_objective(const Matrix& Y, const Matrix& weights, const IrtOptions& opt, const std::vector<double>& x,
                      std::vector<double>* grad);
