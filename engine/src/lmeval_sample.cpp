@@ -99,7 +99,7 @@ void parse_filtered_resps(od::value v, SampleResponses& out) {
   od::array requests;
   check(v.get_array().get(requests), "filtered_resps");
   out.has_resps = true;
-  std::size_t index = 0, pairs = 0, others = 0;
+  std::size_t index = 0, pairs = 0, others = 0, first_other = 0;
   for (auto res : requests) {
     od::value e;
     check(std::move(res).get(e), "filtered_resps");
@@ -107,12 +107,12 @@ void parse_filtered_resps(od::value v, SampleResponses& out) {
     od::json_type et;
     check(e.type().get(et), "filtered_resps");
     if (et != od::json_type::array) {
-      const Leaf leaf = read_leaf(e);
-      if (leaf.type != od::json_type::string)
+      if (et != od::json_type::string)
         throw SampleError("filtered_resps", fmt::format("request {}: expected a string response or a "
-                                                        "[log-likelihood, is-greedy] pair, got {}", index, type_word(leaf.type)));
+                                                        "[log-likelihood, is-greedy] pair, got {}", index, type_word(et)));
+      const Leaf leaf = read_leaf(e);
       out.texts.push_back(leaf.text);
-      ++others;
+      if (++others == 1) first_other = index;
       continue;
     }
     od::array inner;
@@ -150,9 +150,9 @@ void parse_filtered_resps(od::value v, SampleResponses& out) {
                                                         index, type_word(leaf.type)));
       }
     }
-    if (!is_pair) ++others;
+    if (!is_pair && ++others == 1) first_other = index;
   }
-  if (pairs > 0 && others > 0) out.mixed_at = index;  // an error unless the arguments say generation
+  if (pairs > 0 && others > 0) out.mixed_at = first_other;  // an error unless the arguments say generation
   if (pairs == 0) out.loglik.clear();
 }
 
@@ -199,8 +199,9 @@ void finish(SampleResponses& r) {
     return;
   }
   if (r.mixed_at)
-    throw SampleError("filtered_resps", "mixes [log-likelihood, is-greedy] pairs with other responses (expected "
-                                        "pairs for every request, or generated strings)");
+    throw SampleError("filtered_resps", fmt::format("request {}: expected a [log-likelihood, is-greedy] pair such as "
+                                                    "[\"-2.5\", \"False\"], as the line's other requests have",
+                                                    r.mixed_at));
   if (!r.loglik.empty()) r.texts.clear();
 }
 
