@@ -334,6 +334,7 @@ function M.run(ds, opts)
       error(("unknown evaluation set '%s' (sets: %s)"):format(s, table.concat(all_sets, ", ")), 0)
     end
   end
+  M.check_feature(ds, sets, opts.feature)
   local report = {
     tool = "codlua",
     version = require("cod").version,
@@ -385,6 +386,24 @@ function M.run(ds, opts)
   if #report.sets == 0 then error("no evaluation set with items to predict", 0) end
   M.summarise(report)
   return report
+end
+
+--- Check that every set with items among `sets` has the per-item feature `feature` (nil: the
+--- metric); a missing one is a user's error naming the set and the features it has.
+---@param ds cod.Dataset
+---@param sets string[]
+---@param feature? string
+function M.check_feature(ds, sets, feature)
+  if feature == nil or feature == "metric" then return end
+  for _, set in ipairs(sets) do
+    if #ds:items(set) > 0 then
+      local names = ds:feature_names(set)
+      if not contains(names, feature) then
+        error(("--feature %s: set '%s' has no such per-item feature (it has: %s; choice_prob needs lm-eval " ..
+          "multiple-choice logs, answer_prob lm-eval log-likelihoods)"):format(feature, set, table.concat(names, ", ")), 0)
+      end
+    end
+  end
 end
 
 --- The lm-eval files behind the dataset, and the (model, task) pairs whose files were merged
