@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "modules.hpp"
+#include "support.hpp"
 
 namespace fs = std::filesystem;
 
@@ -62,22 +64,41 @@ void print_usage(FILE* out) {
                kProgName, kProgName, kProgName);
 }
 
+// The exit status of the last user error reported (1 input, 2 usage); 0 when none.
+int g_user_status = 0;
+
+// CODLUA_TRACEBACK=1: tracebacks for user errors too (for codlua's own developers).
+bool always_traceback() {
+  const char* v = std::getenv("CODLUA_TRACEBACK");
+  return v != nullptr && *v != '\0' && std::strcmp(v, "0") != 0;
+}
+
+// Print an error as one line `codlua: message`. A user error (cod.errors) arrives here
+// as its object, untouched by msghandler; a bug arrives as message + traceback.
 void report(lua_State* L, int status) {
   if (status != LUA_OK) {
-    const char* msg = lua_tostring(L, -1);
-    if (msg == nullptr) msg = "(error object is not a string)";
+    if (codlua::is_user_error(L, -1)) {
+      lua_getfield(L, -1, "status");
+      g_user_status = lua_tointeger(L, -1) == 2 ? 2 : 1;
+      lua_pop(L, 1);
+    }
+    const char* msg = luaL_tolstring(L, -1, nullptr);  // [err, text]
     std::fprintf(stderr, "%s: %s\n", kProgName, msg);
     std::fflush(stderr);
-    lua_pop(L, 1);
+    lua_pop(L, 2);
   }
 }
 
-// Message handler: adds a traceback to the error message (as lua.c's msghandler).
+// Message handler: adds a traceback to the error message (as lua.c's msghandler);
+// a user error passes through as it is, so report() can print it as one line.
 int msghandler(lua_State* L) {
+  if (codlua::is_user_error(L, 1) && !always_traceback()) return 1;
   const char* msg = lua_tostring(L, 1);
   if (msg == nullptr) {
-    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
-    msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+      msg = lua_tostring(L, -1);
+    else
+      msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
   }
   luaL_traceback(L, L, msg, 1);
   return 1;
@@ -185,10 +206,16 @@ int handle_script(lua_State* L, const char* fname) {
   return status;
 }
 
-// A command word (no '/', no '.lua', not an existing file) runs stdlib's cod.cli.
+std::string g_stdlib;  // the stdlib folder in use (find_stdlib)
+
+// A command word runs stdlib's cod.cli: a word without '/' or '.' that names a command
+// (stdlib/cod/cli/<word>.lua) wins over a file of that name (an earlier `--out predict`
+// must not turn `codlua predict` into a script); any other such word is a command too
+// unless a file of that name exists (then cod.cli says the command is unknown).
 bool is_command(const char* word) {
   if (std::strchr(word, '/') || std::strchr(word, '.') || word[0] == '-') return false;
   std::error_code ec;
+  if (fs::is_regular_file(fs::path(g_stdlib) / "cod" / "cli" / (std::string(word) + ".lua"), ec)) return true;
   return !fs::exists(word, ec);
 }
 
@@ -358,7 +385,8 @@ int pmain(lua_State* L) {
   }
   luaL_openlibs(L);
   codlua::preload_modules(L);
-  setup_paths(L, find_stdlib());
+  g_stdlib = find_stdlib();
+  setup_paths(L, g_stdlib);
   // The matrix type must exist before any module pushes or checks a matrix.
   if (dolibrary(L, "cod.core.matrix") != LUA_OK) return 0;
   lua_pushnil(L);
@@ -408,6 +436,10 @@ int main(int argc, char** argv) {
   const int status = lua_pcall(L, 1, 0, 0);
   report(L, status);
   lua_close(L);
-  std::fflush(stdout);
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::fprintf(stderr, "%s: cannot write to standard output: %s\n", kProgName, std::strerror(errno));
+    return EXIT_FAILURE;
+  }
+  if (status == LUA_OK && m.exit_code == EXIT_FAILURE && g_user_status != 0) return g_user_status;
   return status == LUA_OK ? m.exit_code : EXIT_FAILURE;
 }

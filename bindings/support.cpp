@@ -317,3 +317,49 @@ void set_field(lua_State* L, const char* key, const char* v) {
 }
 
 }  // namespace codlua
+
+namespace codlua {
+namespace {
+
+constexpr const char* kUserErrorType = "cod.UserError";
+
+int user_error_tostring(lua_State* L) {
+  lua_getfield(L, 1, "message");  // [e, message]
+  if (!lua_isstring(L, -1)) lua_pushliteral(L, "(user error without a message)");
+  return 1;
+}
+
+}  // namespace
+
+void push_user_error_metatable(lua_State* L) {
+  if (luaL_newmetatable(L, kUserErrorType)) {  // [mt]
+    lua_pushcfunction(L, user_error_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushliteral(L, "user error");
+    lua_setfield(L, -2, "__metatable");  // user code can't swap it (the sandbox relies on that)
+  }
+}
+
+bool is_user_error(lua_State* L, int idx) {
+  if (lua_type(L, idx) != LUA_TTABLE) return false;
+  if (!lua_getmetatable(L, idx)) return false;  // [mt]
+  luaL_getmetatable(L, kUserErrorType);         // [mt, user_mt]
+  const bool same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same;
+}
+
+void push_user_error(lua_State* L, const std::string& message, int status, const cod::InputError* where) {
+  lua_createtable(L, 0, 5);  // [e]
+  set_field(L, "message", message);
+  set_field(L, "status", status);
+  if (where != nullptr) {
+    set_field(L, "file", where->file());
+    if (where->line() > 0) set_field(L, "line", where->line());
+    if (!where->column().empty()) set_field(L, "column", where->column());
+  }
+  push_user_error_metatable(L);  // [e, mt]
+  lua_setmetatable(L, -2);       // [e]
+}
+
+}  // namespace codlua

@@ -14,14 +14,33 @@
 #include <utility>
 #include <vector>
 
+#include "cod/error.hpp"
 #include "cod/matrix.hpp"
 
 namespace codlua {
 
 /**
+ * Push a user error: a table {message, status, file?, line?, column?} with the
+ * metatable `cod.UserError` (its __tostring is the message). The host prints it
+ * as one line, without a traceback, and exits with `status` (1 input, 2 usage);
+ * any other error value is a bug and keeps its traceback (DESIGN rule 9).
+ * `where` adds the position of an input-file error.
+ */
+void push_user_error(lua_State* L, const std::string& message, int status = 1,
+                     const cod::InputError* where = nullptr);
+
+/** Push the metatable of user errors (created on first use). */
+void push_user_error_metatable(lua_State* L);
+
+/** Whether the value at `idx` is a user error made by push_user_error. */
+bool is_user_error(lua_State* L, int idx);
+
+/**
  * Run `body` (which returns the number of Lua results) and translate any
- * std::exception into a Lua error. The message is copied out of the catch
- * scope before lua_error, so no C++ exception object is live while Lua unwinds.
+ * std::exception into a Lua error: a cod::UserError (a user's mistake; an
+ * InputError keeps its file/line/column) becomes a user error object, anything
+ * else a message string. The error is copied out of the catch scope before
+ * lua_error, so no C++ exception object is live while Lua unwinds.
  * Lua's own errors (lua_error inside body) pass through untouched: with Lua
  * built as C++ they are C++ exceptions of Lua's private type, which is not a
  * std::exception.
@@ -29,12 +48,26 @@ namespace codlua {
 template <class Body>
 int guarded(lua_State* L, Body&& body) {
   std::string message;
+  std::optional<cod::InputError> input;
+  bool user = false;
   try {
     return body();
+  } catch (const cod::InputError& e) {
+    input.emplace(e);
+  } catch (const cod::UserError& e) {
+    user = true;
+    message = e.what();
   } catch (const std::exception& e) {
     message = e.what();
   }
-  lua_pushlstring(L, message.data(), message.size());
+  if (input) {
+    push_user_error(L, input->what(), 1, &*input);
+    input.reset();
+  } else if (user) {
+    push_user_error(L, message, 1);
+  } else {
+    lua_pushlstring(L, message.data(), message.size());
+  }
   return lua_error(L);
 }
 

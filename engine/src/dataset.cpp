@@ -37,7 +37,7 @@ Role parse_role(const std::string& s) {
   if (s == "ladder") return Role::ladder;
   if (s == "target") return Role::target;
   if (s == "anchor") return Role::anchor;
-  throw Error("unknown role '" + s + "' (expected ladder, target, anchor or empty)");
+  throw UserError("unknown role '" + s + "' (expected ladder, target, anchor or empty)");
 }
 
 double Model::flops() const {
@@ -56,7 +56,7 @@ const Matrix& EvalSet::feature(const std::string& wanted) const {
   if (wanted == "metric") return pass;
   for (const auto& f : extra_features)
     if (f.first == wanted) return f.second;
-  throw Error("set '" + name + "' has no feature '" + wanted + "' (features present: " +
+  throw UserError("set '" + name + "' has no feature '" + wanted + "' (features present: " +
               name_list(feature_names()) + "; choice_prob and answer_prob come from lm-eval multiple-choice " +
               "log-likelihoods)");
 }
@@ -72,7 +72,7 @@ std::size_t Dataset::model_index(const std::string& name) const {
     if (models[i].name == name) return i;
   std::vector<std::string> names;
   for (const auto& m : models) names.push_back(m.name);
-  throw Error("unknown model '" + name + "' (models: " + name_list(names) + ")");
+  throw UserError("unknown model '" + name + "' (models: " + name_list(names) + ")");
 }
 
 std::size_t Dataset::set_index(const std::string& name) const {
@@ -80,31 +80,31 @@ std::size_t Dataset::set_index(const std::string& name) const {
     if (sets[i].name == name) return i;
   std::vector<std::string> names;
   for (const auto& s : sets) names.push_back(s.name);
-  throw Error("unknown evaluation set '" + name + "' (sets: " + name_list(names, 20) + ")");
+  throw UserError("unknown evaluation set '" + name + "' (sets: " + name_list(names, 20) + ")");
 }
 
 double Dataset::compute(std::size_t model) const {
   if (model >= models.size()) throw Error("model index " + std::to_string(model) + " out of range");
   const double c = models[model].flops();
   if (std::isinf(c))
-    throw Error("model '" + models[model].name + "' has infinite compute (6·params·tokens overflows a double; " +
+    throw UserError("model '" + models[model].name + "' has infinite compute (6·params·tokens overflows a double; " +
                 "give compute_flops)");
   if (!(c > 0) || !std::isfinite(c))
-    throw Error("model '" + models[model].name + "' has no positive compute (give compute_flops or params and tokens)");
+    throw UserError("model '" + models[model].name + "' has no positive compute (give compute_flops or params and tokens)");
   return c / compute_unit;
 }
 
 void Dataset::validate() const {
   if (!(compute_unit > 0) || !std::isfinite(compute_unit))
-    throw Error("compute_unit must be a positive finite number, got " + std::to_string(compute_unit));
+    throw UserError("compute_unit must be a positive finite number, got " + std::to_string(compute_unit));
   std::set<std::string> seen;
   for (std::size_t m = 0; m < models.size(); ++m) {
-    if (!seen.insert(models[m].name).second) throw Error("duplicate model '" + models[m].name + "'");
+    if (!seen.insert(models[m].name).second) throw UserError("duplicate model '" + models[m].name + "'");
     compute(m);  // throws when unknown
   }
   std::set<std::string> set_names;
   for (const auto& s : sets) {
-    if (!set_names.insert(s.name).second) throw Error("duplicate evaluation set '" + s.name + "'");
+    if (!set_names.insert(s.name).second) throw UserError("duplicate evaluation set '" + s.name + "'");
     if (s.pass.rows() != static_cast<Eigen::Index>(s.items.size()) ||
         s.pass.cols() != static_cast<Eigen::Index>(s.models.size()))
       throw Error("set '" + s.name + "': pass matrix is " + std::to_string(s.pass.rows()) + " x " +
@@ -126,9 +126,9 @@ void Dataset::validate() const {
       throw Error("set '" + s.name + "': scores must have one entry per model");
     for (const auto& f : s.extra_features) {
       if (f.second.rows() != s.pass.rows() || f.second.cols() != s.pass.cols())
-        throw Error("set '" + s.name + "': feature '" + f.first + "' does not match the pass matrix's shape");
+        throw UserError("set '" + s.name + "': feature '" + f.first + "' does not match the pass matrix's shape");
       if (!(f.second.array() >= 0.0 && f.second.array() <= 1.0).all())
-        throw Error("set '" + s.name + "': feature '" + f.first + "' has values outside [0, 1]");
+        throw UserError("set '" + s.name + "': feature '" + f.first + "' has values outside [0, 1]");
     }
   }
 }
@@ -155,7 +155,7 @@ Selection select_models(const Dataset& ds, const SelectionRequest& req) {
     if (targets.size() > 1) {
       std::vector<std::string> names;
       for (auto t : targets) names.push_back(ds.models[t].name);
-      throw Error("several models have role target (" + name_list(names) + "); name the one to predict");
+      throw UserError("several models have role target (" + name_list(names) + "); name the one to predict");
     }
     if (targets.size() == 1) sel.target = targets[0];
   }
@@ -180,20 +180,20 @@ Selection select_models(const Dataset& ds, const SelectionRequest& req) {
   }
   // Consistency: no model in two parts, no duplicates.
   std::set<std::size_t> ladder_set(sel.ladder.begin(), sel.ladder.end());
-  if (ladder_set.size() != sel.ladder.size()) throw Error("the ladder names a model twice");
+  if (ladder_set.size() != sel.ladder.size()) throw UserError("the ladder names a model twice");
   std::set<std::size_t> anchor_set(sel.anchors.begin(), sel.anchors.end());
-  if (anchor_set.size() != sel.anchors.size()) throw Error("the anchors name a model twice");
+  if (anchor_set.size() != sel.anchors.size()) throw UserError("the anchors name a model twice");
   for (std::size_t a : sel.anchors)
     if (ladder_set.count(a))
-      throw Error("model '" + ds.models[a].name + "' is both a ladder model and an anchor");
+      throw UserError("model '" + ds.models[a].name + "' is both a ladder model and an anchor");
   if (sel.target) {
     if (ladder_set.count(*sel.target))
-      throw Error("the target '" + ds.models[*sel.target].name + "' is also a ladder model");
+      throw UserError("the target '" + ds.models[*sel.target].name + "' is also a ladder model");
     if (anchor_set.count(*sel.target))
-      throw Error("the target '" + ds.models[*sel.target].name + "' is also an anchor");
+      throw UserError("the target '" + ds.models[*sel.target].name + "' is also an anchor");
   }
   if (sel.ladder.size() < 2)
-    throw Error("the ladder has " + std::to_string(sel.ladder.size()) +
+    throw UserError("the ladder has " + std::to_string(sel.ladder.size()) +
                 " model(s); at least 2 are needed" +
                 (sel.target ? " (default ladder: models with less compute than the target '" +
                                   ds.models[*sel.target].name + "')"
@@ -207,7 +207,7 @@ Matrix features(const EvalSet& set, const std::vector<std::size_t>& ladder) {
   for (std::size_t j = 0; j < ladder.size(); ++j) {
     const int col = set.column_of(ladder[j]);
     if (col < 0)
-      throw Error("set '" + set.name + "' has no results for ladder model #" + std::to_string(j + 1) +
+      throw UserError("set '" + set.name + "' has no results for ladder model #" + std::to_string(j + 1) +
                   " (dataset model index " + std::to_string(ladder[j]) + ")");
     X.col(static_cast<Eigen::Index>(j)) = set.pass.col(col);
   }
@@ -215,7 +215,7 @@ Matrix features(const EvalSet& set, const std::vector<std::size_t>& ladder) {
 }
 
 Matrix smoothed_features(const Dataset& ds, const EvalSet& set, const std::vector<std::size_t>& ladder, int radius) {
-  if (radius < 0) throw Error("checkpoint smoothing radius must be >= 0, got " + std::to_string(radius));
+  if (radius < 0) throw UserError("checkpoint smoothing radius must be >= 0, got " + std::to_string(radius));
   const Matrix raw = features(set, ladder);
   if (radius == 0) return raw;
   // Group ladder positions by (family, size); order each group by step.
@@ -223,7 +223,7 @@ Matrix smoothed_features(const Dataset& ds, const EvalSet& set, const std::vecto
   for (std::size_t j = 0; j < ladder.size(); ++j) {
     const Model& m = ds.models[ladder[j]];
     if (m.size.empty() || std::isnan(m.step))
-      throw Error("checkpoint smoothing needs 'size' and 'step' for every ladder model; model '" + m.name +
+      throw UserError("checkpoint smoothing needs 'size' and 'step' for every ladder model; model '" + m.name +
                   "' lacks " + (m.size.empty() ? "size" : "step"));
     groups[{m.family, m.size}].push_back(j);
   }

@@ -15,7 +15,7 @@ std::string format_input_error(const std::string& file, std::size_t line, const 
 }  // namespace
 
 InputError::InputError(std::string file, std::size_t line, std::string column, const std::string& what)
-    : Error(format_input_error(file, line, column, what)),
+    : UserError(format_input_error(file, line, column, what)),
       file_(std::move(file)),
       line_(line),
       column_(std::move(column)) {}

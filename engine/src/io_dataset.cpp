@@ -246,10 +246,10 @@ Dataset Builder::finish(double compute_unit) {
 
 Dataset read_dataset(const DatasetFiles& files) {
   if (!(files.compute_unit > 0) || !std::isfinite(files.compute_unit))
-    throw Error(fmt::format("read_dataset: compute_unit must be a positive finite number, got {}", files.compute_unit));
-  if (files.models.empty()) throw Error("read_dataset: no models CSV given (expected the path of one)");
+    throw UserError(fmt::format("read_dataset: compute_unit must be a positive finite number, got {}", files.compute_unit));
+  if (files.models.empty()) throw UserError("read_dataset: no models CSV given (expected the path of one)");
   if (!files.items && !files.scores && !files.lmeval_dir)
-    throw Error("read_dataset: no items CSV, scores CSV or lm-eval folder given (expected at least one besides the "
+    throw UserError("read_dataset: no items CSV, scores CSV or lm-eval folder given (expected at least one besides the "
                 "models CSV)");
   std::vector<std::string> ignored;
   auto models = io_detail::read_models(files.models, &ignored);

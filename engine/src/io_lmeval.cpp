@@ -303,9 +303,9 @@ private:
 
 void read_lmeval_dir(const std::string& dir, const LmEvalOptions& opts, Builder& b) {
   if (opts.metric.empty() && !opts.responses)
-    throw Error("lm-eval: no metric named (expected e.g. \"acc\" or \"exact_match\")");
+    throw UserError("lm-eval: no metric named (expected e.g. \"acc\" or \"exact_match\")");
   if (opts.runs != "average" && opts.runs != "newest")
-    throw Error("lm-eval: runs must be \"average\" or \"newest\", got " + csv::quote(opts.runs));
+    throw UserError("lm-eval: runs must be \"average\" or \"newest\", got " + csv::quote(opts.runs));
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
     if (fs::exists(dir, ec)) throw InputError(dir, 0, "", "not a directory (expected an lm-eval --log_samples output folder)");

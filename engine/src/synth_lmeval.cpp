@@ -28,7 +28,7 @@ namespace fs = std::filesystem;
 class OutFile {
 public:
   explicit OutFile(std::string path) : path_(std::move(path)), f_(std::fopen(path_.c_str(), "wbx")) {
-    if (!f_) throw Error("cannot create " + path_ + ": " + std::strerror(errno));
+    if (!f_) throw UserError("cannot create " + path_ + ": " + std::strerror(errno));
   }
   OutFile(const OutFile&) = delete;
   OutFile& operator=(const OutFile&) = delete;
@@ -36,12 +36,12 @@ public:
     if (f_) std::fclose(f_);
   }
   void write(const std::string& s) {
-    if (std::fwrite(s.data(), 1, s.size(), f_) != s.size()) throw Error("cannot write " + path_ + ": " + std::strerror(errno));
+    if (std::fwrite(s.data(), 1, s.size(), f_) != s.size()) throw UserError("cannot write " + path_ + ": " + std::strerror(errno));
   }
   void close() {
     std::FILE* f = f_;
     f_ = nullptr;
-    if (std::fflush(f) != 0 || std::fclose(f) != 0) throw Error("cannot write " + path_ + ": " + std::strerror(errno));
+    if (std::fflush(f) != 0 || std::fclose(f) != 0) throw UserError("cannot write " + path_ + ": " + std::strerror(errno));
   }
 
 private:
@@ -100,10 +100,10 @@ SynthLmEvalResult synth_lmeval(const std::vector<Model>& models, const std::vect
       throw Error("synth_lmeval: set '" + set_names[s] + "': expected items × models probabilities in [0, 1]");
   std::error_code ec;
   if (fs::exists(dir, ec) && !(fs::is_directory(dir, ec) && fs::is_empty(dir, ec)))
-    throw Error("synth_lmeval: " + dir + " exists and is not an empty folder (expected a new folder)");
+    throw UserError("synth_lmeval: " + dir + " exists and is not an empty folder (expected a new folder)");
   const fs::path root(dir);
   fs::create_directories(root / "samples", ec);
-  if (ec) throw Error("cannot create " + (root / "samples").string() + ": " + ec.message());
+  if (ec) throw UserError("cannot create " + (root / "samples").string() + ": " + ec.message());
 
   SynthLmEvalResult out;
   {
@@ -141,7 +141,7 @@ SynthLmEvalResult synth_lmeval(const std::vector<Model>& models, const std::vect
     for (std::size_t j = 0; j < models.size(); ++j) {
       const fs::path folder = root / "samples" / models[j].name;
       fs::create_directories(folder, ec);
-      if (ec) throw Error("cannot create " + folder.string() + ": " + ec.message());
+      if (ec) throw UserError("cannot create " + folder.string() + ": " + ec.message());
       const std::string path = (folder / ("samples_" + set_names[s] + "_" + opt.date + ".jsonl")).string();
       OutFile f(path);
       SynthRng rng(synth_mix64(opt.seed ^ synth_mix64((s + 1) * 0x9e3779b97f4a7c15ull + j)));

@@ -23,9 +23,9 @@ function M.main(command, ...)
   local args = { ... }
   local mod = load_command(command)
   if not mod then
-    io.stderr:write(("codlua: unknown command '%s' (commands: %s; or give a script file)\n")
-      :format(command, table.concat(M.commands, ", ")))
-    return 2
+    local errors = require("cod.errors")
+    errors.usage(("unknown command '%s'%s (commands: %s; or give a script file)")
+      :format(command, errors.did_you_mean(command, M.commands), table.concat(M.commands, ", ")))
   end
   return mod.run(args) or 0
 end

@@ -121,7 +121,8 @@ function M.base(ds, set, sel, opts)
   base.feature = opts.feature or "metric"
   if base.feature ~= "metric" then
     if opts.smooth and opts.smooth > 0 then
-      error(("--smooth averages pass rates of checkpoints; it does not apply with --feature %s"):format(base.feature), 0)
+      require("cod.errors").usage(("--smooth averages pass rates of checkpoints; it does not apply with --feature %s")
+        :format(base.feature))
     end
     base.F = ds:feature(set, base.feature):select_cols(cols)
     base.N = nil  -- trial counts describe the metric: no binomial resampling or few-trials warning for a feature
@@ -399,8 +400,9 @@ function M.check_feature(ds, sets, feature)
     if #ds:items(set) > 0 then
       local names = ds:feature_names(set)
       if not contains(names, feature) then
-        error(("--feature %s: set '%s' has no such per-item feature (it has: %s; choice_prob needs lm-eval " ..
-          "multiple-choice logs, answer_prob lm-eval log-likelihoods)"):format(feature, set, table.concat(names, ", ")), 0)
+        require("cod.errors").user(("--feature %s: set '%s' has no such per-item feature (it has: %s; choice_prob " ..
+          "needs lm-eval multiple-choice logs, answer_prob lm-eval log-likelihoods)"):format(feature, set,
+          table.concat(names, ", ")))
       end
     end
   end

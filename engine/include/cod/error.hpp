@@ -16,10 +16,19 @@ public:
 };
 
 /**
+ * A user's mistake rather than a bug: an unknown model or set name, an impossible
+ * request about the user's data. Hosts show it as one line, without a traceback.
+ */
+class UserError : public Error {
+public:
+  using Error::Error;
+};
+
+/**
  * An error in an input file. The message reads `file:line: column 'c': what`
  * (line and column are omitted when unknown: line 0, empty column).
  */
-class InputError : public Error {
+class InputError : public UserError {
 public:
   InputError(std::string file, std::size_t line, std::string column, const std::string& what);
 

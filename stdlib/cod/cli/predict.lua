@@ -88,7 +88,8 @@ function M.load(o)
     for _, m in ipairs(o.match or {}) do
       local key = known[m]
       if not key then
-        error(("--match: unknown option '%s' (options: ignore_case, ignore_punctuation, no_strip)"):format(m), 0)
+        require("cod.errors").usage(("--match: unknown option '%s' (options: ignore_case, ignore_punctuation, no_strip)")
+          :format(m))
       end
       read[key] = key ~= "strip"
     end
