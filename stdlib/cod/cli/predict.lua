@@ -82,6 +82,9 @@ function M.load(o)
     metric = o.lmeval and o.metric or nil, filter = o.lmeval and o.filter or nil, tasks = o.lmeval and o.tasks or nil,
     compute_unit = o.compute_unit }
   if o.lmeval then
+    if o.runs ~= "average" and o.runs ~= "newest" then
+      require("cod.errors").usage(("--runs must be average or newest, got '%s'"):format(o.runs))
+    end
     read.runs = o.runs
     read.responses = o.responses or nil
     local known = { ignore_case = "ignore_case", ignore_punctuation = "ignore_punctuation", no_strip = "strip" }
