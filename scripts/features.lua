@@ -7,7 +7,7 @@
 --     its --log_samples folder, with --feature metric (acc) and choice_prob.
 -- Prints one markdown table per dataset (Mean and Max rows) and writes them to --csv.
 --
---   codlua scripts/features.lua [--seeds 3] [--items 2000] [--csv features.csv]
+--   codlua scripts/features.lua [--seeds 3] [--items 2000] [--target-factor 5] [--csv features.csv]
 
 local args = require("cod.args")
 local backtest = require("cod.backtest")
@@ -21,6 +21,7 @@ local spec = {
   usage = "codlua scripts/features.lua [options]",
   { "seeds", "S", "seeds for the resampled and generated ladders", number = true, integer = true, default = 3 },
   { "items", "N", "items per generated set", number = true, integer = true, default = 2000 },
+  { "target-factor", "F", "generated ladders: target compute / largest ladder compute", number = true, default = 5 },
   { "recipes", "R1,...", "recipes compared", list = true },
   { "csv", "FILE", "write the rows here", default = "features.csv" },
   { "tmp", "DIR", "scratch folder for the generated lm-eval logs (created, must not exist)" },
@@ -35,7 +36,7 @@ if o.help then
   os.exit(0)
 end
 local here = arg[0]:match("^(.*)/scripts/[^/]*$") or "."
-local recipes = o.recipes or { "cod", "cod_irt", "irt_extrapolate", "e2e_exp", "e2e_passrate" }
+local recipes = o.recipes or { "cod", "cod_irt", "irt_extrapolate", "e2e_exp", "e2e_passrate", "bnsl" }
 
 local rows = {}
 local function run(dataset, ds, opts)
@@ -77,12 +78,14 @@ for seed = 1, o.seeds do run("pythia-arith 0/1 seed " .. seed, single_answers(ar
 
 local tmp = o.tmp or os.tmpname() .. ".d"
 for seed = 1, o.seeds do
-  local ds, truth = synth.ladder({ seed = seed, items = o.items, sets = { { name = "mc" } }, trials = 0 })
+  local ds, truth = synth.ladder({ seed = seed, items = o.items, sets = { { name = "mc" } }, trials = 0,
+    target_factor = o.target_factor })
   local dir = ("%s/seed%d"):format(tmp, seed)
   synth.lmeval(ds, truth, dir, { seed = seed })
   local lm = data.read({ models = dir .. "/models.csv", lmeval = dir .. "/samples" })
   run("synthetic lm-eval seed " .. seed, lm, { target = "synth-target" })
   run("synthetic lm-eval seed " .. seed, lm, { target = "synth-target", feature = "choice_prob" })
+  run("synthetic lm-eval seed " .. seed, lm, { target = "synth-target", feature = "answer_prob" })
 end
 
 -- Tables: one per dataset family and feature, rows per (target, set), Mean and Max.
