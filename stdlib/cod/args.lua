@@ -4,14 +4,48 @@
 ---   local spec = {
 ---     usage = "codlua predict --items FILE --models FILE --target MODEL [options]",
 ---     { "items", "FILE", "items CSV" },
----     { "bootstrap", "N", "bootstrap rounds", number = true, default = 0 },
+---     { "bootstrap", "N", "bootstrap rounds", number = true, integer = true, min = 0, max = 100000, default = 0 },
+---     { "ladder", "M1,...", "ladder models", list = true },   -- no empty or repeated names
 ---     { "quiet", nil, "print less" },          -- a flag (no value)
 ---   }
 ---   local opts, err = args.parse(spec, arg)
 ---
---- `--name value` and `--name=value` both work; `--help` sets opts.help.
+--- `--name value` and `--name=value` both work; `--help` sets opts.help. A number option's
+--- `min`/`max` are checked on the parsed number before it is made an integer, so a value out
+--- of range is a usage error naming the value and the range, never a wrapped-around cast.
 
 local M = {}
+
+local function excerpt(s)
+  return require("cod.text").excerpt(s)
+end
+
+local function num_text(x)
+  if math.type(x) == "integer" then return tostring(x) end
+  return ("%.6g"):format(x)
+end
+
+-- "between 0 and 1000", "at least 1", "at most 5"
+local function range_text(o)
+  if o.min and o.max then return ("between %s and %s"):format(num_text(o.min), num_text(o.max)) end
+  if o.min then return "at least " .. num_text(o.min) end
+  return "at most " .. num_text(o.max)
+end
+
+-- A comma-separated list of names: none empty, none repeated.
+local function split_list(name, value)
+  local list, seen = {}, {}
+  if value == "" then return nil, ("option '--%s' needs at least one name, got ''"):format(name) end
+  for item in (value .. ","):gmatch("([^,]*),") do
+    if item == "" then
+      return nil, ("option '--%s' has an empty name in '%s'"):format(name, excerpt(value))
+    end
+    if seen[item] then return nil, ("option '--%s' names '%s' twice"):format(name, excerpt(item)) end
+    seen[item] = true
+    list[#list + 1] = item
+  end
+  return list
+end
 
 local function find(spec, name)
   for _, o in ipairs(spec) do
@@ -63,23 +97,27 @@ function M.parse(spec, argv)
         end
         if o.number then
           local n = tonumber(value)
-          if n == nil then
-            return nil, ("option '--%s' needs a number, got '%s'"):format(name, value)
+          if n == nil or n ~= n then
+            return nil, ("option '--%s' needs a number, got '%s'"):format(name, excerpt(value))
+          end
+          if (o.min and n < o.min) or (o.max and n > o.max) then
+            return nil, ("option '--%s' must be %s, got %s"):format(name, range_text(o), excerpt(value))
           end
           if o.integer and math.type(n) ~= "integer" then
             if n ~= math.floor(n) then
-              return nil, ("option '--%s' needs a whole number, got '%s'"):format(name, value)
+              return nil, ("option '--%s' needs a whole number, got '%s'"):format(name, excerpt(value))
             end
             -- Whole but beyond the integers (1e300): an error, not a silent nil.
             n = math.tointeger(n)
             if n == nil then
-              return nil, ("option '--%s' needs a whole number in the integer range, got '%s'"):format(name, value)
+              return nil, ("option '--%s' needs a whole number in the integer range, got '%s'"):format(name,
+                excerpt(value))
             end
           end
           value = n
         elseif o.list then
-          local list = {}
-          for item in value:gmatch("[^,]+") do list[#list + 1] = item end
+          local list, err = split_list(name, value)
+          if not list then return nil, err end
           value = list
         end
         opts[key] = value

@@ -31,12 +31,11 @@ function M.object(t)
   return setmetatable(t or {}, core.object_mt)
 end
 
---- Write `value` as JSON to `path` (pretty, with a final newline).
+--- Write `value` as JSON to `path` (pretty, with a final newline); a failed write raises.
 ---@param path string
 ---@param value any
 function M.write_file(path, value)
-  local f <close> = assert(io.open(path, "wb"))
-  f:write(M.encode(value, { indent = 1 }), "\n")
+  require("cod.files").write_text(path, M.encode(value, { indent = 1 }), "\n")
 end
 
 return M

@@ -9,6 +9,8 @@
 ---     series = { { title = "observed", style = "points", points = {{1, 0.2}, {10, 0.5}} } } }
 ---   -- r.rendered, r.files, r.reason
 
+local checked = require("cod.files")
+
 local M = {}
 
 -- Captured when the module loads: cod.sandbox takes os.execute away from untrusted code
@@ -70,12 +72,13 @@ function M.render(spec)
   if not dir then dir, base = ".", spec.output end
   -- Data: one gnuplot index block per series.
   do
-    local f <close> = assert(io.open(dat, "wb"))
+    local f <close> = checked.open(dat)
     for i, s in ipairs(spec.series) do
-      f:write("# ", s.title or ("series " .. i), "\n")
+      f:write("# ", tostring(s.title or ("series " .. i)):gsub("%c", " "), "\n")
       for _, p in ipairs(s.points) do f:write(fmt(p[1]), " ", fmt(p[2]), "\n") end
       f:write("\n\n")
     end
+    f:close()
   end
   local key = spec.key or "left top"
   -- Written into the script as is: plain words only (a quote or line break could inject commands).
@@ -125,10 +128,7 @@ function M.render(spec)
     w, h, gp_string(base .. ".png"), body)
   script = script .. ("set terminal svg size %d,%d noenhanced font 'sans,10' background '#ffffff'\nset output %s\n%s\nunset output\n")
     :format(w, h, gp_string(base .. ".svg"), body)
-  do
-    local f <close> = assert(io.open(gp, "wb"))
-    f:write(script)
-  end
+  checked.write_text(gp, script)
   if #spec.series == 0 then return { rendered = false, files = files, reason = "no data to plot" } end
   if not M.available() then
     return { rendered = false, files = files, reason = "gnuplot is not installed; the data and script were written" }

@@ -188,6 +188,8 @@ local function write_tables(report, dir)
   if #lrow > 0 then write_csv(dir .. "/labels.csv", { "set", "item_id", "label" }, lrow) end
 end
 
+local restore_formula = require("cod.text").restore_formula
+
 --- Read a labels.csv written by a report: {[set] = {[item_id] = label}}.
 ---@param path string
 ---@return table<string, table<string, integer>>
@@ -232,8 +234,10 @@ function M.read_labels(path)
       if #fields ~= 3 or label == nil then
         error(("%s:%d: expected set,item_id,label with an integer label"):format(path, line_no), 0)
       end
-      out[fields[1]] = out[fields[1]] or {}
-      out[fields[1]][fields[2]] = label
+      -- Report CSVs defuse spreadsheet formulas (cod.text): undo it to get the names back.
+      local set, item = restore_formula(fields[1]), restore_formula(fields[2])
+      out[set] = out[set] or {}
+      out[set][item] = label
     end
   end
   return out
@@ -244,8 +248,17 @@ end
 local palette = { "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
   "#bcbd22", "#7f7f7f" }
 
-local function safe_name(s)
-  return (s:gsub("[^%w%-_.]", "_"))
+-- A plot's file name: bounded and unique per set whatever the names (cod.text.file_stem;
+-- `used` catches the unlikely hash collision).
+local function safe_name(s, used)
+  local stem = require("cod.text").file_stem(s)
+  local unique, k = stem, 1
+  while used[unique] do
+    k = k + 1
+    unique = stem .. "-" .. k
+  end
+  used[unique] = true
+  return unique
 end
 
 --- Per-cluster curves with their extrapolation to the target (the paper's Figure 4).
@@ -448,8 +461,9 @@ function M.write(report, out)
         note = r.reason
       end
     end
+    local used = {}
     for _, s in ipairs(report.sets) do
-      local base = safe_name(s.name)
+      local base = safe_name(s.name, used)
       local p = {}
       local C = report.ladder_compute
       if C then
@@ -468,8 +482,7 @@ function M.write(report, out)
     if not rendered then plots.note = "Plots were not rendered: " .. tostring(note) end
     report.plots = { rendered = rendered, note = plots.note }
     json.write_file(tmp .. "/report.json", M.to_json(report))
-    local f <close> = assert(io.open(tmp .. "/report.md", "wb"))
-    f:write(md_report(report, plots), "\n")
+    files.write_text(tmp .. "/report.md", md_report(report, plots), "\n")
     write_tables(report, tmp)
   end)
   return report.plots

@@ -14,8 +14,9 @@
 ---    stdlib uses.
 --- 2. The capabilities themselves are narrowed in the real globals too, for the stdlib's
 ---    sake (a recipe may call stdlib functions that write where they are told): io.open
----    for writing, io.output, os.remove, os.rename and cod.core.sys's mkdir, remove_tree
----    and rename check their paths; os.execute, io.popen, os.tmpname, io.tmpfile and
+---    for writing, io.output, os.remove, os.rename and cod.core.sys's mkdir, remove_tree,
+---    rename, replace_dir and lock_output check their paths, and the writes follow no
+---    symbolic link (cod.core.sandbox opens relative to the folder, O_NOFOLLOW); os.execute, io.popen, os.tmpname, io.tmpfile and
 ---    package.loadlib raise; C searchers are gone; load is text-only. cod.plot captured
 ---    os.execute when it loaded, before this, so the stdlib's own gnuplot call still runs.
 
@@ -36,7 +37,10 @@ local sfind, ssub, sformat, sgsub = string.find, string.sub, string.format, stri
 local tconcat = table.concat
 local searchpath = package.searchpath
 local resolve = core.resolve
+local core_open, core_mkdir, core_remove, core_rename, core_check = core.open, core.mkdir, core.remove, core.rename,
+  core.check
 local sys_mkdir, sys_remove_tree, sys_rename = sys.mkdir, sys.remove_tree, sys.rename
+local sys_replace_dir, sys_lock_output = sys.replace_dir, sys.lock_output
 
 -- Module state lives in locals: untrusted code can require this module and change its
 -- table's fields, so no check may look anything up through `M`.
@@ -56,21 +60,17 @@ local function within(abs, root)
   return abs == root or root == "/" or ssub(abs, 1, #root + 1) == root .. "/"
 end
 
--- True when `path` may be written: it resolves (symlinks of its existing part followed,
--- "." and ".." removed) to a write root or below one.
+-- True when `path` may be written: its folder resolves (symlinks of its existing part
+-- followed, "." and ".." removed) to a write root or below one. The write itself then
+-- follows no link at all (cod.core.sandbox.open).
 local function may_write(path)
   if type(path) == "number" then path = tostring(path) end
   if type(path) ~= "string" then return false end
-  local abs = resolve(path)
-  if not abs then return false end
-  for _, root in ipairs(state.roots) do
-    if within(abs, root) then return true end
-  end
-  return false
+  return core_check(path, state.roots) == true
 end
 
---- True when `path` may be written under the sandbox: it resolves (symlinks of its existing
---- part followed, "." and ".." removed) to a write root or below one.
+--- True when `path` may be written under the sandbox: its folder resolves (symlinks of its
+--- existing part followed, "." and ".." removed) to a write root or below one.
 ---@param path string
 ---@return boolean
 function M.may_write(path)
@@ -85,39 +85,63 @@ local function where()
 end
 
 -- Raise at the caller of the checked function (level 3 from here).
-local function check_write(fname, path)
-  if type(path) ~= "string" and type(path) ~= "number" then return end  -- the original raises its own error
-  if not may_write(path) then
-    error(sformat("%s: writing '%s' is not allowed by --sandbox (%s)", fname, tostring(path), where()), 3)
-  end
+local function refuse_write(fname, path, why)
+  local because = (why and why ~= "outside") and (": " .. why) or ""
+  error(sformat("%s: writing '%s' is not allowed by --sandbox (%s%s)", fname, tostring(path), where(), because), 3)
 end
 
+local function check_write(fname, path)
+  if type(path) ~= "string" and type(path) ~= "number" then return end  -- the original raises its own error
+  local ok, why = core_check(tostring(path), state.roots)
+  if not ok then refuse_write(fname, path, why) end
+end
+
+-- The writes themselves run in cod.core.sandbox: the file is opened relative to its folder,
+-- and no symbolic link is followed on the way (see docs/hardening.md).
 local function checked_open(path, mode)
   -- Modes with w, a or + create or change a file; plain r/rb only read.
-  if type(mode) == "string" and sfind(mode, "[wa+]") then check_write("io.open", path) end
+  if type(mode) == "string" and sfind(mode, "[wa+]") and (type(path) == "string" or type(path) == "number") then
+    local f, err, code = core_open(tostring(path), mode, state.roots)
+    if code == "denied" then refuse_write("io.open", path, err) end
+    return f, err, code
+  end
   return io_open(path, mode)
 end
 
 local function checked_output(file)
-  if type(file) == "string" or type(file) == "number" then check_write("io.output", file) end
+  if type(file) == "string" or type(file) == "number" then
+    local f, err, code = core_open(tostring(file), "w", state.roots)
+    if code == "denied" then refuse_write("io.output", file, err) end
+    if not f then error(err, 2) end
+    return io_output(f)
+  end
   if file == nil then return io_output() end
   return io_output(file)
 end
 
 local function checked_remove(path)
-  check_write("os.remove", path)
-  return os_remove(path)
+  if type(path) ~= "string" and type(path) ~= "number" then return os_remove(path) end
+  local ok, err, code = core_remove(tostring(path), state.roots)
+  if code == "denied" then refuse_write("os.remove", path, err) end
+  return ok, err, code
 end
 
 local function checked_rename(from, to)
+  if (type(from) ~= "string" and type(from) ~= "number") or (type(to) ~= "string" and type(to) ~= "number") then
+    return os_rename(from, to)
+  end
   check_write("os.rename", from)
-  check_write("os.rename", to)
-  return os_rename(from, to)
+  local ok, err, code = core_rename(tostring(from), tostring(to), state.roots)
+  if code == "denied" then refuse_write("os.rename", to, err) end
+  return ok, err, code
 end
 
 local function checked_mkdir(path)
-  check_write("sys.mkdir", path)
-  return sys_mkdir(path)
+  if type(path) ~= "string" then return sys_mkdir(path) end
+  local ok, err, code = core_mkdir(path, state.roots)
+  if code == "denied" then refuse_write("sys.mkdir", path, err) end
+  if not ok then return nil, "cannot create folder " .. err end
+  return true
 end
 
 local function checked_remove_tree(path)
@@ -126,9 +150,23 @@ local function checked_remove_tree(path)
 end
 
 local function checked_sys_rename(from, to)
+  if type(from) ~= "string" or type(to) ~= "string" then return sys_rename(from, to) end
   check_write("sys.rename", from)
-  check_write("sys.rename", to)
-  return sys_rename(from, to)
+  local ok, err, code = core_rename(from, to, state.roots)
+  if code == "denied" then refuse_write("sys.rename", to, err) end
+  if not ok then return nil, "cannot rename " .. err end
+  return true
+end
+
+local function checked_replace_dir(tmp, out)
+  check_write("sys.replace_dir", tmp)
+  check_write("sys.replace_dir", out)
+  return sys_replace_dir(tmp, out)
+end
+
+local function checked_lock_output(out)
+  check_write("sys.lock_output", out)
+  return sys_lock_output(out)
 end
 
 -- ------------------------------------------------------------------ loading
@@ -272,6 +310,7 @@ function M.enable(opts)
   os.remove, os.rename = checked_remove, checked_rename
   os.execute, os.tmpname = refuse("os.execute"), refuse("os.tmpname")
   sys.mkdir, sys.remove_tree, sys.rename = checked_mkdir, checked_remove_tree, checked_sys_rename
+  sys.replace_dir, sys.lock_output = checked_replace_dir, checked_lock_output
   package.loadlib = refuse("package.loadlib")
   package.cpath = ""
   package.searchers = { package.searchers[1], lua_searcher }
@@ -290,8 +329,9 @@ function M.enable(opts)
 end
 
 --- Enable for a host run: `command` is the codlua command (nil for a script) and `argv`
---- its arguments. A command's `--out DIR` (and the `DIR.tmp-<pid>` its writer renames from)
---- become the write roots.
+--- its arguments. A command's `--out DIR` (and the `DIR.tmp-<pid>` its writer renames from,
+--- and `DIR.old-<pid>` where a file system without an atomic exchange puts the previous
+--- report for a moment) become the write roots.
 ---@param command string|nil
 ---@param argv string[]
 function M.enable_for(command, argv)
@@ -301,8 +341,10 @@ function M.enable_for(command, argv)
     if ok and type(mod) == "table" and type(mod.spec) == "table" then
       local o = require("cod.args").parse(mod.spec, argv or {})
       if o and type(o.out) == "string" and o.out ~= "" then
+        local bare = sgsub(o.out, "/+$", "")
         roots[1] = o.out
-        roots[2] = sgsub(o.out, "/+$", "") .. ".tmp-" .. sys.getpid()
+        roots[2] = bare .. ".tmp-" .. sys.getpid()
+        roots[3] = bare .. ".old-" .. sys.getpid()
       end
     end
   end

@@ -9,7 +9,10 @@
 --   status   expected exit status (0 ok, 1 error, 2 usage error)
 --   stderr   Lua pattern the standard error must contain (plain text when `plain = true`)
 --   stdout   Lua pattern the standard output must contain (optional)
---   setup    "old_report": a previous report is at $OUT and must survive the failing run
+--   setup    "old_report": a previous report (with codlua's marker) is at $OUT and must survive
+--            the failing run; "foreign": $OUT is a folder of the user's (thesis.tex, src/main.c);
+--            "file": $OUT is a file of the user's; "data": $OUT holds a copy of the dataset.
+--            The user's files must be intact after the run.
 --   pending  the case shows a known bug, reported to its owner: the status/message checks
 --            are reported but do not fail the test (the crash/hang/partial-output checks do)
 --
@@ -152,24 +155,52 @@ return {
     stderr = "unknown evaluation set 'nosuch' %(sets: alpha, beta%)" },
 
   -- ---------------------------------------------------------------- numeric options
-  { name = "--target-flops 0", args = with(P, "--target-flops", "0"), status = 2, stderr = "%-%-target%-flops must be a positive finite number of FLOPs" },
-  { name = "--target-flops 1e400", args = with(P, "--target-flops", "1e400"), status = 2, stderr = "%-%-target%-flops must be a positive finite number of FLOPs" },
+  -- Ranges are checked on the parsed number, before any cast to an integer (issue 9).
+  { name = "--target-flops 0", args = with(P, "--target-flops", "0"), status = 2,
+    stderr = "codlua predict: option '%-%-target%-flops' must be between 1 and 1e%+40, got 0" },
+  { name = "--target-flops 1e400", args = with(P, "--target-flops", "1e400"), status = 2,
+    stderr = "option '%-%-target%-flops' must be between 1 and 1e%+40, got 1e400" },
   { name = "--target-flops nan", args = with(P, "--target-flops", "nan"), status = 2,
     stderr = "option '%-%-target%-flops' needs a number, got 'nan'" },
-  { name = "--compute-unit 0", args = with(P, "--compute-unit", "0"), status = 1,
-    stderr = "bad option 'compute_unit' to 'load_dir' %(must be > 0%)" },
-  { name = "--compute-unit -1", args = with(P, "--compute-unit", "-1"), status = 1,
-    stderr = "bad option 'compute_unit' to 'load_dir' %(must be > 0%)" },
-  { name = "--bootstrap -1", args = with(P, "--bootstrap", "-1"), status = 2, stderr = "%-%-bootstrap must be 0 or more rounds, got %-1" },
-  { name = "--bootstrap 1e300 is out of the integer range", args = with(P, "--bootstrap", "1e300"), status = 2,
-    stderr = "option '%-%-bootstrap' needs a whole number in the integer range, got '1e300'" },
-  { name = "--seed 1e300 is out of the integer range", args = with(P, "--seed", "1e300"), status = 2,
-    stderr = "option '%-%-seed' needs a whole number in the integer range, got '1e300'" },
+  { name = "--compute-unit 0", args = with(P, "--compute-unit", "0"), status = 2,
+    stderr = "option '%-%-compute%-unit' must be between 1 and 1e%+30, got 0" },
+  { name = "--compute-unit -1", args = with(P, "--compute-unit", "-1"), status = 2,
+    stderr = "option '%-%-compute%-unit' must be between 1 and 1e%+30, got %-1" },
+  { name = "--compute-unit 1e-300 (every compute would overflow)", args = with(P, "--compute-unit", "1e-300"),
+    status = 2, stderr = "option '%-%-compute%-unit' must be between 1 and 1e%+30, got 1e%-300" },
+  { name = "--compute-unit 1e300", args = with(P, "--compute-unit", "1e300"), status = 2,
+    stderr = "option '%-%-compute%-unit' must be between 1 and 1e%+30, got 1e300" },
+  { name = "--bootstrap -1", args = with(P, "--bootstrap", "-1"), status = 2,
+    stderr = "option '%-%-bootstrap' must be between 0 and 100000, got %-1" },
+  { name = "--bootstrap 2147483648 (would never end)", args = with(P, "--bootstrap", "2147483648"), status = 2,
+    stderr = "option '%-%-bootstrap' must be between 0 and 100000, got 2147483648" },
+  { name = "--bootstrap 1e300", args = with(P, "--bootstrap", "1e300"), status = 2,
+    stderr = "option '%-%-bootstrap' must be between 0 and 100000, got 1e300" },
+  { name = "--seed 1e300", args = with(P, "--seed", "1e300"), status = 2,
+    stderr = "option '%-%-seed' must be between 0 and 9007199254740992, got 1e300" },
+  { name = "--seed -1", args = with(P, "--seed", "-1"), status = 2,
+    stderr = "option '%-%-seed' must be between 0 and 9007199254740992, got %-1" },
   { name = "--bootstrap abc", args = with(P, "--bootstrap", "abc"), status = 2,
     stderr = "option '%-%-bootstrap' needs a number, got 'abc'" },
   { name = "--bootstrap 1.5", args = with(P, "--bootstrap", "1.5"), status = 2,
     stderr = "option '%-%-bootstrap' needs a whole number, got '1%.5'" },
-  { name = "--smooth -1", args = with(P, "--smooth", "-1"), status = 2, stderr = "%-%-smooth must be 0 or more checkpoints, got %-1" },
+  { name = "--smooth -1", args = with(P, "--smooth", "-1"), status = 2,
+    stderr = "option '%-%-smooth' must be between 0 and 1000, got %-1" },
+  { name = "--smooth 2147483648 (was cast to a negative int)", args = with(P, "--smooth", "2147483648"), status = 2,
+    stderr = "option '%-%-smooth' must be between 0 and 1000, got 2147483648" },
+  { name = "a 40,000-character option value is quoted as a bounded excerpt",
+    args = with(P, "--ladder", ("m"):rep(40000) .. "," .. ("m"):rep(40000)), status = 2,
+    stderr = "names 'mmmmmmmmmm.-… %(40000 bytes%)' twice", stderr_max = 400 },
+
+  -- ---------------------------------------------------------------- name lists (issue 9)
+  { name = "--sets S,S names a set twice", args = with(P, "--sets", "alpha,alpha"), status = 2,
+    stderr = "codlua predict: option '%-%-sets' names 'alpha' twice" },
+  { name = "--ladder '' does not fall back to the default ladder", args = with(P, "--ladder", ""), status = 2,
+    stderr = "option '%-%-ladder' needs at least one name, got ''" },
+  { name = "--anchors with an empty name", args = with(P, "--anchors", "a1,,a2"), status = 2,
+    stderr = "option '%-%-anchors' has an empty name in 'a1,,a2'" },
+  { name = "--ladder with a trailing comma", args = with(P, "--ladder", "s1,s2,"), status = 2,
+    stderr = "option '%-%-ladder' has an empty name in 's1,s2,'" },
   { name = "--smooth without size/step columns", args = with(P, "--smooth", "2"), status = 1,
     stderr = "checkpoint smoothing needs 'size' and 'step' for every ladder model; model 's1' lacks size" },
 
@@ -191,7 +222,21 @@ return {
   { name = "--models without items", args = { "predict", "--models", "$BASE/models.csv", "--out", "$OUT" },
     status = 1, stderr = "missing %-%-items FILE %(or %-%-lmeval DIR, %-%-scores FILE%)" },
   { name = "--out under a regular file", args = { "predict", "--data", "$BASE", "--out", "$BASE/models.csv/sub" },
-    status = 1, stderr = "cannot create folder .*: Not a directory" },
+    status = 1, stderr = "models%.csv' is not a folder" },
+  -- ---------------------------------------------------------------- users' files at --out (issue 9)
+  { name = "--out is a folder with the user's files: refused, intact", args = P, status = 1, setup = "foreign",
+    stderr = "%-%-out '.-/out' holds files codlua did not write %('src'%); codlua replaces only a folder it wrote" },
+  { name = "--out is the user's file: refused before computing", args = with(P, "--bootstrap", "100000"), status = 1,
+    setup = "file", stderr = "%-%-out '.-/out' exists and is not a folder" },
+  { name = "--out equal to --data: the inputs are never deleted", args = { "predict", "--data", "$OUT", "--out", "$OUT" },
+    status = 1, setup = "data", stderr = "%-%-out '.-/out' holds the input '.-/out'" },
+  { name = "--out equal to --data with a trailing slash", args = { "predict", "--data", "$OUT", "--out", "$OUT/" },
+    status = 1, setup = "data", stderr = "holds the input" },
+  { name = "--out is empty", args = { "predict", "--data", "$BASE", "--out", "" }, status = 2,
+    stderr = "codlua: %-%-out needs a folder name, got an empty string" },
+  { name = "backtest --out is a folder with the user's files", args = { "backtest", "--data", "$BASE", "--out", "$OUT" },
+    status = 1, setup = "foreign", stderr = "holds files codlua did not write" },
+
   { name = "unknown command", args = { "frobnicate" }, status = 2,
     stderr = "codlua: unknown command 'frobnicate' %(commands: help, predict, backtest" },
 
@@ -230,7 +275,7 @@ return {
 
   -- ---------------------------------------------------------------- backtest
   { name = "backtest --top 0", args = { "backtest", "--data", "$BASE", "--top", "0", "--out", "$OUT" }, status = 2,
-    stderr = "codlua backtest: %-%-top must be at least 1" },
+    stderr = "codlua backtest: option '%-%-top' must be between 1 and 10000, got 0" },
   { name = "backtest --top larger than the ladder", args = { "backtest", "--data", "$BASE", "--top", "100", "--out",
     "$OUT" }, status = 1, stderr = "the ladder has 1 model%(s%); at least 2 are needed" },
   { name = "backtest with an unknown recipe", args = { "backtest", "--data", "$BASE", "--recipes", "cod,nosuch",

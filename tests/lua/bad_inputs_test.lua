@@ -65,9 +65,31 @@ for k, case in ipairs(cases) do
     local old
     if case.setup == "old_report" then
       assert(sys.mkdir(out))
+      -- A report an earlier codlua run wrote: its marker lists its files.
       old = "previous report\n"
       local f = assert(io.open(out .. "/report.json", "wb"))
       f:write(old)
+      f:close()
+      f = assert(io.open(out .. "/.codlua-output", "wb"))
+      f:write("codlua-output v1\ncomplete\nf report.json\n")
+      f:close()
+    end
+    -- Users' files at --out (issue 9): they must survive whatever the run does.
+    local keep = {}
+    if case.setup == "foreign" then
+      assert(sys.mkdir(out .. "/src"))
+      keep[out .. "/thesis.tex"] = "my thesis\n"
+      keep[out .. "/src/main.c"] = "int main(void) { return 0; }\n"
+    elseif case.setup == "file" then
+      keep[out] = "a file of the user's\n"
+    elseif case.setup == "data" then
+      assert(sys.mkdir(out))
+      keep[out .. "/models.csv"] = slurp(bad .. "/base/models.csv")
+      keep[out .. "/items.csv"] = slurp(bad .. "/base/items.csv")
+    end
+    for path, content in pairs(keep) do
+      local f = assert(io.open(path, "wb"))
+      f:write(content)
       f:close()
     end
     local argv = {}
@@ -88,7 +110,10 @@ for k, case in ipairs(cases) do
     if case.no_file then
       T.truthy(slurp(dir .. "/" .. case.no_file) == nil, case.no_file .. " must not exist")
     end
-    if status ~= 0 then
+    for path, content in pairs(keep) do
+      T.eq(slurp(path), content, path .. " is intact")
+    end
+    if status ~= 0 and next(keep) == nil then
       if old then
         T.eq(slurp(out .. "/report.json"), old, "the previous report is untouched")
       else
@@ -104,6 +129,9 @@ for k, case in ipairs(cases) do
     if case.stderr and not find(stderr, case.stderr, case.plain) then
       problems[#problems + 1] = ("stderr lacks %q"):format(case.stderr)
     end
+    if case.stderr_max and #stderr > case.stderr_max then
+      problems[#problems + 1] = ("stderr has %d bytes, at most %d expected"):format(#stderr, case.stderr_max)
+    end
     if case.stdout and not find(stdout, case.stdout, case.plain) then
       problems[#problems + 1] = ("stdout lacks %q"):format(case.stdout)
     end
@@ -117,7 +145,7 @@ for k, case in ipairs(cases) do
       local ok, err = pcall(json.decode, slurp(out .. "/report.json") or "")
       if not ok then problems[#problems + 1] = "report.json does not parse: " .. tostring(err) end
     end
-    sys.remove_tree(dir)
+    T.remove_tree(dir)
     if case.pending then
       pending_report[#pending_report + 1] = ("%s %s: %s"):format(#problems > 0 and "PENDING" or "FIXED?",
         case.name, #problems > 0 and case.pending or "passes now; drop its 'pending' note")
@@ -130,6 +158,6 @@ for k, case in ipairs(cases) do
   end)
 end
 
-sys.remove_tree(scratch)
+T.remove_tree(scratch)
 for _, line in ipairs(pending_report) do io.stdout:write(line, "\n") end
 T.done()

@@ -293,5 +293,5 @@ T.test("a failed run leaves no partial report", function()
   T.eq(sys.exists(out), false)
 end)
 
-sys.remove_tree(tmp)
+T.remove_tree(tmp)
 T.done()

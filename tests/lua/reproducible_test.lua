@@ -68,10 +68,10 @@ T.test("backtest twice: byte-identical backtest.json and backtest.csv", function
   local args = "backtest --data " .. q(base) .. " --top 2"
   local a = run("backtest1", args)
   local b = run("backtest2", args)
-  T.eq(files_of(a), { "backtest.csv", "backtest.json" })
+  T.eq(files_of(a), { ".codlua-output", "backtest.csv", "backtest.json" })
   same_folders(a, b)
   T.truthy(#slurp(a .. "/backtest.json") > 1000, "backtest.json has content")
 end)
 
-sys.remove_tree(scratch)
+T.remove_tree(scratch)
 T.done()

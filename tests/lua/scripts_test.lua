@@ -48,7 +48,7 @@ local function run(name, extra)
   local code, out, err = T.run(bin .. " " .. script(name) .. (extra or SMALL) .. " --csv " .. q(csv))
   T.eq(code, 0, name .. " exit status (stderr: " .. err .. ")")
   local header, rows = read_csv(csv)
-  sys.remove_tree(dir)
+  T.remove_tree(dir)
   return out, header, rows
 end
 
@@ -188,7 +188,7 @@ T.test("--out writes <script>.csv into a new folder; the same seed gives the sam
   local code2 = T.run(bin .. " " .. script("table4") .. SMALL .. " --out " .. q(dir .. "/b"))
   T.eq(code2, 0)
   T.eq(slurp(dir .. "/a/table4.csv"), slurp(dir .. "/b/table4.csv"))
-  sys.remove_tree(dir)
+  T.remove_tree(dir)
 end)
 
 T.test("bad options and missing anchors are errors with a clear message", function()

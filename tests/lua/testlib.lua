@@ -100,6 +100,13 @@ function M.run(cmd)
   return (ok and 0 or code), stdout, stderr
 end
 
+--- Delete a test's own scratch folder (`rm -rf`; cod.core.sys.remove_tree deletes only
+--- folders codlua marked as its output).
+function M.remove_tree(path)
+  assert(type(path) == "string" and #path > 4 and path ~= "/", "remove_tree: refusing " .. tostring(path))
+  os.execute("rm -rf " .. M.shell_quote(path))
+end
+
 --- Quote a string for the shell.
 function M.shell_quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"

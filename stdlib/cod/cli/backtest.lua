@@ -6,22 +6,20 @@ local M = { summary = "predict the largest ladder models from the ones below, ev
 M.spec = predict_cli.command_spec(
   "codlua backtest (--data DIR | --items FILE --models FILE) [--target MODEL | --top N] [options]", {
   { "target", "MODEL", "predict this model (from every non-anchor model below it)" },
-  { "top", "N", "predict each of the N largest models", number = true, integer = true, default = 1 },
+  { "top", "N", "predict each of the N largest models", number = true, integer = true, min = 1, max = 10000,
+    default = 1 },
   { "recipes", "R1,R2,...", "recipes to compare (default: cod, cod_no_mapping, e2e_exp, e2e_passrate, bnsl"
     .. " and loss_intermediate when losses are known)", list = true },
   { "sets", "S1,...", "evaluation sets (default: all)", list = true },
   { "anchors", "A1,...", "anchor models", list = true },
-  { "compute-unit", "FLOPS", "unit of compute in fits", number = true, default = 1e18 },
+  predict_cli.compute_unit_option,
   { "out", "DIR", "write backtest.json and backtest.csv here" },
 })
 
 function M.run(argv)
   local o, status = predict_cli.parse("backtest", M.spec, argv)
   if not o then return status end
-  if o.top < 1 then
-    io.stderr:write("codlua backtest: --top must be at least 1\n")
-    return 2
-  end
+  local claim <close> = predict_cli.claim_out(o)
   local ds = predict_cli.load(o)
   local backtest = require("cod.backtest")
   local all = ds:sets()

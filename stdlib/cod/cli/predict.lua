@@ -20,6 +20,11 @@ M.data_options = {
     .. "answer_prob, answer_prob_norm (lm-eval log-likelihoods)", default = "metric" },
 }
 
+--- --compute-unit: FLOPs per unit of compute in the fits. It changes the answer by design
+--- (SPEC §1; docs/predict.md): the range keeps every compute finite and non-zero.
+M.compute_unit_option = { "compute-unit", "FLOPS", "unit of compute in fits (1 to 1e30)", number = true, min = 1,
+  max = 1e30, default = 1e18 }
+
 --- A command's option spec: `usage`, the data options, then `own` options.
 function M.command_spec(usage, own)
   local spec = { usage = usage }
@@ -49,15 +54,17 @@ end
 
 M.spec = M.command_spec("codlua predict (--data DIR | --items FILE --models FILE) --target MODEL [options]", {
   { "target", "MODEL", "the model to predict (default: the model whose role is target)" },
-  { "target-flops", "F", "predict at this compute (FLOPs) instead of a model's", number = true },
+  { "target-flops", "F", "predict at this compute (FLOPs) instead of a model's", number = true, min = 1, max = 1e40 },
   { "ladder", "M1,M2,...", "ladder models (default: every other model below the target's compute)", list = true },
   { "anchors", "A1,...", "anchor models (default: models whose role is anchor)", list = true },
   { "recipe", "NAME|FILE.lua", "recipe to run", default = "cod" },
   { "sets", "S1,...", "evaluation sets to predict (default: all with items)", list = true },
-  { "bootstrap", "N", "bootstrap rounds for intervals", number = true, integer = true, default = 0 },
-  { "seed", "S", "random seed", number = true, integer = true, default = 1 },
-  { "smooth", "R", "average R adjacent checkpoints each side (paper A.2)", number = true, integer = true, default = 0 },
-  { "compute-unit", "FLOPS", "unit of compute in fits", number = true, default = 1e18 },
+  { "bootstrap", "N", "bootstrap rounds for intervals", number = true, integer = true, min = 0, max = 100000,
+    default = 0 },
+  { "seed", "S", "random seed", number = true, integer = true, min = 0, max = 1 << 53, default = 1 },
+  { "smooth", "R", "average R adjacent checkpoints each side (paper A.2)", number = true, integer = true, min = 0,
+    max = 1000, default = 0 },
+  M.compute_unit_option,
   { "transfer-ladder", "M1,...", "recipe transfer: cluster on this family's ladder", list = true },
   { "labels", "FILE", "recipe transfer: cluster labels saved by an earlier report (labels.csv)" },
   { "no-self-check", nil, "skip the self-check" },
@@ -66,6 +73,23 @@ M.spec = M.command_spec("codlua predict (--data DIR | --items FILE --models FILE
   { "out", "DIR", "write report.json, report.md, CSV tables and plots here" },
   { "json", nil, "print report.json to stdout instead of the table" },
 })
+
+--- The files and folders a command reads (its --out must not hold them).
+function M.inputs(o)
+  local list = {}
+  for _, k in ipairs({ "data", "items", "models", "scores", "lmeval", "labels" }) do
+    if type(o[k]) == "string" and o[k] ~= "" then list[#list + 1] = o[k] end
+  end
+  if type(o.recipe) == "string" and o.recipe:find("[/.]") then list[#list + 1] = o.recipe end
+  return list
+end
+
+--- Check --out and hold it for this run, before any computation (cod.files.claim_output);
+--- nil without --out. Meant for a `<close>` variable.
+function M.claim_out(o)
+  if o.out == nil then return nil end
+  return require("cod.files").claim_output(o.out, { inputs = M.inputs(o) })
+end
 
 --- Load the dataset named by the command-line options.
 function M.load(o)
@@ -103,18 +127,7 @@ end
 function M.run(argv)
   local o, status = M.parse("predict", M.spec, argv)
   if not o then return status end
-  local bad
-  if o.target_flops and not (o.target_flops > 0 and o.target_flops < math.huge) then
-    bad = ("--target-flops must be a positive finite number of FLOPs, got %s"):format(tostring(o.target_flops))
-  elseif o.bootstrap < 0 then
-    bad = ("--bootstrap must be 0 or more rounds, got %d"):format(o.bootstrap)
-  elseif o.smooth < 0 then
-    bad = ("--smooth must be 0 or more checkpoints, got %d"):format(o.smooth)
-  end
-  if bad then
-    io.stderr:write("codlua predict: ", bad, "\n")
-    return 2
-  end
+  local claim <close> = M.claim_out(o)
   local ds = M.load(o)
   local predict = require("cod.predict")
   local report = predict.run(ds, {

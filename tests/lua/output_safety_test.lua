@@ -1,0 +1,210 @@
+-- Users' files are safe (issue 9): codlua replaces only folders it wrote, checks --out
+-- before computing, cleans only its own stale temporary folders, lets one run at a time
+-- write a --out, and on a full disk fails naming the file and leaves the previous report.
+local T = require("testlib")
+local sys = require("cod.core.sys")
+local json = require("cod.json")
+local q = T.shell_quote
+
+local base = T.source .. "/tests/bad/base"
+local bin = q(T.codlua)
+local scratch = os.tmpname()
+os.remove(scratch)
+assert(sys.mkdir(scratch))
+
+local function write(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+local function slurp(p)
+  local f = io.open(p, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+local function ls(dir)
+  local _, list = T.run("ls -A " .. q(dir))
+  return list
+end
+local function predict(out, extra)
+  return T.run(("cd %s && timeout 120 %s predict --data %s --no-self-check --out %s %s"):format(q(scratch), bin, q(base),
+    q(out), extra or ""))
+end
+
+T.test("a folder with the user's files is refused, before any computation, and left intact", function()
+  local out = scratch .. "/project"
+  assert(sys.mkdir(out .. "/src"))
+  write(out .. "/thesis.tex", "my thesis")
+  local code, _, err = predict(out, "--bootstrap 100000")
+  T.eq(code, 1)
+  T.truthy(err:find("%-%-out '.-project' holds files codlua did not write %('src'%)"), err)
+  T.eq(slurp(out .. "/thesis.tex"), "my thesis")
+  T.eq(ls(out), "src\nthesis.tex\n")
+  T.eq(ls(scratch), "project\n", "no lock or temporary folder left")
+  T.remove_tree(out)
+end)
+
+T.test("--out equal to (or holding) the input folder never deletes the inputs", function()
+  local data = scratch .. "/data"
+  T.eq(T.run("cp -r " .. q(base) .. " " .. q(data)), 0)
+  local before = ls(data)
+  for _, out in ipairs({ data, data .. "/", scratch }) do
+    local code, _, err = T.run(("cd %s && %s predict --data %s --out %s"):format(q(scratch), bin, q(data), q(out)))
+    T.eq(code, 1, out)
+    T.truthy(err:find("holds the input '.-data'") or err:find("holds files codlua did not write"), err)
+  end
+  T.eq(ls(data), before, "inputs intact")
+  T.remove_tree(data)
+end)
+
+T.test("codlua replaces its own report, and refuses once the user added a file to it", function()
+  local out = scratch .. "/rep"
+  local code, _, err = predict(out)
+  T.eq(code, 0, err)
+  local marker = slurp(out .. "/.codlua-output")
+  T.truthy(marker:find("^codlua%-output v1\ncomplete\n") and marker:find("\nf report%.json\n")
+    and marker:find("\nd plots\n"), marker)
+  code, _, err = predict(out, "--seed 2")
+  T.eq(code, 0, err)
+  T.eq(ls(scratch), "rep\n", "no temporary or old folder left")
+  write(out .. "/notes.txt", "mine")
+  code, _, err = predict(out, "--seed 3")
+  T.eq(code, 1)
+  T.truthy(err:find("holds files codlua did not write %('notes%.txt'%)"), err)
+  T.eq(slurp(out .. "/notes.txt"), "mine")
+  T.truthy(sys.exists(out .. "/report.json"), "the report stays too")
+  -- A marker that lists a file the folder does not have is fine; a link is never codlua's.
+  os.remove(out .. "/notes.txt")
+  T.eq(T.run("ln -s /etc/passwd " .. q(out .. "/plots/link")), 0)
+  code, _, err = predict(out)
+  T.eq(code, 1)
+  T.truthy(err:find("%('plots/link'%)"), err)
+  T.remove_tree(out)
+end)
+
+T.test("sys.remove_tree deletes only folders codlua marked, and only the files listed", function()
+  local d = scratch .. "/marked"
+  assert(sys.mkdir(d .. "/plots"))
+  write(d .. "/report.json", "{}")
+  write(d .. "/plots/a.dat", "1")
+  write(d .. "/user.txt", "keep")
+  local ok, err = sys.remove_tree(d)
+  T.eq(ok, nil)
+  T.truthy(err:find("codlua did not write it"), err)
+  write(d .. "/.codlua-output", "codlua-output v1\ncomplete\nf report.json\nd plots\nf plots/a.dat\nf ../victim\n")
+  write(scratch .. "/victim", "keep")
+  ok, err = sys.remove_tree(d)
+  T.eq(ok, nil)
+  T.truthy(err:find("holds files codlua did not write"), err)
+  T.eq(ls(d), "user.txt\n", "only the listed files went")
+  T.eq(slurp(scratch .. "/victim"), "keep", "a listed '..' is ignored")
+  T.eq(select(2, sys.remove_tree(scratch .. "/victim")):find("not a folder") ~= nil, true)
+  T.remove_tree(d)
+  os.remove(scratch .. "/victim")
+end)
+
+T.test("--out that is a file, a link, empty, or under a file: clear errors before computing", function()
+  write(scratch .. "/afile", "x")
+  local code, _, err = predict(scratch .. "/afile")
+  T.eq(code, 1)
+  T.truthy(err:find("%-%-out '.-afile' exists and is not a folder"), err)
+  code, _, err = predict(scratch .. "/afile/sub")
+  T.eq(code, 1)
+  T.truthy(err:find("afile' is not a folder"), err)
+  code, _, err = predict("")
+  T.eq(code, 2)
+  T.truthy(err:find("%-%-out needs a folder name, got an empty string"), err)
+  assert(sys.mkdir(scratch .. "/target"))
+  T.eq(T.run("ln -s " .. q(scratch .. "/target") .. " " .. q(scratch .. "/link")), 0)
+  code, _, err = predict(scratch .. "/link")
+  T.eq(code, 1)
+  T.truthy(err:find("is a symbolic link; codlua writes only into a real folder"), err)
+  T.eq(ls(scratch .. "/target"), "")
+  -- An empty folder is fine.
+  code, _, err = predict(scratch .. "/target")
+  T.eq(code, 0, err)
+  T.truthy(sys.exists(scratch .. "/target/report.json"))
+  T.eq(T.run("rm -rf " .. q(scratch .. "/target") .. " " .. q(scratch .. "/link") .. " " .. q(scratch .. "/afile")), 0)
+end)
+
+T.test("stale temporary folders of dead runs are removed, others are not", function()
+  local out = scratch .. "/stale"
+  -- pid 2^22+1 is above Linux's pid_max default: no such process.
+  local dead = out .. ".tmp-4194305"
+  assert(sys.mkdir(dead .. "/plots"))
+  write(dead .. "/.codlua-output", "codlua-output v1\nincomplete\n")
+  write(dead .. "/plots/half.dat", "1")
+  local foreign = out .. ".tmp-4194306"
+  assert(sys.mkdir(foreign))
+  write(foreign .. "/user.txt", "keep")
+  local live = out .. ".tmp-1"  -- pid 1 is alive
+  assert(sys.mkdir(live))
+  write(live .. "/.codlua-output", "codlua-output v1\nincomplete\n")
+  local code, _, err = predict(out)
+  T.eq(code, 0, err)
+  T.truthy(not sys.exists(dead), "the dead run's folder is gone")
+  T.eq(slurp(foreign .. "/user.txt"), "keep", "an unmarked folder stays")
+  T.truthy(sys.exists(live), "a live pid's folder stays")
+  T.eq(T.run("rm -rf " .. q(out) .. " " .. q(foreign) .. " " .. q(live)), 0)
+end)
+
+T.test("two predicts on one --out: one complete report, a clear message for the other", function()
+  local out = scratch .. "/race"
+  local log = scratch .. "/first"
+  -- The first run holds the lock for its whole run (a few seconds of bootstrap).
+  os.execute(("(cd %s && %s predict --data %s --bootstrap 300 --out %s >%s.out 2>%s.err; echo $? >%s.rc) &"):format(
+    q(scratch), bin, q(base), q(out), q(log), q(log), q(log)))
+  local lock = scratch .. "/.race.codlua-lock"
+  for _ = 1, 400 do
+    if sys.exists(lock) then break end
+    os.execute("sleep 0.025")
+  end
+  T.truthy(sys.exists(lock), "the first run took the lock")
+  local code, _, err = predict(out)
+  T.eq(code, 1)
+  T.truthy(err:find("another codlua run %(pid %d+%) is writing %-%-out '.-race'"), err)
+  for _ = 1, 2400 do
+    if slurp(log .. ".rc") then break end
+    os.execute("sleep 0.05")
+  end
+  T.eq(slurp(log .. ".rc"), "0\n", slurp(log .. ".err"))
+  T.truthy(pcall(json.decode, slurp(out .. "/report.json")), "a complete report.json")
+  T.truthy(not sys.exists(lock), "the lock file is gone")
+  T.eq(T.run("rm -rf " .. q(out) .. " " .. q(log) .. ".*"), 0)
+  T.eq(ls(scratch), "")
+end)
+
+T.test("--json to a full standard output fails", function()
+  local code, _, err = T.run(("(%s predict --data %s --no-self-check --json >/dev/full)"):format(bin, q(base)))
+  T.eq(code, 1)
+  T.truthy(err:find("cannot write to standard output: No space left on device"), err)
+end)
+
+T.test("a full disk: exit 1 naming the file and the reason, the previous report intact", function()
+  local id = T.run("test \"$(id -u)\" = 0")
+  local disk = scratch .. "/disk"
+  assert(sys.mkdir(disk))
+  if id ~= 0 or T.run("mount -t tmpfs -o size=64k tmpfs " .. q(disk) .. " 2>/dev/null") ~= 0 then
+    io.stdout:write("SKIP full-disk test: needs root and tmpfs (mount -t tmpfs -o size=64k)\n")
+    return
+  end
+  local ok, problem = pcall(function()
+    local out = disk .. "/rep"
+    assert(sys.mkdir(out))
+    write(out .. "/report.json", "previous report\n")
+    write(out .. "/.codlua-output", "codlua-output v1\ncomplete\nf report.json\n")
+    local code, _, err = predict(out)
+    T.eq(code, 1)
+    T.truthy(err:find("cannot write .-/disk/rep/[%w_/.-]+: No space left on device"), err)
+    T.truthy(not err:find("tmp%-%d"), "the message names the user's folder, not the temporary one: " .. err)
+    T.eq(slurp(out .. "/report.json"), "previous report\n")
+    T.eq(ls(disk), "rep\n", "no temporary folder or lock left")
+  end)
+  os.execute("umount " .. q(disk))
+  if not ok then error(problem, 0) end
+end)
+
+T.remove_tree(scratch)
+T.done()

@@ -1,0 +1,111 @@
+-- --sandbox: writes cannot leave the write roots through links placed inside them
+-- (dangling or not, to a file or a folder), hard links to outside files, or "..".
+-- A trusted script turns the sandbox on with one write root and tries every route; the
+-- test then checks that nothing outside changed. (cod.core.sandbox opens every folder on
+-- the way with O_NOFOLLOW and creates files relative to it, so a link swapped in between
+-- the check and the open is refused too: there is no separate check to race.)
+local T = require("testlib")
+local sys = require("cod.core.sys")
+local q = T.shell_quote
+
+local scratch = os.tmpname()
+os.remove(scratch)
+assert(sys.mkdir(scratch))
+
+local function write(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+local function slurp(p)
+  local f = io.open(p, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local probe = [==[
+local out = arg[1]
+require("cod.sandbox").enable({ write = { out } })
+local function try(name, f)
+  local ok, res = pcall(f)
+  print(("PROBE %s %s %s"):format(name, tostring(ok), tostring(res):gsub("\n", " ")))
+end
+local function put(path, mode)
+  return function()
+    local f, err = io.open(path, mode or "w")
+    if not f then return "open failed: " .. tostring(err) end
+    f:write("escaped")
+    f:close()
+    return "written"
+  end
+end
+try("dangling", put(out .. "/dangling"))
+try("dangling_append", put(out .. "/dangling", "a"))
+try("file_link", put(out .. "/file_link"))
+try("dir_link", put(out .. "/dir_link/x.txt"))
+try("hard_link", put(out .. "/hard"))
+try("hard_link_append", put(out .. "/hard", "a+"))
+try("dotdot", put(out .. "/../escape.txt"))
+try("dotdot_deep", put(out .. "/sub/../../escape2.txt"))
+try("io.output", function() return io.output(out .. "/dangling") end)
+try("mkdir_dangling", function() return require("cod.core.sys").mkdir(out .. "/dangling") end)
+try("mkdir_via_link", function() return require("cod.core.sys").mkdir(out .. "/dir_link/newdir") end)
+try("remove_via_link", function() return os.remove(out .. "/dir_link/victim2.txt") end)
+try("rename_via_link", function() return os.rename(out .. "/ok_src.txt", out .. "/dir_link/moved.txt") end)
+try("files.write_text", function() return require("cod.files").write_text(out .. "/dangling", "escaped") end)
+try("fifo", put(out .. "/fifo"))
+try("inside", put(out .. "/ok.txt"))
+try("inside_sub", function()
+  assert(require("cod.core.sys").mkdir(out .. "/sub/deeper"))
+  return put(out .. "/sub/deeper/ok.txt")()
+end)
+]==]
+
+T.test("--sandbox: links, hard links and .. cannot carry a write outside the root", function()
+  local dir = scratch .. "/escape"
+  local out, outside = dir .. "/out", dir .. "/outside"
+  assert(sys.mkdir(out))
+  assert(sys.mkdir(outside))
+  write(dir .. "/victim.txt", "keep me")
+  write(outside .. "/victim2.txt", "keep me too")
+  write(out .. "/ok_src.txt", "mine")
+  local setup = table.concat({
+    "ln -s " .. q(dir .. "/evil_dangling") .. " " .. q(out .. "/dangling"),
+    "ln -s " .. q(dir .. "/victim.txt") .. " " .. q(out .. "/file_link"),
+    "ln -s " .. q(outside) .. " " .. q(out .. "/dir_link"),
+    "ln " .. q(dir .. "/victim.txt") .. " " .. q(out .. "/hard"),
+    "mkfifo " .. q(out .. "/fifo"),
+  }, " && ")
+  T.eq(T.run(setup), 0, "links made")
+  local script = dir .. "/probe.lua"
+  write(script, probe)
+  local code, stdout, stderr = T.run(("timeout 60 %s %s %s"):format(q(T.codlua), q(script), q(out)))
+  T.eq(code, 0, stderr)
+  local p = {}
+  for name, ok, msg in stdout:gmatch("PROBE (%S+) (%S+) ([^\n]*)") do p[name] = { ok = ok == "true", msg = msg } end
+  local denied = "is not allowed by %-%-sandbox"
+  for _, name in ipairs({ "dangling", "dangling_append", "file_link", "dir_link", "hard_link", "hard_link_append",
+    "dotdot", "dotdot_deep", "io.output", "mkdir_dangling", "mkdir_via_link", "remove_via_link", "rename_via_link",
+    "files.write_text" }) do
+    T.truthy(p[name] and not p[name].ok and p[name].msg:find(denied), name .. ": " .. tostring(p[name] and p[name].msg))
+  end
+  T.truthy(p.dangling.msg:find("it is a symbolic link"), p.dangling.msg)
+  T.truthy(p.hard_link.msg:find("it has other hard links"), p.hard_link.msg)
+  -- A FIFO is not opened for writing (no hang waiting for a reader; refused or ENXIO).
+  T.truthy(p.fifo and p.fifo.msg ~= "written", "fifo: " .. tostring(p.fifo and p.fifo.msg))
+  T.eq(p.inside.msg, "written")
+  T.eq(p.inside_sub.msg, "written")
+  -- Nothing outside changed.
+  T.eq(slurp(dir .. "/victim.txt"), "keep me")
+  T.eq(slurp(outside .. "/victim2.txt"), "keep me too")
+  for _, f in ipairs({ dir .. "/evil_dangling", outside .. "/x.txt", outside .. "/newdir", outside .. "/moved.txt",
+    dir .. "/escape.txt", scratch .. "/escape2.txt", dir .. "/escape2.txt" }) do
+    T.truthy(not sys.exists(f), f .. " must not exist")
+  end
+  T.eq(slurp(out .. "/ok.txt"), "escaped")
+end)
+
+T.remove_tree(scratch)
+T.done()
