@@ -49,7 +49,7 @@ function M.run(ds, opts)
   for i, n in ipairs(names) do rs[i] = recipes.get(n) end
   local all_sets = ds:sets()
   local sets = opts.sets or all_sets
-  predict.check_feature(ds, sets, opts.feature)
+  require("cod.data").check_feature(ds, sets, opts.feature)
   local out = { tool = "codlua", version = require("cod").version, recipes = {}, targets = {},
     feature = opts.feature or "metric" }
   for i, r in ipairs(rs) do out.recipes[i] = r.name end

@@ -335,7 +335,7 @@ function M.run(ds, opts)
       error(("unknown evaluation set '%s' (sets: %s)"):format(s, table.concat(all_sets, ", ")), 0)
     end
   end
-  M.check_feature(ds, sets, opts.feature)
+  require("cod.data").check_feature(ds, sets, opts.feature)
   local report = {
     tool = "codlua",
     version = require("cod").version,
@@ -351,7 +351,7 @@ function M.run(ds, opts)
     anchors = sel.anchors,
     compute_unit = ds:compute_unit(),
     feature = opts.feature or "metric",
-    sources = M.sources(ds),
+    sources = require("cod.data").sources(ds),
     settings = {
       bootstrap = opts.bootstrap or 0,
       seed = opts.seed or 1,
@@ -387,50 +387,6 @@ function M.run(ds, opts)
   if #report.sets == 0 then error("no evaluation set with items to predict", 0) end
   M.summarise(report)
   return report
-end
-
---- Check that every set with items among `sets` has the per-item feature `feature` (nil: the
---- metric); a missing one is a user's error naming the set and the features it has.
----@param ds cod.Dataset
----@param sets string[]
----@param feature? string
-function M.check_feature(ds, sets, feature)
-  if feature == nil or feature == "metric" then return end
-  for _, set in ipairs(sets) do
-    if #ds:items(set) > 0 then
-      local names = ds:feature_names(set)
-      if not contains(names, feature) then
-        require("cod.errors").user(("--feature %s: set '%s' has no such per-item feature (it has: %s; choice_prob " ..
-          "needs lm-eval multiple-choice logs, answer_prob lm-eval log-likelihoods)"):format(feature, set,
-          table.concat(names, ", ")))
-      end
-    end
-  end
-end
-
---- The lm-eval files behind the dataset, and the (model, task) pairs whose files were merged
---- (averaged) or skipped (older runs): {files = {...}, merged = {{set, model, files, skipped}}}.
----@param ds cod.Dataset
----@return table|nil  nil for CSV input
-function M.sources(ds)
-  local files = ds:sources()
-  if #files == 0 then return nil end
-  local groups, order = {}, {}
-  for _, f in ipairs(files) do
-    local key = f.model .. "\0" .. f.set
-    local g = groups[key]
-    if not g then
-      g = { set = f.set, model = f.model, files = {}, skipped = {} }
-      groups[key] = g
-      order[#order + 1] = g
-    end
-    if f.used then g.files[#g.files + 1] = f.path else g.skipped[#g.skipped + 1] = f.path end
-  end
-  local merged = {}
-  for _, g in ipairs(order) do
-    if #g.files > 1 or #g.skipped > 0 then merged[#merged + 1] = g end
-  end
-  return { files = files, merged = merged }
 end
 
 --- The selection restricted to the models that have results in `set` (sets of one dataset

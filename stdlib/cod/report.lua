@@ -112,13 +112,23 @@ function M.warning_lines(report)
 end
 
 --- Lines naming the lm-eval files averaged together or skipped for one model and task
---- (report.sources.merged; empty for CSV input or when every pair has one file).
-function M.source_lines(report)
+--- (report.sources.merged; empty for CSV input or when every pair has one file). Names and
+--- paths pass through `show` (default cod.text.printable; report.md uses cod.text.markdown).
+---@param report table
+---@param show? fun(s: string): string
+---@return string[]
+function M.source_lines(report, show)
+  show = show or require("cod.text").printable
+  local function list(paths)
+    local shown = {}
+    for i, p in ipairs(paths) do shown[i] = show(p) end
+    return table.concat(shown, ", ")
+  end
   local out = {}
   for _, g in ipairs(report.sources and report.sources.merged or {}) do
-    local line = ("lm-eval: model %s, task %s: %d file(s) averaged: %s"):format(g.model, g.set, #g.files,
-      table.concat(g.files, ", "))
-    if #g.skipped > 0 then line = line .. ("; older run(s) skipped: %s"):format(table.concat(g.skipped, ", ")) end
+    local line = ("lm-eval: model %s, task %s: %d file(s) averaged: %s"):format(show(g.model), show(g.set), #g.files,
+      list(g.files))
+    if #g.skipped > 0 then line = line .. ("; older run(s) skipped: %s"):format(list(g.skipped)) end
     out[#out + 1] = line
   end
   return out
@@ -366,7 +376,7 @@ local function md_report(report, plots)
   end
   add(("- codlua %s"):format(report.version))
   add("")
-  local merged = M.source_lines(report)
+  local merged = M.source_lines(report, require("cod.text").markdown)
   if #merged > 0 then
     add("## Input files merged")
     add("")

@@ -75,7 +75,7 @@ T.test("lm-eval runs: merged files are listed in the report (json, md, console);
   local dir = T.source .. "/tests/data/lmeval"
   local ds = data.read({ models = dir .. "/models.csv", lmeval = dir .. "/output", metric = "exact_match",
     filter = "strict-match", tasks = { "gsm8k" } })
-  local src = predict.sources(ds)
+  local src = data.sources(ds)
   T.eq(#src.merged, 1)
   T.eq(src.merged[1].model, "EleutherAI__pythia-160m")
   T.eq(#src.merged[1].files, 2)
@@ -83,7 +83,7 @@ T.test("lm-eval runs: merged files are listed in the report (json, md, console);
   T.truthy(lines[1]:find("model EleutherAI__pythia%-160m, task gsm8k: 2 file%(s%) averaged"), lines[1])
   local newest = data.read({ models = dir .. "/models.csv", lmeval = dir .. "/output", metric = "exact_match",
     filter = "strict-match", tasks = { "gsm8k" }, runs = "newest" })
-  local nsrc = predict.sources(newest)
+  local nsrc = data.sources(newest)
   T.eq(#nsrc.merged[1].files, 1)
   T.eq(#nsrc.merged[1].skipped, 1)
   T.truthy(nsrc.merged[1].skipped[1]:find("2024%-05%-01"), "the older run is skipped")
