@@ -155,8 +155,8 @@ end
 function M.table(bt)
   local L = {}
   for _, e in ipairs(bt.targets) do
-    L[#L + 1] = ("target %s (ladder of %d models: %s ... %s)"):format(e.target, #e.ladder, e.ladder[1] or "-",
-      e.ladder[#e.ladder] or "-")
+    L[#L + 1] = ("target %s (ladder of %d models: %s ... %s)%s"):format(e.target, #e.ladder, e.ladder[1] or "-",
+      e.ladder[#e.ladder] or "-", (bt.feature and bt.feature ~= "metric") and (", feature " .. bt.feature) or "")
     local head = ("%-28s %8s"):format("set (FE, points)", "actual")
     for _, n in ipairs(bt.recipes) do head = head .. (" %14s"):format(n:sub(1, 14)) end
     L[#L + 1] = head
