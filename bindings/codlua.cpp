@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "modules.hpp"
@@ -73,6 +74,32 @@ bool always_traceback() {
   return v != nullptr && *v != '\0' && std::strcmp(v, "0") != 0;
 }
 
+// Names from data files reach error messages: control characters other than a line break
+// or a tab are shown as \xHH (an ESC sequence can't drive the terminal), NUL included, and a
+// message longer than 4000 bytes keeps its start and end (a 20 MB name is not echoed).
+std::string printable_message(std::string_view msg) {
+  constexpr size_t kMax = 4000;
+  std::string cut;
+  if (msg.size() > kMax) {
+    cut.append(msg.substr(0, kMax - 500));
+    cut += "… (" + std::to_string(msg.size()) + " bytes in all) …";
+    cut.append(msg.substr(msg.size() - 400));
+    msg = cut;
+  }
+  std::string out;
+  out.reserve(msg.size());
+  for (unsigned char c : msg) {
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 // Print an error as one line `codlua: message`. A user error (cod.errors) arrives here
 // as its object, untouched by msghandler; a bug arrives as message + traceback.
 void report(lua_State* L, int status) {
@@ -82,8 +109,10 @@ void report(lua_State* L, int status) {
       g_user_status = lua_tointeger(L, -1) == 2 ? 2 : 1;
       lua_pop(L, 1);
     }
-    const char* msg = luaL_tolstring(L, -1, nullptr);  // [err, text]
-    std::fprintf(stderr, "%s: %s\n", kProgName, msg);
+    size_t len = 0;
+    const char* msg = luaL_tolstring(L, -1, &len);  // [err, text]
+    const std::string shown = printable_message(std::string_view(msg, len));
+    std::fprintf(stderr, "%s: %s\n", kProgName, shown.c_str());
     std::fflush(stderr);
     lua_pop(L, 2);
   }

@@ -76,7 +76,7 @@ void push_common(lua_State* L, const char* method, const cod::Matrix& X, const c
   const cc::Quality q = cc::quality(X, labels);
   lua_newtable(L);  // [res]
   set_field(L, "method", method);
-  codlua::push_index_array(L, labels);  // ids 0.. -> 1.., -1 stays
+  codlua::push_labels(L, labels);
   lua_setfield(L, -2, "labels");
   push_rows(L, centres);
   lua_setfield(L, -2, "centres");
@@ -270,7 +270,7 @@ int l_improved_kmeans(lua_State* L) {
     lua_setfield(L, -2, "scan");
     // Plain KMeans with the chosen k (the cod_kmeans and cod_no_mapping recipes).
     if (r.k > 0) {
-      codlua::push_index_array(L, r.kmeans_labels);
+      codlua::push_labels(L, r.kmeans_labels);
       lua_setfield(L, -2, "assignments");
       push_rows(L, r.kmeans_centres);
       lua_setfield(L, -2, "kmeans_centres");
@@ -308,29 +308,6 @@ int l_dbscan(lua_State* L) {
   });
 }
 
-// Labels from Lua (ids 1, 2, ... or -1) to C++ (0-based, -1); `argn` names the argument in messages.
-cod::Labels check_labels(lua_State* L, int idx, int argn) {
-  if (!lua_istable(L, idx)) {
-    const std::string msg = std::string("labels or a clustering result expected, got ") + luaL_typename(L, idx);
-    luaL_argerror(L, argn, msg.c_str());
-  }
-  const lua_Integer n = luaL_len(L, idx);
-  cod::Labels out(static_cast<std::size_t>(n));
-  for (lua_Integer i = 1; i <= n; ++i) {
-    lua_geti(L, idx, i);
-    int isint = 0;
-    const lua_Integer v = lua_tointegerx(L, -1, &isint);
-    lua_pop(L, 1);
-    if (!isint || v == 0 || v < -1 || v > INT_MAX) {
-      const std::string msg = "label of item " + std::to_string(i) +
-                              " must be a cluster id 1, 2, ... or -1 (none)";
-      luaL_argerror(L, argn, msg.c_str());
-    }
-    out[static_cast<std::size_t>(i - 1)] = v < 0 ? -1 : static_cast<int>(v - 1);
-  }
-  return out;
-}
-
 // quality(X, labels | result [, {centres =, pass_rates =}])
 int l_quality(lua_State* L) {
   return guarded(L, [&] {
@@ -341,12 +318,12 @@ int l_quality(lua_State* L) {
     cod::Labels labels;
     std::optional<cod::Matrix> centres, rates;
     if (is_result) {
-      labels = check_labels(L, lua_gettop(L), 2);
+      labels = codlua::check_labels(L, lua_gettop(L), 2, "labels or a clustering result");
       lua_getfield(L, 2, "centres");  // [labels, centres]
       if (!lua_isnil(L, -1)) centres = codlua::check_matrix(L, lua_gettop(L));
       lua_pop(L, 1);
     } else {
-      labels = check_labels(L, 2, 2);
+      labels = codlua::check_labels(L, 2, 2, "labels or a clustering result");
     }
     lua_pop(L, 1);  // []
     const codlua::Options o(L, 3, "quality", {"centres", "pass_rates"});
@@ -392,7 +369,7 @@ int l_quality(lua_State* L) {
 int l_iad(lua_State* L) {
   return guarded(L, [&] {
     const cod::Matrix X = codlua::check_matrix(L, 1);
-    const cod::Labels labels = check_labels(L, 2, 2);
+    const cod::Labels labels = codlua::check_labels(L, 2, 2, "labels or a clustering result");
     lua_pushnumber(L, cc::iad(X, labels));
     return 1;
   });
@@ -400,7 +377,7 @@ int l_iad(lua_State* L) {
 
 int l_outlier_rate(lua_State* L) {
   return guarded(L, [&] {
-    const cod::Labels labels = check_labels(L, 1, 1);
+    const cod::Labels labels = codlua::check_labels(L, 1, 1, "labels or a clustering result");
     lua_pushnumber(L, cc::outlier_rate(labels));
     return 1;
   });

@@ -2,7 +2,9 @@
 // Every reading error is raised with the file, the line and the column.
 
 #include <string>
+#include <string_view>
 
+#include "cod/csv.hpp"
 #include "cod/io.hpp"
 #include "modules.hpp"
 #include "support.hpp"
@@ -69,7 +71,42 @@ int f_load_dir(lua_State* L) {
   });
 }
 
-const luaL_Reg kFunctions[] = {{"read", f_read}, {"load_dir", f_load_dir}, {nullptr, nullptr}};
+// io.read_csv(path, expected) -> {header = {...}, rows = {{...}, ...}, lines = {...}}
+// A CSV file with a header, parsed by the engine's reader (cod/csv.hpp: quoted commas and
+// line breaks, CRLF, a BOM); lines[i] is the physical line where rows[i] starts.
+// `expected` describes the header in the "empty file" message. Errors name file and line.
+int f_read_csv(lua_State* L) {
+  return codlua::guarded(L, [&] {
+    const std::string path = luaL_checkstring(L, 1);
+    const std::string expected = luaL_checkstring(L, 2);
+    cod::csv::Table table(path, expected);
+    lua_createtable(L, 0, 3);  // [t]
+    codlua::push_string_array(L, table.header());
+    lua_setfield(L, -2, "header");  // [t]
+    lua_newtable(L);                // [t, rows]
+    lua_newtable(L);                // [t, rows, lines]
+    lua_Integer n = 0;
+    const int ncols = static_cast<int>(table.header().size());
+    while (table.next()) {
+      ++n;
+      lua_createtable(L, ncols, 0);  // [t, rows, lines, row]
+      for (int c = 0; c < ncols; ++c) {
+        const std::string_view f = table.field(c);
+        lua_pushlstring(L, f.data(), f.size());
+        lua_rawseti(L, -2, c + 1);
+      }
+      lua_rawseti(L, -3, n);  // [t, rows, lines]
+      lua_pushinteger(L, static_cast<lua_Integer>(table.line()));
+      lua_rawseti(L, -2, n);
+    }
+    lua_setfield(L, -3, "lines");  // [t, rows]
+    lua_setfield(L, -2, "rows");   // [t]
+    return 1;
+  });
+}
+
+const luaL_Reg kFunctions[] = {{"read", f_read}, {"load_dir", f_load_dir}, {"read_csv", f_read_csv},
+                               {nullptr, nullptr}};
 
 int luaopen_cod_core_io(lua_State* L) { return codlua::new_module(L, kFunctions); }
 

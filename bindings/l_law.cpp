@@ -321,17 +321,7 @@ int l_fit(lua_State* L) {
 int l_fit_clusters(lua_State* L) {
   return codlua::guarded(L, [&] {
     const cod::Matrix P = codlua::check_matrix(L, 1);
-    luaL_checktype(L, 2, LUA_TTABLE);
-    cod::Labels labels;
-    for (lua_Integer i = 1, n = luaL_len(L, 2); i <= n; ++i) {
-      lua_geti(L, 2, i);
-      int isint = 0;
-      const lua_Integer v = lua_tointegerx(L, -1, &isint);
-      if (!isint)
-        luaL_argerror(L, 2, fmt::format("label {} is a {}, expected an integer", i, luaL_typename(L, -1)).c_str());
-      labels.push_back(static_cast<int>(v));
-      lua_pop(L, 1);
-    }
+    const cod::Labels labels = codlua::check_labels(L, 2, 2);
     const auto C = codlua::check_number_array(L, 3);
     codlua::Options opts(L, 4, "fit_clusters", {COD_FIT_OPTION_KEYS, "form", "threads"});
     const auto o = fit_options(L, opts);
@@ -350,7 +340,7 @@ int l_fit_clusters(lua_State* L) {
     lua_createtable(L, static_cast<int>(fits.size()), 0);
     for (std::size_t k = 0; k < fits.size(); ++k) {
       lua_createtable(L, 0, 4);
-      codlua::set_field(L, "label", fits[k].label);
+      codlua::set_field(L, "label", static_cast<long long>(codlua::lua_label(fits[k].label)));
       codlua::set_field(L, "size", fits[k].size);
       codlua::push_number_array(L, fits[k].y);
       lua_setfield(L, -2, "y");

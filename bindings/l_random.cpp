@@ -3,7 +3,10 @@
 
 #include <climits>
 #include <cmath>
+#include <cstdint>
 #include <string>
+
+#include <fmt/format.h>
 
 #include "cod/error.hpp"
 #include "cod/synth.hpp"
@@ -16,11 +19,26 @@ constexpr const char* kRngType = "cod.Random";
 
 cod::SynthRng& self(lua_State* L) { return *codlua::check_box<cod::SynthRng>(L, 1, kRngType); }
 
-// random.new(seed) -> cod.Random
+// SplitMix64's output function: spreads a counter over 64 bits.
+std::uint64_t splitmix64(std::uint64_t z) {
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// random.new(seed [, stream]) -> cod.Random
+// With a stream number k, the generator is seeded with splitmix64(splitmix64(seed) + k):
+// one independent stream per (seed, k), so task k (a bootstrap round) draws the same
+// numbers whichever worker runs it and whatever ran before.
 int f_new(lua_State* L) {
   const lua_Integer seed = luaL_checkinteger(L, 1);
+  const bool has_stream = !lua_isnoneornil(L, 2);
+  const lua_Integer stream = has_stream ? luaL_checkinteger(L, 2) : 0;
   return codlua::guarded(L, [&] {
-    codlua::push_box(L, std::make_shared<cod::SynthRng>(static_cast<std::uint64_t>(seed)), kRngType);
+    std::uint64_t s = static_cast<std::uint64_t>(seed);
+    if (has_stream) s = splitmix64(splitmix64(s) + static_cast<std::uint64_t>(stream));
+    codlua::push_box(L, std::make_shared<cod::SynthRng>(s), kRngType);
     return 1;
   });
 }
@@ -80,6 +98,11 @@ int r_resample_passrates(lua_State* L) {
     for (Eigen::Index i = 0; i < P.rows(); ++i)
       for (Eigen::Index j = 0; j < P.cols(); ++j) {
         const double n = N(i, j);
+        // Checked before the cast: llround of 1e300 (or NaN) is undefined.
+        if (!(n >= 0 && n <= 1e15))
+          throw cod::UserError("resample_passrates: trial count " + fmt::format("{:.6g}", n) + " at row " +
+                               std::to_string(i + 1) + ", column " + std::to_string(j + 1) +
+                               " is outside [0, 1e15]");
         if (n >= 1) out(i, j) = static_cast<double>(rng.binomial(static_cast<long long>(std::llround(n)), P(i, j))) / n;
       }
     codlua::push_matrix(L, std::move(out));

@@ -444,7 +444,28 @@ int f_lmeval(lua_State* L) {
   });
 }
 
-const luaL_Reg kFunctions[] = {{"ladder", f_ladder}, {"defaults", f_defaults}, {"lmeval", f_lmeval}, {nullptr, nullptr}};
+// item_probability({alpha=, beta=, gamma=, guess=, cap=}, C) -> the item law without noise
+// (cod::synth_item_probability), C in compute units.
+int f_item_probability(lua_State* L) {
+  return codlua::guarded(L, [&] {
+    codlua::Options o(L, 1, "item_probability", {"alpha", "beta", "gamma", "guess", "cap", "noise"});
+    luaL_checktype(L, 1, LUA_TTABLE);
+    cod::SynthItemParams p;
+    p.alpha = o.number("alpha", 0);
+    p.beta = o.number("beta", 0);
+    p.gamma = o.number("gamma", 0);
+    p.guess = o.number("guess", 0);
+    p.cap = o.number("cap", 1);
+    const double C = luaL_checknumber(L, 2);
+    luaL_argcheck(L, C > 0 && std::isfinite(C), 2, "compute must be positive and finite");
+    lua_pushnumber(L, cod::synth_item_probability(p, C));
+    return 1;
+  });
+}
+
+const luaL_Reg kFunctions[] = {{"ladder", f_ladder}, {"defaults", f_defaults},
+                               {"item_probability", f_item_probability}, {"lmeval", f_lmeval},
+                               {nullptr, nullptr}};
 
 int luaopen_cod_core_synth(lua_State* L) {
   // The dataset userdata's metatable belongs to cod.core.data: make sure it exists.

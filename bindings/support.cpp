@@ -1,5 +1,7 @@
 #include "support.hpp"
 
+#include <climits>
+
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -160,12 +162,33 @@ void push_index_array(lua_State* L, const std::vector<int>& v) {
   }
 }
 
-void push_int_array(lua_State* L, const std::vector<int>& v) {
-  lua_createtable(L, static_cast<int>(v.size()), 0);
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    lua_pushinteger(L, v[i]);
+void push_labels(lua_State* L, const std::vector<int>& labels) {
+  lua_createtable(L, static_cast<int>(labels.size()), 0);
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    lua_pushinteger(L, lua_label(labels[i]));
     lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
   }
+}
+
+std::vector<int> check_labels(lua_State* L, int idx, int argn, const char* expected) {
+  if (!lua_istable(L, idx)) {
+    const std::string msg = std::string(expected) + " expected, got " + luaL_typename(L, idx);
+    luaL_argerror(L, argn, msg.c_str());
+  }
+  const lua_Integer n = luaL_len(L, idx);
+  std::vector<int> out(static_cast<std::size_t>(n));
+  for (lua_Integer i = 1; i <= n; ++i) {
+    lua_geti(L, idx, i);  // [label]
+    int isint = 0;
+    const lua_Integer v = lua_tointegerx(L, -1, &isint);
+    lua_pop(L, 1);
+    if (!isint || v == 0 || v < -1 || v > INT_MAX) {
+      const std::string msg = "label of item " + std::to_string(i) + " must be a cluster id 1, 2, ... or -1 (none)";
+      luaL_argerror(L, argn, msg.c_str());
+    }
+    out[static_cast<std::size_t>(i - 1)] = v < 0 ? -1 : static_cast<int>(v - 1);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- Options

@@ -125,8 +125,19 @@ void push_vector(lua_State* L, const cod::Vector& v);
 void push_string_array(lua_State* L, const std::vector<std::string>& v);
 /** Push integer indices converted 0-based -> 1-based (negative values, e.g. the -1 label, are kept). */
 void push_index_array(lua_State* L, const std::vector<int>& v);
-/** Push labels as they are (labels are ids, not indices: -1 stays -1, 0 stays 0... see docs). */
-void push_int_array(lua_State* L, const std::vector<int>& v);
+/**
+ * Cluster labels cross the border here and nowhere else (DESIGN rule 4): C++ ids are
+ * 0, 1, ... and Lua ids 1, 2, ...; -1 (not in a cluster) is -1 on both sides.
+ */
+inline lua_Integer lua_label(int label) { return label < 0 ? -1 : static_cast<lua_Integer>(label) + 1; }
+/** Push a Lua array of labels (C++ ids converted to Lua ids). */
+void push_labels(lua_State* L, const std::vector<int>& labels);
+/**
+ * A Lua array of labels (ids 1, 2, ... or -1) converted to C++ ids; anything else raises
+ * "bad argument #argn ... (label of item i must be a cluster id 1, 2, ... or -1 (none))".
+ * A non-table raises naming `expected` ("labels or a clustering result").
+ */
+std::vector<int> check_labels(lua_State* L, int idx, int argn, const char* expected = "labels");
 /** A Lua array of 1-based indices converted to 0-based, each checked to be in [1, n]. */
 std::vector<int> check_index_array(lua_State* L, int idx, int n);
 

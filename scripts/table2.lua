@@ -37,11 +37,11 @@ local function split(entry, step)
   local src, rest = {}, {}
   for _, m in ipairs(entry.ladder) do
     local s = entry.ds:model(m).step
-    if s == nil then error(("--split-step: model '%s' has no step"):format(m), 0) end
+    if s == nil then require("cod.errors").user(("--split-step: model '%s' has no step"):format(m)) end
     if s < step then src[#src + 1] = m else rest[#rest + 1] = m end
   end
   if #src < 2 or #rest < 2 then
-    error(("--split-step %g leaves %d source and %d ladder models (each needs >= 2)"):format(step, #src, #rest), 0)
+    require("cod.errors").user(("--split-step %g leaves %d source and %d ladder models (each needs >= 2)"):format(step, #src, #rest))
   end
   return src, rest
 end
@@ -76,7 +76,7 @@ E.main(o, function()
       else
         local step = o.split_step or SPLIT[entry.name:match("([^/]+)$")]
         if not step then
-          error("no source family: give --source-ladder M1,... (or --split-step S to split the ladder by step)", 0)
+          require("cod.errors").user("no source family: give --source-ladder M1,... (or --split-step S to split the ladder by step)")
         end
         entry.source, entry.ladder = split(entry, step)
         entry.note = (entry.note and (entry.note .. "; ") or "") .. ("split at step %g: %d source models"):format(
@@ -109,20 +109,17 @@ E.main(o, function()
       end
     end
     shown[#shown + 1] = { rule = true }
-    for _, which in ipairs({ "mean", "max" }) do
-      local label = which == "mean" and "Mean" or "Max"
-      local r, c = { set = label }, { dataset = entry.name, set = label }
-      for _, k in ipairs({ "own", "transfer" }) do
-        for _, f in ipairs({ "ee", "fe", "tr" }) do
-          if not (f == "tr" and which == "max") then
-            local s = E.stats((E.column(rows, k, f)))
-            r[k .. "_" .. f] = E.fmt(s and s[which], f == "tr" and "%.1f" or "%.2f")
-            c[k .. "_" .. f] = s and s[which]
-          end
-        end
+    local cells = {}
+    for _, k in ipairs({ "own", "transfer" }) do
+      for _, f in ipairs({ "ee", "fe", "tr" }) do
+        cells[#cells + 1] = { key = k, field = f, as = k .. "_" .. f, fmt = f == "tr" and "%.1f" or "%.2f",
+          mean_only = f == "tr" }
       end
-      shown[#shown + 1] = r
-      csv[#csv + 1] = c
+    end
+    local sum_shown, sum_csv = E.mean_max_rows(entry, rows, cells)
+    for i = 1, 2 do
+      shown[#shown + 1] = sum_shown[i]
+      csv[#csv + 1] = sum_csv[i]
     end
     local _, n, own_ok = E.column(rows, "own", "fe")
     local _, _, tr_ok = E.column(rows, "transfer", "fe")

@@ -10,40 +10,20 @@
 
 local E = require("cod.experiments")
 
-local FORMS = {
-  { key = "cod", label = "cod (paper's f)", text = "g + (1-g)*exp(-a*C^-b - c)" },
-  { key = "cod_f1", label = "f1 (w/o random guess)", text = "exp(-a*C^-b - c)" },
-  { key = "cod_f2", label = "f2 (w/o constant c)", text = "g + (1-g)*exp(-a*C^-b)" },
-  { key = "cod_f3", label = "f3 (direct power law)", text = "exp(-a*C^-b)" },
-}
-
-local spec = E.spec({
+E.variants_script({
   name = "table4",
+  title = "Table 4 (fitting formulas)",
   datasets = { "synthetic", "pythia-arith", "bigbench-bigg" },
-  options = {
-    { "fallback", nil, "let a recipe fall back to e2e_exp when no cluster extrapolates (default: 'fail')" },
+  variants = {
+    { key = "cod", label = "cod (paper's f)", text = "g + (1-g)*exp(-a*C^-b - c)" },
+    { key = "cod_f1", label = "f1 (w/o random guess)", text = "exp(-a*C^-b - c)" },
+    { key = "cod_f2", label = "f2 (w/o constant c)", text = "g + (1-g)*exp(-a*C^-b)" },
+    { key = "cod_f3", label = "f3 (direct power law)", text = "exp(-a*C^-b)" },
   },
-})
-local o = E.parse(spec, arg)
-
-E.main(o, function()
-  local csv = {}
-  local entries = E.datasets(o, { want = function(name)
-    if name == "olmo2-ladder" then return false, "scores only: no items to cluster" end
-    return true
-  end })
-  for _, entry in ipairs(entries) do
-    local runs = {}
-    for i, f in ipairs(FORMS) do runs[i] = { key = f.key, recipe = f.key, fallback = o.fallback } end
-    local rows = E.run(entry, runs, o)
-    local part = E.print_variants("Table 4 (fitting formulas)", entry, rows, FORMS, {
-      { field = "ee", head = "EE", fmt = "%.2f" },
-      { field = "tr", head = "TR (%)", fmt = "%.1f" },
-      { field = "fe", head = "FE", fmt = "%.2f" },
-    })
-    for _, r in ipairs(part) do csv[#csv + 1] = r end
-  end
-  local path = E.csv_path(o)
-  E.write_csv(path, { "dataset", "variant", "recipe", "text", "ee", "tr", "fe", "sets", "predicted" }, csv)
-  E.note(o, "wrote %s (%d rows)", path, #csv)
-end)
+  fields = {
+    { field = "ee", head = "EE", fmt = "%.2f" },
+    { field = "tr", head = "TR (%)", fmt = "%.1f" },
+    { field = "fe", head = "FE", fmt = "%.2f" },
+  },
+  csv_header = { "dataset", "variant", "recipe", "text", "ee", "tr", "fe", "sets", "predicted" },
+}, arg)

@@ -12,50 +12,35 @@
 local E = require("cod.experiments")
 local filters = require("cod.filters")
 
-local spec = E.spec({
+E.variants_script({
   name = "tableA1",
+  title = "Table A1 (filter thresholds)",
   datasets = { "synthetic", "pythia-arith", "bigbench-bigg" },
   options = {
     { "rules", "R1,...", "filter rules (default: paper, ablation_a, ablation_b, ablation_c, none)", list = true },
     { "rules-file", "FILE.lua", "a Lua file that registers more rules with cod.filters.register" },
-    { "fallback", nil, "let a recipe fall back to e2e_exp when no cluster extrapolates (default: 'fail')" },
   },
-})
-local o = E.parse(spec, arg)
-
-E.main(o, function()
-  if o.rules_file then
-    local chunk, err = loadfile(o.rules_file)
-    if not chunk then error(err, 0) end
-    chunk()
-  end
-  local cod = require("cod.recipes").get("cod")
-  local variants = {}
-  for i, name in ipairs(o.rules or { "paper", "ablation_a", "ablation_b", "ablation_c", "none" }) do
-    local rule = filters.get(name)
-    variants[i] = { key = "rule_" .. name, label = name, text = rule.description:gsub(" %(.*%)$", ""),
-      recipe = cod:with({ filter = { rule = name } }):rename("cod_rule_" .. name) }
-  end
-  local csv = {}
-  local entries = E.datasets(o, { want = function(name)
-    if name == "olmo2-ladder" then return false, "scores only: no items to cluster" end
-    return true
-  end })
-  for _, entry in ipairs(entries) do
-    local runs = {}
-    for i, v in ipairs(variants) do runs[i] = { key = v.key, recipe = v.recipe, fallback = o.fallback } end
-    local rows = E.run(entry, runs, o)
-    local part = E.print_variants("Table A1 (filter thresholds)", entry, rows, variants, {
-      { field = "ee", head = "EE", fmt = "%.2f" },
-      { field = "tr", head = "TR (%)", fmt = "%.1f" },
-      { field = "fe", head = "FE", fmt = "%.2f" },
-    })
-    for _, r in ipairs(part) do
-      r.recipe = "cod_rule_" .. r.variant
-      csv[#csv + 1] = r
+  prepare = function(o)
+    if o.rules_file then
+      local chunk, err = loadfile(o.rules_file)
+      if not chunk then require("cod.errors").user(tostring(err)) end
+      chunk()
     end
-  end
-  local path = E.csv_path(o)
-  E.write_csv(path, { "dataset", "variant", "recipe", "text", "ee", "tr", "fe", "sets", "predicted" }, csv)
-  E.note(o, "wrote %s (%d rows)", path, #csv)
-end)
+  end,
+  variants = function(o)
+    local cod = require("cod.recipes").get("cod")
+    local variants = {}
+    for i, name in ipairs(o.rules or { "paper", "ablation_a", "ablation_b", "ablation_c", "none" }) do
+      local rule = filters.get(name)
+      variants[i] = { key = "rule_" .. name, label = name, text = rule.description:gsub(" %(.*%)$", ""),
+        recipe = cod:with({ filter = { rule = name } }):rename("cod_rule_" .. name) }
+    end
+    return variants
+  end,
+  fields = {
+    { field = "ee", head = "EE", fmt = "%.2f" },
+    { field = "tr", head = "TR (%)", fmt = "%.1f" },
+    { field = "fe", head = "FE", fmt = "%.2f" },
+  },
+  csv_header = { "dataset", "variant", "recipe", "text", "ee", "tr", "fe", "sets", "predicted" },
+}, arg)

@@ -11,65 +11,52 @@
 
 local E = require("cod.experiments")
 
-local spec = E.spec({
+-- The per-set table with Mean and Max rows (instead of one line per variant).
+local function show(entry, rows)
+  local csv = {}
+  local columns = { { head = "set", key = "set", align = "left" }, { head = "actual", key = "actual" },
+    { head = "EE", key = "ee" }, { head = "cod_anchor", key = "cod_anchor" },
+    { head = "cod_no_anchor", key = "cod_no_anchor" }, { head = "anchors used", key = "anchors" } }
+  local shown = {}
+  for _, row in ipairs(rows) do
+    if not row.skipped then
+      local a, n = row.results.cod_anchor, row.results.cod_no_anchor
+      local sel = E.set_selection(entry, row.set)
+      shown[#shown + 1] = { set = row.set, actual = E.fmt(row.actual, "%.4f"), ee = E.fmt(a.ee),
+        cod_anchor = E.fe_cell(a), cod_no_anchor = E.fe_cell(n), anchors = tostring(#sel.anchors) }
+      csv[#csv + 1] = { dataset = entry.name, set = row.set, actual = row.actual, ee = a.ee, cod_anchor = a.fe,
+        cod_no_anchor = n.fe, anchors = #sel.anchors }
+    end
+  end
+  shown[#shown + 1] = { rule = true }
+  local sum_shown, sum_csv = E.mean_max_rows(entry, rows, { { key = "cod_anchor", field = "ee", as = "ee" },
+    { key = "cod_anchor", field = "fe", as = "cod_anchor" }, { key = "cod_no_anchor", field = "fe", as = "cod_no_anchor" } })
+  for i = 1, 2 do
+    shown[#shown + 1] = sum_shown[i]
+    csv[#csv + 1] = sum_csv[i]
+  end
+  print(("Table A3 (anchors; FE in points) — %s"):format(entry.label))
+  io.write(E.format(columns, shown))
+  print(("  anchors: %s"):format(table.concat(entry.anchors, ", ")))
+  for _, line in ipairs(E.skipped_lines(rows)) do print(line) end
+  print()
+  return csv
+end
+
+E.variants_script({
   name = "tableA3",
   datasets = { "synthetic" },
-  options = {
-    { "fallback", nil, "let a recipe fall back to e2e_exp when no cluster extrapolates (default: 'fail')" },
-  },
-})
-local o = E.parse(spec, arg)
-
-E.main(o, function()
-  local csv = {}
-  local entries = E.datasets(o, { want = function(name)
+  want = function(name, o)
     if name ~= "synthetic" and not o.anchors then return false, "no anchor models: give --anchors A1,..." end
-    if name == "olmo2-ladder" then return false, "scores only: no items to cluster" end
     return true
-  end })
-  for _, entry in ipairs(entries) do
+  end,
+  check = function(entry)
     if #entry.anchors == 0 then
-      error(("%s has no anchor models: give --anchors A1,... (models with results on the same items, used only "
-        .. "in the mapping)"):format(entry.name), 0)
+      require("cod.errors").user(("%s has no anchor models: give --anchors A1,... (models with results on the same "
+        .. "items, used only in the mapping)"):format(entry.name))
     end
-    local rows = E.run(entry, {
-      { key = "cod_anchor", recipe = "cod_anchor", fallback = o.fallback },
-      { key = "cod_no_anchor", recipe = "cod_no_anchor", fallback = o.fallback },
-    }, o)
-    local columns = { { head = "set", key = "set", align = "left" }, { head = "actual", key = "actual" },
-      { head = "EE", key = "ee" }, { head = "cod_anchor", key = "cod_anchor" },
-      { head = "cod_no_anchor", key = "cod_no_anchor" }, { head = "anchors used", key = "anchors" } }
-    local shown = {}
-    for _, row in ipairs(rows) do
-      if not row.skipped then
-        local a, n = row.results.cod_anchor, row.results.cod_no_anchor
-        local sel = E.set_selection(entry, row.set)
-        shown[#shown + 1] = { set = row.set, actual = E.fmt(row.actual, "%.4f"), ee = E.fmt(a.ee),
-          cod_anchor = E.fe_cell(a), cod_no_anchor = E.fe_cell(n), anchors = tostring(#sel.anchors) }
-        csv[#csv + 1] = { dataset = entry.name, set = row.set, actual = row.actual, ee = a.ee, cod_anchor = a.fe,
-          cod_no_anchor = n.fe, anchors = #sel.anchors }
-      end
-    end
-    shown[#shown + 1] = { rule = true }
-    for _, which in ipairs({ "mean", "max" }) do
-      local label = which == "mean" and "Mean" or "Max"
-      local r, c = { set = label }, { dataset = entry.name, set = label }
-      local s = E.stats((E.column(rows, "cod_anchor", "ee")))
-      r.ee, c.ee = E.fmt(s and s[which]), s and s[which]
-      for _, k in ipairs({ "cod_anchor", "cod_no_anchor" }) do
-        s = E.stats((E.column(rows, k, "fe")))
-        r[k], c[k] = E.fmt(s and s[which]), s and s[which]
-      end
-      shown[#shown + 1] = r
-      csv[#csv + 1] = c
-    end
-    print(("Table A3 (anchors; FE in points) — %s"):format(entry.label))
-    io.write(E.format(columns, shown))
-    print(("  anchors: %s"):format(table.concat(entry.anchors, ", ")))
-    for _, line in ipairs(E.skipped_lines(rows)) do print(line) end
-    print()
-  end
-  local path = E.csv_path(o)
-  E.write_csv(path, { "dataset", "set", "actual", "ee", "cod_anchor", "cod_no_anchor", "anchors" }, csv)
-  E.note(o, "wrote %s (%d rows)", path, #csv)
-end)
+  end,
+  variants = { { key = "cod_anchor" }, { key = "cod_no_anchor" } },
+  show = show,
+  csv_header = { "dataset", "set", "actual", "ee", "cod_anchor", "cod_no_anchor", "anchors" },
+}, arg)

@@ -192,11 +192,14 @@ int Table::require(std::string_view name) const {
 }
 
 std::string Table::header_list() const {
+  // Bounded: a header of a million names is named by its first 20 and its size.
+  constexpr std::size_t kShown = 20;
   std::string s;
-  for (std::size_t i = 0; i < header_.size(); ++i) {
+  for (std::size_t i = 0; i < header_.size() && i < kShown; ++i) {
     if (i) s += ", ";
-    s += quote(header_[i]);
+    s += quote(header_[i], 80);
   }
+  if (header_.size() > kShown) s += ", ... (" + std::to_string(header_.size()) + " columns in all)";
   return s;
 }
 
@@ -240,8 +243,17 @@ NumberStatus parse_number(std::string_view s, double& out) {
 }
 
 std::string quote(std::string_view s, std::size_t max_len) {
-  if (s.size() > max_len) return "'" + std::string(s.substr(0, max_len)) + "...'";
-  return "'" + std::string(s) + "'";
+  // A name from a file: cut on a UTF-8 boundary, and its size said when cut.
+  std::string out = "'";
+  if (s.size() > max_len) {
+    std::size_t cut = max_len;
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+    out.append(s.substr(0, cut));
+    out += "'… (" + std::to_string(s.size()) + " bytes)";
+    return out;
+  }
+  out.append(s);
+  return out + "'";
 }
 
 }  // namespace csv

@@ -7,6 +7,8 @@
 #include <set>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "cod/error.hpp"
 
 namespace cod {
@@ -66,21 +68,48 @@ std::vector<std::string> EvalSet::feature_names() const {
   for (const auto& f : extra_features) names.push_back(f.first);
   return names;
 }
+namespace {
+
+// The first index whose name is `name`, through `cache` (rebuilt when the list changed).
+template <class List>
+std::optional<std::size_t> find_name(const List& list, const std::string& name,
+                                     std::unordered_map<std::string, std::size_t>& cache, std::size_t& built_for) {
+  const auto hit = [&]() -> std::optional<std::size_t> {
+    auto it = cache.find(name);
+    if (it != cache.end() && it->second < list.size() && list[it->second].name == name) return it->second;
+    return std::nullopt;
+  };
+  if (built_for == list.size() && !cache.empty()) {
+    if (auto i = hit()) return i;
+  }
+  cache.clear();
+  cache.reserve(list.size());
+  for (std::size_t i = 0; i < list.size(); ++i) cache.emplace(list[i].name, i);
+  built_for = list.size();
+  return hit();
+}
+
+}  // namespace
 
 std::size_t Dataset::model_index(const std::string& name) const {
-  for (std::size_t i = 0; i < models.size(); ++i)
-    if (models[i].name == name) return i;
+  {
+    std::lock_guard<std::mutex> lock(*lookup_mutex_);
+    if (auto i = find_name(models, name, model_lookup_.index, model_lookup_.built_for)) return *i;
+  }
   std::vector<std::string> names;
   for (const auto& m : models) names.push_back(m.name);
-  throw UserError("unknown model '" + name + "' (models: " + name_list(names) + ")");
+  throw UserError("unknown model '" + name + "'" + did_you_mean(name, names) + " (models: " + name_list(names) + ")");
 }
 
 std::size_t Dataset::set_index(const std::string& name) const {
-  for (std::size_t i = 0; i < sets.size(); ++i)
-    if (sets[i].name == name) return i;
+  {
+    std::lock_guard<std::mutex> lock(*lookup_mutex_);
+    if (auto i = find_name(sets, name, set_lookup_.index, set_lookup_.built_for)) return *i;
+  }
   std::vector<std::string> names;
   for (const auto& s : sets) names.push_back(s.name);
-  throw UserError("unknown evaluation set '" + name + "' (sets: " + name_list(names, 20) + ")");
+  throw UserError("unknown evaluation set '" + name + "'" + did_you_mean(name, names) + " (sets: " +
+                  name_list(names, 20) + ")");
 }
 
 double Dataset::compute(std::size_t model) const {
@@ -199,6 +228,11 @@ Selection select_models(const Dataset& ds, const SelectionRequest& req) {
                                   ds.models[*sel.target].name + "')"
                             : std::string()));
   sel.ladder = order_by_compute(ds, std::move(sel.ladder));
+  // A scaling law is fitted along compute: a ladder without spread in it has nothing to fit.
+  if (ds.compute(sel.ladder.front()) == ds.compute(sel.ladder.back()))
+    throw UserError("the ladder's " + std::to_string(sel.ladder.size()) + " models all have the same compute (" +
+                    fmt::format("{:.6g}", ds.compute(sel.ladder.front())) +
+                    " units); a scaling law needs ladder models of different compute");
   return sel;
 }
 

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <type_traits>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "cod/dataset.hpp"
@@ -133,6 +134,7 @@ private:
   Interner set_names_;
   std::uint32_t last_set_ = kNone;
   std::vector<std::string> ignored_;
+  std::unordered_set<std::string> ignored_seen_;  // ignored_ as a set: linear in header width
 };
 
 /** Models CSV; columns not used are appended to `ignored` (may be null). */

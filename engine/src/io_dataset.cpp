@@ -120,10 +120,10 @@ std::string Builder::unknown_model(std::string_view name) const {
 void Builder::note_ignored(const csv::Table& t, const std::vector<int>& used) {
   const auto& h = t.header();
   for (std::size_t i = 0; i < h.size(); ++i) {
-    if (std::find(used.begin(), used.end(), static_cast<int>(i)) != used.end()) continue;
+    if (std::find(used.begin(), used.end(), static_cast<int>(i)) != used.end()) continue;  // `used` has <= 9
     std::string entry =
         t.file() + ": " + (h[i].empty() ? "(unnamed column " + std::to_string(i + 1) + ")" : h[i]);
-    if (std::find(ignored_.begin(), ignored_.end(), entry) == ignored_.end()) ignored_.push_back(std::move(entry));
+    if (ignored_seen_.insert(entry).second) ignored_.push_back(std::move(entry));
   }
 }
 

@@ -343,6 +343,11 @@ std::vector<double> synth_model_flops(const SynthOptions& opt) {
   return all;
 }
 
+double synth_item_probability(const SynthItemParams& p, double c) {
+  const double loss = p.alpha * std::pow(c, -p.beta) + p.gamma;
+  return p.cap * (p.guess + (1.0 - p.guess) * std::exp(-loss));
+}
+
 SynthResult synth_ladder(const SynthOptions& opt) {
   // ---- check everything before generating anything
   if (!std::isfinite(opt.compute_unit) || !(opt.compute_unit > 0))
@@ -432,8 +437,7 @@ SynthResult synth_ladder(const SynthOptions& opt) {
       for (std::size_t j = 0; j < n_models; ++j) {
         double prob = 0.0;
         if (kind != ItemKind::zero) {
-          const double loss = p.alpha * std::pow(u[j], -p.beta) + p.gamma;
-          prob = p.cap * (p.guess + (1.0 - p.guess) * std::exp(-loss));
+          prob = synth_item_probability(p, u[j]);
           if (p.noise > 0) prob += p.noise * truth_rng.normal();
           prob = std::min(1.0, std::max(0.0, prob));
         }

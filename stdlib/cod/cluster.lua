@@ -15,6 +15,8 @@
 --- count as outliers in res.outlier_rate. See docs/cluster.md.
 
 local core = require("cod.core.cluster")
+local check = require("cod.check")
+local errors = require("cod.errors")
 
 local M = {}
 
@@ -239,14 +241,84 @@ local bulky = {
 ---@param res cod.cluster.Result
 ---@return table<string, number|string|boolean>
 function M.facts(res)
-  if type(res) ~= "table" then
-    error(("bad argument #1 to 'facts' (clustering result expected, got %s)"):format(type(res)), 2)
-  end
+  if type(res) ~= "table" then check.arg_error("facts", 1, "clustering result", res) end
   local out = {}
   for k, v in pairs(res) do
     if not bulky[k] and type(v) ~= "table" then out[k] = v end
   end
   return out
+end
+
+-- ------------------------------------------------------------------ registry
+
+local registry = require("cod.registry").new("clustering method", M.methods)
+
+--- Register a clustering method under a name, so that a recipe's cluster stage finds it
+--- (`{ "cluster", { method = "name", options = {...} } }`). `fn(X, opts)` receives X as a
+--- plain Lua table of rows (`X[i][j]`: pass rate of item i on ladder model j; the
+--- zero-performance items are already dropped) and the stage's `options` table (never nil),
+--- and returns a table with `labels`: one per row, cluster ids 1..k, -1 for an outlier.
+--- Other fields are kept as the clustering's facts in the report.
+---
+---   cluster.register("by_mean", function(X, opts)
+---     local labels = {}
+---     for i, row in ipairs(X) do
+---       local s = 0
+---       for _, p in ipairs(row) do s = s + p end
+---       labels[i] = (s / #row < (opts.split or 0.5)) and 1 or 2
+---     end
+---     return { labels = labels }
+---   end)
+---@param name string  not a built-in method's name
+---@param fn fun(X: number[][], opts: table): {labels: integer[]}
+---@param opts? {replace?: boolean}  replace a method registered earlier under this name
+M.register = registry.register
+
+--- Every method name: the built-in ones, then the registered ones (sorted).
+---@return string[]
+M.names = registry.names
+
+-- Check a registered method's answer: labels per row, ids 1..k or -1. A wrong answer is a
+-- bug in the method (a plain error naming it), not a user mistake.
+local function check_labels(name, res, n)
+  if type(res) ~= "table" or type(res.labels) ~= "table" then
+    error(("clustering method '%s' must return a table with labels, got %s"):format(name,
+      type(res) == "table" and "a table without labels" or type(res)), 0)
+  end
+  if #res.labels ~= n then
+    error(("clustering method '%s' returned %d labels for %d items"):format(name, #res.labels, n), 0)
+  end
+  for i, l in ipairs(res.labels) do
+    if math.type(l) ~= "integer" or l == 0 or l < -1 then
+      error(("clustering method '%s': label %s of item %d is not a cluster id 1, 2, ... or -1"):format(name,
+        tostring(l), i), 0)
+    end
+  end
+end
+
+--- Run a clustering method by name: a built-in one (`cluster.<name>(X, opts)`) or one
+--- registered with cluster.register. An unknown name is a user error with a suggestion.
+---@param name string
+---@param X cod.MatrixLike
+---@param opts? table
+---@return cod.cluster.Result|table
+function M.run(name, X, opts)
+  check.arg("run", 1, name, "string")
+  if registry.builtin(name) then
+    local r = M[name](X, opts)
+    return r
+  end
+  local fn = registry.find(name)
+  if not fn then
+    local names = M.names()
+    errors.user(("unknown clustering method '%s'%s (methods: %s; add one with cluster.register)"):format(name,
+      errors.did_you_mean(name, names), table.concat(names, ", ")))
+  end
+  local rows = type(X) == "table" and X or X:totable()
+  local res = fn(rows, opts or {})
+  check_labels(name, res, #rows)
+  res.method = res.method or name
+  return res
 end
 
 return M

@@ -41,10 +41,9 @@ end
 ---@param opts? {compute_unit?: number}   compute unit in FLOPs (default 1e18)
 ---@return cod.Dataset
 function M.load(dir, opts)
-  if type(dir) ~= "string" then
-    error(("bad argument #1 to 'load' (string expected, got %s)"):format(type(dir)), 2)
-  end
-  return io_core().load_dir(dir, opts)
+  require("cod.check").arg("load", 1, dir, "string")
+  local ds = io_core().load_dir(dir, opts)
+  return ds
 end
 
 --- Read a dataset from named files.
@@ -151,12 +150,13 @@ end
 ---@param dir string an existing folder
 function M.write(ds, dir)
   do
-    local f <close> = assert(io.open(dir .. "/models.csv", "wb"))
+    local f <close> = require("cod.files").open(dir .. "/models.csv")  -- every write checked
     f:write("model,params,tokens,compute_flops,role,family,size,step,loss\n")
     for _, m in ipairs(ds:models()) do
       f:write(table.concat({ csv_field(m.name), csv_field(m.params), csv_field(m.tokens), csv_field(m.compute_flops),
         csv_field(m.role), csv_field(m.family), csv_field(m.size), csv_field(m.step), csv_field(m.loss) }, ","), "\n")
     end
+    f:close()
   end
   local any_items, any_scores = false, false
   for _, set in ipairs(ds:sets()) do
@@ -164,7 +164,7 @@ function M.write(ds, dir)
     if next(ds:scores(set)) then any_scores = true end
   end
   if any_items then
-    local f <close> = assert(io.open(dir .. "/items.csv", "wb"))
+    local f <close> = require("cod.files").open(dir .. "/items.csv")  -- every write checked
     f:write("benchmark,item_id,model,passrate,n_samples,n_correct\n")
     for _, set in ipairs(ds:sets()) do
       local items, models, P, N = ds:items(set), ds:set_models(set), ds:pass(set), ds:trials(set)
@@ -185,9 +185,10 @@ function M.write(ds, dir)
         end
       end
     end
+    f:close()
   end
   if any_scores then
-    local f <close> = assert(io.open(dir .. "/scores.csv", "wb"))
+    local f <close> = require("cod.files").open(dir .. "/scores.csv")  -- every write checked
     f:write("benchmark,model,score\n")
     for _, set in ipairs(ds:sets()) do
       local scores = ds:scores(set)
@@ -196,6 +197,7 @@ function M.write(ds, dir)
       table.sort(names)
       for _, m in ipairs(names) do f:write(csv_field(set), ",", csv_field(m), ",", csv_field(scores[m]), "\n") end
     end
+    f:close()
   end
 end
 

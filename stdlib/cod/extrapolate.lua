@@ -16,6 +16,8 @@
 
 local law = require("cod.law")
 local filters = require("cod.filters")
+local check = require("cod.check")
+local core = require("cod.core.extrapolate")
 
 local M = {}
 
@@ -36,53 +38,57 @@ local M = {}
 ---@field clusters cod.extrapolate.ClusterPrediction[]
 
 local function check_target(C_target, fname, argn)
-  if type(C_target) ~= "number" then
-    error(("bad argument #%d to '%s' (number expected, got %s)"):format(argn, fname, type(C_target)), 3)
-  end
+  if type(C_target) ~= "number" then check.arg_error(fname, argn, "number", C_target) end
   if not (C_target > 0) or C_target == math.huge then
     error(("target compute must be positive and finite, got %s"):format(tostring(C_target)), 3)
   end
 end
 
+---@class cod.extrapolate.PredictOptions
+---@field all_items? integer  divide by this many items instead of |S|: the items outside S count as
+---                           predicted 0, and a cluster whose fit failed keeps its last observed value
+---                           (cod_no_mapping)
+
 --- Size-weighted prediction over the clusters marked extrapolatable (by
---- filters.apply or by hand: cluster.extrapolatable = true).
----@param clusters {fit: cod.law.Result, size: integer, label?: integer, extrapolatable?: boolean, rejected_by?: cod.filters.Rejection}[]
+--- filters.apply or by hand: cluster.extrapolatable = true). The formula is the
+--- engine's (cod::subset_prediction); this function gathers each cluster's own prediction.
+---@param clusters {fit: cod.law.Result, size: integer, label?: integer, extrapolatable?: boolean, rejected_by?: cod.filters.Rejection, y?: number[]}[]
 ---@param C_target number   target compute, in compute units
+---@param opts? cod.extrapolate.PredictOptions
 ---@return cod.extrapolate.Prediction
-function M.predict(clusters, C_target)
-  if type(clusters) ~= "table" then
-    error(("bad argument #1 to 'predict' (table of clusters expected, got %s)"):format(type(clusters)), 2)
-  end
+function M.predict(clusters, C_target, opts)
+  if type(clusters) ~= "table" then check.arg_error("predict", 1, "table of clusters", clusters) end
   check_target(C_target, "predict", 2)
+  opts = check.options("predict", opts, { all_items = "integer" }, 3)
   local out = { ok = false, size = 0, total = 0, c_target = C_target, clusters = {} }
-  local num = 0.0
+  local sizes, preds, included = {}, {}, {}
   for i, cl in ipairs(clusters) do
     if type(cl) ~= "table" or not law.is_result(cl.fit) then
-      error(("bad argument #1 to 'predict' (cluster %d has no fit result)"):format(i), 2)
+      check.arg_fail("predict", 1, ("cluster %d has no fit result"):format(i))
     end
-    if type(cl.size) ~= "number" or cl.size < 0 or math.type(cl.size) ~= "integer" then
-      error(("bad argument #1 to 'predict' (cluster %d: size must be a non-negative integer)"):format(i), 2)
+    if math.type(cl.size) ~= "integer" or cl.size < 0 then
+      check.arg_fail("predict", 1, ("cluster %d: size must be a non-negative integer"):format(i))
     end
     local pred = cl.fit.ok and cl.fit:eval(C_target) or nil
     local entry = { label = cl.label, size = cl.size, extrapolatable = cl.extrapolatable == true,
       prediction = pred, rejected_by = cl.rejected_by }
-    out.total = out.total + cl.size
-    if entry.extrapolatable then
-      if not cl.fit.ok then
-        error(("cluster %s is marked extrapolatable but its fit failed: %s")
-          :format(tostring(cl.label or i), cl.fit.reason), 2)
-      end
-      num = num + cl.size * pred
-      out.size = out.size + cl.size
+    if entry.extrapolatable and not cl.fit.ok then
+      error(("cluster %s is marked extrapolatable but its fit failed: %s")
+        :format(tostring(cl.label or i), cl.fit.reason), 2)
     end
+    local use = entry.extrapolatable
+    if opts.all_items and not cl.fit.ok and cl.y then
+      -- A cluster whose curve could not be fitted (flat) keeps its last observed value.
+      pred = cl.y[#cl.y]
+      entry.prediction = pred
+      use = true
+    end
+    out.total = out.total + cl.size
+    sizes[i], preds[i], included[i] = cl.size, pred or (0 / 0), use
     out.clusters[i] = entry
   end
-  if out.size == 0 then
-    out.reason = #clusters == 0 and "no clusters to extrapolate" or "no extrapolatable cluster"
-    return out
-  end
-  out.ok = true
-  out.value = num / out.size
+  local r = core.subset_prediction(sizes, preds, included, opts.all_items)
+  out.ok, out.size, out.value, out.reason = r.ok, r.size, r.value, r.reason
   return out
 end
 
@@ -102,22 +108,14 @@ end
 ---@return cod.law.ClusterFit[] clusters
 function M.run(P, labels, C, C_target, opts)
   check_target(C_target, "run", 4)
-  if opts ~= nil and type(opts) ~= "table" then
-    error(("bad argument #5 to 'run' (option table expected, got %s)"):format(type(opts)), 2)
-  end
-  local valid = { "form", "rule", "threads", "weights", "fixed", "lower", "upper", "starts", "local_starts",
-    "max_eval", "ftol_rel", "xtol_rel" }
-  local is_valid = {}
-  for _, k in ipairs(valid) do is_valid[k] = true end
+  opts = check.options("run", opts, { form = "string|table", rule = "string|table|function", threads = "integer",
+    weights = "any", fixed = "table", lower = "table", upper = "table", starts = "table", local_starts = "integer",
+    max_eval = "integer", ftol_rel = "number", xtol_rel = "number" }, 5)
   local fit_opts, rule = {}, "paper"
-  for k, v in pairs(opts or {}) do
-    if not is_valid[k] then
-      error(("bad option '%s' to 'run' (valid options: %s)"):format(tostring(k), table.concat(valid, ", ")), 2)
-    end
+  for k, v in pairs(opts) do
     if k == "rule" then rule = v else fit_opts[k] = v end
   end
-  local ok, r = pcall(filters.get, rule)
-  if not ok then error(r, 2) end
+  local r = filters.get(rule)
   local clusters = law.fit_clusters(P, labels, C, fit_opts)
   filters.apply(r, clusters)
   return M.predict(clusters, C_target), clusters

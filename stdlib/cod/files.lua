@@ -192,9 +192,13 @@ local function check_state(key, when)
   elseif state == "symlink" then
     errors.user(("--out %s is a symbolic link; codlua writes only into a real folder"):format(shown_path(key)))
   elseif state == "foreign" then
+    -- Reports of codlua versions before the marker look like this: say so, delete nothing.
+    local legacy = not sys.exists(key .. "/" .. M.MARKER)
+      and (sys.exists(key .. "/report.json") or sys.exists(key .. "/backtest.json"))
     errors.user(("--out %s %sholds files codlua did not write (%s); codlua replaces only a folder it wrote "
-      .. "itself (marked by %s): choose a new or empty folder"):format(shown_path(key), when or "",
-        shown_path(detail), M.MARKER))
+      .. "itself (marked by %s): choose a new or empty folder%s"):format(shown_path(key), when or "",
+        shown_path(detail), M.MARKER, legacy and "; a report of a codlua older than this marker has none: delete "
+          .. "it yourself to reuse its name" or ""))
   end
   return state
 end

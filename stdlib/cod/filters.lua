@@ -15,6 +15,8 @@
 ---
 --- See docs/filters.md.
 
+local check = require("cod.check")
+local errors = require("cod.errors")
 local M = {}
 
 ---@class cod.filters.View
@@ -24,6 +26,7 @@ local M = {}
 ---@field r2 number                     the fit's R²
 ---@field n integer                     number of fitted points
 ---@field y number[]                    observed y values (mean pass rate per ladder model)
+---@field x number[]|nil                ladder compute of those values (set by the pipeline's filter stage)
 ---@field form string                   the form's name
 ---@field converged boolean             the fit converged
 ---@field label integer|nil             the cluster's label
@@ -67,7 +70,9 @@ function M.get(rule)
   if type(rule) == "string" then
     local r = registry[rule]
     if r == nil then
-      error(("unknown filter rule '%s' (registered: %s)"):format(rule, table.concat(M.names(), ", ")), 2)
+      local names = M.names()
+      errors.user(("unknown filter rule '%s'%s (registered: %s)"):format(rule, errors.did_you_mean(rule, names),
+        table.concat(names, ", ")))
     end
     return r
   end
@@ -89,16 +94,11 @@ end
 ---@param opts? {replace?: boolean}
 ---@return cod.filters.Rule
 function M.register(name, fn, description, opts)
-  if type(name) ~= "string" or name == "" then
-    error(("bad argument #1 to 'register' (non-empty string expected, got %s)"):format(type(name)), 2)
-  end
-  if type(fn) ~= "function" and getmetatable(fn) ~= Rule then
-    error(("bad argument #2 to 'register' (function expected, got %s)"):format(type(fn)), 2)
-  end
-  if type(description) ~= "string" then
-    error(("bad argument #3 to 'register' (string expected, got %s)"):format(type(description)), 2)
-  end
-  if registry[name] and not (opts and opts.replace) then
+  if type(name) ~= "string" or name == "" then check.arg_error("register", 1, "non-empty string", name) end
+  if type(fn) ~= "function" and getmetatable(fn) ~= Rule then check.arg_error("register", 2, "function", fn) end
+  check.arg("register", 3, description, "string")
+  opts = check.options("register", opts, { replace = "boolean" }, 4)
+  if registry[name] and not opts.replace then
     error(("filter rule '%s' is already registered (pass {replace = true} to replace it)"):format(name), 2)
   end
   local r = getmetatable(fn) == Rule and new_rule(name, fn.fn, description) or new_rule(name, fn, description)
@@ -141,20 +141,9 @@ local function fmtnum(x) return ("%.10g"):format(x) end
 ---@param t cod.filters.Thresholds
 ---@return cod.filters.Rule
 function M.thresholds(t)
-  if type(t) ~= "table" then
-    error(("bad argument #1 to 'thresholds' (table expected, got %s)"):format(type(t)), 2)
-  end
-  for k, v in pairs(t) do
-    local valid = { a_min = "number", b_min = "number", c_min = "number", c_max = "number",
-      name = "string", description = "string" }
-    if valid[k] == nil then
-      error(("bad option '%s' to 'thresholds' (valid options: a_min, b_min, c_min, c_max, name, description)")
-        :format(tostring(k)), 2)
-    end
-    if type(v) ~= valid[k] then
-      error(("bad option '%s' to 'thresholds' (%s expected, got %s)"):format(k, valid[k], type(v)), 2)
-    end
-  end
+  check.arg("thresholds", 1, t, "table")
+  check.options("thresholds", t, { a_min = "number", b_min = "number", c_min = "number", c_max = "number",
+    name = "string", description = "string" })
   local a_min, b_min, c_min, c_max = t.a_min, t.b_min, t.c_min, t.c_max
   local parts = {}
   if a_min then parts[#parts + 1] = "a > " .. fmtnum(a_min) end
@@ -202,6 +191,7 @@ local function make_view(cluster)
     r2 = fit.r2,
     n = fit.n,
     y = cluster.y or {},
+    x = cluster.x,
     form = fit.form,
     converged = fit.converged,
     label = cluster.label,
@@ -216,7 +206,7 @@ end
 ---@return cod.filters.View
 function M.view(cluster)
   local v, why = make_view(cluster)
-  if not v then error(("bad argument #1 to 'view' (%s)"):format(why), 2) end
+  if not v then check.arg_fail("view", 1, why) end
   return v
 end
 
@@ -229,7 +219,7 @@ end
 function M.check(rule, cluster)
   local r = resolve(rule, 2)
   local v, why = make_view(cluster)
-  if not v then error(("bad argument #2 to 'check' (%s)"):format(why), 2) end
+  if not v then check.arg_fail("check", 2, why) end
   if not v.fit.ok then
     return false, { rule = r.name, clause = "no fit: " .. tostring(v.fit.reason) }
   end
@@ -245,14 +235,10 @@ end
 ---@return integer passed
 function M.apply(rule, clusters)
   local r = resolve(rule, 2)
-  if type(clusters) ~= "table" then
-    error(("bad argument #2 to 'apply' (table of clusters expected, got %s)"):format(type(clusters)), 2)
-  end
+  if type(clusters) ~= "table" then check.arg_error("apply", 2, "table of clusters", clusters) end
   local passed = 0
   for i, cl in ipairs(clusters) do
-    if not make_view(cl) then
-      error(("bad argument #2 to 'apply' (cluster %d has no fit result)"):format(i), 2)
-    end
+    if not make_view(cl) then check.arg_fail("apply", 2, ("cluster %d has no fit result"):format(i)) end
     local ok, why = M.check(r, cl)
     cl.extrapolatable = ok
     cl.rejected_by = why
@@ -332,7 +318,7 @@ end
 ---@param n integer
 ---@return cod.filters.Rule
 function M.min_size(n)
-  if type(n) ~= "number" then error(("bad argument #1 to 'min_size' (number expected, got %s)"):format(type(n)), 2) end
+  check.arg("min_size", 1, n, "number")
   return new_rule(("min_size(%s)"):format(fmtnum(n)), function(v)
     if v.size >= n then return true end
     return false, "size<" .. fmtnum(n)
@@ -343,7 +329,7 @@ end
 ---@param r number
 ---@return cod.filters.Rule
 function M.min_r2(r)
-  if type(r) ~= "number" then error(("bad argument #1 to 'min_r2' (number expected, got %s)"):format(type(r)), 2) end
+  check.arg("min_r2", 1, r, "number")
   return new_rule(("min_r2(%s)"):format(fmtnum(r)), function(v)
     if v.r2 >= r then return true end
     return false, "r2<" .. fmtnum(r)
@@ -361,5 +347,42 @@ M.register("ablation_c", M.thresholds({ a_min = 1, b_min = 0.1, c_min = 0, c_max
   "a > 1 and b > 0.1 and 0 <= c < 0.5 (Table A1: stricter c)")
 M.register("none", function() return true end,
   "no threshold: every cluster with a fit (Table A1)")
+
+--- Share of the curve's rise above its floor g (reached at the top ladder point) that a
+--- ladder point must show to count as "off the floor" in the degenerate-fit test.
+M.rise_share = 0.05
+--- Ladder points off the floor a fit needs for its rise to be supported by the data.
+M.min_rising_points = 3
+
+--- The degenerate-fit test (SPEC §13): a fit whose curve sits on its floor g at all but one
+--- or two ladder points and then jumps (a step through a noisy flat cluster) has a rise the
+--- data does not support. Counts the ladder points where f(C_j) − g is at least
+--- `rise_share` of f(C_top) − g; fewer than `min_rising_points` is degenerate. Needs the
+--- view's x (ladder compute); without it the test passes.
+---@param v cod.filters.View
+---@return boolean ok
+---@return string|nil clause
+function M.rise_supported(v)
+  local x = v.x
+  if type(x) ~= "table" or #x < M.min_rising_points then return true end
+  local floor = v.params.g or 0
+  local top = v.fit:eval(x[#x]) - floor
+  if not (top > 0) then return true end  -- no rise at all: other clauses judge a flat curve
+  local rising = 0
+  for _, C in ipairs(x) do
+    if v.fit:eval(C) - floor >= M.rise_share * top then rising = rising + 1 end
+  end
+  if rising >= M.min_rising_points then return true end
+  return false, ("degenerate: the curve leaves its floor at %d of %d ladder points"):format(rising, #x)
+end
+
+-- The default COD rule: the paper's thresholds, then the degenerate-fit test.
+local paper_fn = registry.paper.fn
+M.register("cod", function(v)
+  local ok, why = paper_fn(v)
+  if not ok then return false, why end
+  return M.rise_supported(v)
+end, ("the paper's rule, and the fitted rise leaves the floor g at >= %d ladder points (not a step; SPEC §13)")
+  :format(M.min_rising_points))
 
 return M

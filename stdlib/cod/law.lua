@@ -14,6 +14,7 @@
 --- Compute is in units of compute_unit (default 1e18 FLOPs): pass it already scaled.
 --- See docs/law.md.
 
+local check = require("cod.check")
 local core = require("cod.core.law")
 
 local M = {}
@@ -159,9 +160,7 @@ end
 ---@param name string
 ---@return {name: string, params: string[], fit_params: string[], lower: number[], upper: number[], space: string, domain: string, x_name: string, scale_compute: boolean}
 function M.info(name)
-  if type(name) ~= "string" then
-    error(("bad argument #1 to 'info' (string expected, got %s)"):format(type(name)), 2)
-  end
+  check.arg("info", 1, name, "string")
   return call_core("form_info", name)
 end
 
@@ -217,9 +216,7 @@ end
 ---@param spec {name: string, params: string[], lower?: number[]|table<string, number>, upper?: number[]|table<string, number>, start?: number[]|table<string, number>, starts?: (number[]|table<string, number>)[], f: fun(C: number, p: table<string, number>): number, grad?: fun(C: number, p: table<string, number>): table<string, number>}
 ---@return cod.law.Form
 function M.form(spec)
-  if type(spec) ~= "table" then
-    error(("bad argument #1 to 'form' (table expected, got %s)"):format(type(spec)), 2)
-  end
+  check.arg("form", 1, spec, "table")
   if getmetatable(spec) == Form then return spec end
   if type(spec.name) ~= "string" or spec.name == "" then
     error("law.form: name must be a non-empty string", 2)
@@ -330,9 +327,7 @@ end
 ---@return cod.law.Result
 function M.curve(form, params, c_ref)
   form = resolve_form(form)
-  if type(params) ~= "table" then
-    error(("bad argument #2 to 'curve' (table expected, got %s)"):format(type(params)), 2)
-  end
+  check.arg("curve", 2, params, "table")
   c_ref = c_ref or 1
   local r = { form = type(form) == "string" and form or form.name, ok = true, params = copy(params),
     c_ref = c_ref, converged = true, status = "given", n = 0, free = 0, sse = 0 / 0, r2 = 0 / 0,
@@ -341,7 +336,7 @@ function M.curve(form, params, c_ref)
     local info = call_core("form_info", form)
     for _, p in ipairs(info.params) do
       if type(params[p]) ~= "number" then
-        error(("bad argument #2 to 'curve' (parameter '%s' is a %s, expected a number)"):format(p, type(params[p])), 2)
+        check.arg_fail("curve", 2, ("parameter '%s' is a %s, expected a number"):format(p, type(params[p])))
       end
     end
     r.form = info.name
@@ -355,7 +350,7 @@ function M.curve(form, params, c_ref)
   r.fit_params = {}
   for i, p in ipairs(form.params) do
     if type(params[p]) ~= "number" then
-      error(("bad argument #2 to 'curve' (parameter '%s' is a %s, expected a number)"):format(p, type(params[p])), 2)
+      check.arg_fail("curve", 2, ("parameter '%s' is a %s, expected a number"):format(p, type(params[p])))
     end
     r.fit_params[i] = params[p]
   end

@@ -1,11 +1,7 @@
 --- cod.pipeline: the COD stages as composable steps, and recipes built from them.
 ---
---- A *job* is one evaluation set with its models chosen (made by cod.predict.job):
----   job.set, job.ladder (names by compute), job.C (their compute), job.target, job.target_C,
----   job.anchors, job.P (cod.Matrix items × job.columns), job.col[name] (column in P),
----   job.X (clustering features: items × ladder, maybe smoothed), job.Y (raw ladder pass rates),
----   job.full[name] (full-set metric), job.mean[name] (mean pass rate), job.actual (target's full metric),
----   job.items (item count), job.item_ids, job.loss[name], job.seed.
+--- A *job* (cod.Job below) is one evaluation set with its models chosen (made by
+--- cod.predict.job): the ladder and its compute, the target, the pass rates and metrics.
 --- A *stage* is `function(job, state, opts)`; it reads and adds fields of `state`, or sets
 --- `state.failed = reason` to stop the recipe. A *recipe* is an ordered list of stages
 --- with their options; `recipe:with{stage = opts}`, `recipe:replace(stage, fn)` and
@@ -20,11 +16,61 @@ local cluster = require("cod.cluster")
 local law = require("cod.law")
 local filters = require("cod.filters")
 local mapping = require("cod.mapping")
+local extrapolate = require("cod.extrapolate")
+local errors = require("cod.errors")
+local check = require("cod.check")
 
 local M = {}
 
+---@class cod.Job  one evaluation set with its models chosen (cod.predict.job)
+---@field ds cod.Dataset
+---@field set string                     the evaluation set
+---@field ladder string[]                ladder model names, by compute
+---@field C number[]                     their compute (compute units)
+---@field target string|nil              the target model (nil when predicting at a compute)
+---@field target_C number                the target compute (compute units)
+---@field anchors string[]               anchor model names (mapping only)
+---@field P cod.Matrix                   items × the set's models used (ladder, anchors, target): pass rates
+---@field col table<string, integer>     model name -> column of P
+---@field X cod.Matrix                   clustering features: items × ladder (maybe smoothed)
+---@field Y cod.Matrix                   raw ladder pass rates: items × ladder
+---@field full table<string, number>     full-set metric per model
+---@field mean table<string, number>     mean pass rate per model
+---@field actual number|nil              the target's full-set metric, when known
+---@field items integer                  number of items
+---@field item_ids string[]              item ids, by row
+---@field loss table<string, number>     model losses, when known
+---@field seed integer|nil
+---@field transfer_ladder string[]|nil   recipe transfer: the source family's ladder
+---@field transfer_labels table|nil      recipe transfer: {[item_id] = label} for this set
+
+---@class cod.State  what the stages of one recipe run add, in order
+---@field recipe string                  the recipe's name
+---@field failed string|nil              set by a stage that gives up: the reason (the recipe stops)
+---@field zero integer[]|nil             features: zero-performance items
+---@field active integer[]|nil           features: items clustered
+---@field X_active cod.Matrix|nil        features: their rows of job.X
+---@field labels integer[]|nil           cluster: a label per item, 1..k or -1
+---@field cluster_method string|nil      cluster: the method's name
+---@field cluster_facts table|nil        cluster: the method's result (facts shown in reports)
+---@field clusters table[]|nil           fit: {label, size, rows, y, fit, center, extrapolatable?, rejected_by?, prediction?}
+---@field form string|nil                fit: the form's name
+---@field rule string|nil                filter: the rule's name
+---@field subset integer[]|nil           extrapolate: items of the predictable subset S
+---@field subset_prediction number|nil   extrapolate: ŷ_S
+---@field mapping cod.MappingResult|nil  map: the fitted mapping
+---@field mapping_points table[]|nil     map: its points {x, y, anchor, name}
+---@field prediction number|nil          map / e2e / loss_intermediate: p̂
+
+---@alias cod.Stage fun(job: cod.Job, state: cod.State, opts: table)
+
+---@class cod.Step  one step of a recipe
+---@field name string        the stage's name (a key of pipeline.stages)
+---@field opts table         the stage's options
+---@field fn? cod.Stage      a replacement for the registered stage function
+
 --- Registered stage functions by name; add your own with pipeline.stages.name = fn.
----@type table<string, fun(job: table, state: table, opts: table)>
+---@type table<string, cod.Stage>
 M.stages = {}
 
 local function copy(t)
@@ -39,23 +85,17 @@ local function mean(v)
   return s / #v
 end
 
-local function check_opts(stage, opts, valid)
-  for k in pairs(opts) do
-    if not valid[k] then
-      local names = {}
-      for n in pairs(valid) do names[#names + 1] = n end
-      table.sort(names)
-      error(("bad option '%s' to stage '%s' (valid options: %s)"):format(tostring(k), stage,
-        table.concat(names, ", ")), 0)
-    end
-  end
+-- A stage's options are settings a user wrote in a recipe: a misspelled key or a wrong type
+-- is a user error (one line), not a bug.
+local function check_opts(stage, opts, spec)
+  check.user.options(("stage '%s'"):format(stage), opts, spec)
 end
 
 -- ------------------------------------------------------------------ stages
 
 --- features: drop zero-performance items (SPEC §2). opts.keep_zero keeps them in clustering.
 function M.stages.features(job, st, opts)
-  check_opts("features", opts, { keep_zero = true })
+  check_opts("features", opts, { keep_zero = "boolean" })
   local zero = require("cod.data").zero_items(job.X)
   local is_zero = {}
   for _, i in ipairs(zero) do is_zero[i] = true end
@@ -73,8 +113,8 @@ end
 --- opts are cod.irt.fit's (slope_sd, difficulty_sd, ability_sd, max_iterations) and `fit_curves`:
 --- true makes the fit stage fit each cluster's mean *curve* rather than its raw mean accuracy.
 function M.stages.irt_features(job, st, opts)
-  check_opts("irt_features", opts, { slope_sd = true, difficulty_sd = true, ability_sd = true, max_iterations = true,
-    fit_curves = true })
+  check_opts("irt_features", opts, { slope_sd = "number", difficulty_sd = "number", ability_sd = "number",
+    max_iterations = "integer", fit_curves = "boolean" })
   M.stages.features(job, st, {})
   local fit_opts = {}
   for k, v in pairs(opts) do
@@ -90,8 +130,8 @@ end
 --- are extrapolated linearly in log-compute and every item's curve is read at the target; the
 --- prediction is their mean. opts are cod.irt.fit's.
 function M.stages.irt_extrapolate(job, st, opts)
-  check_opts("irt_extrapolate", opts, { slope_sd = true, difficulty_sd = true, ability_sd = true,
-    max_iterations = true })
+  check_opts("irt_extrapolate", opts, { slope_sd = "number", difficulty_sd = "number", ability_sd = "number",
+    max_iterations = "integer" })
   local irt = require("cod.irt")
   local fit = irt.fit(job.Y, opts)
   local e = irt.extrapolate(fit, job.C, job.target_C)
@@ -101,10 +141,10 @@ function M.stages.irt_extrapolate(job, st, opts)
   st.subset_prediction = e.metric
 end
 
---- cluster: label the active items. opts.method (default "improved_meanshift") and the
---- method's own options in opts.options; opts.labels gives labels by item id instead (transfer).
+--- cluster: label the active items. opts.method (default "improved_meanshift", or a name given
+--- to cluster.register) and the method's own options in opts.options; opts.labels gives labels by item id instead (transfer).
 function M.stages.cluster(job, st, opts)
-  check_opts("cluster", opts, { method = true, options = true, labels = true, all = true })
+  check_opts("cluster", opts, { method = "string", options = "table", labels = "table|function", all = "boolean" })
   local labels = {}
   for i = 1, job.items do labels[i] = -1 end
   if opts.labels then
@@ -122,12 +162,7 @@ function M.stages.cluster(job, st, opts)
     st.cluster_facts = { reason = "no item has a non-zero pass rate on the ladder" }
   else
     local method = opts.method or "improved_meanshift"
-    local fn = cluster[method]
-    if type(fn) ~= "function" then
-      error(("unknown clustering method '%s' (methods: %s)"):format(tostring(method),
-        table.concat(cluster.methods, ", ")), 0)
-    end
-    local res = fn(st.X_active, opts.options)
+    local res = cluster.run(method, st.X_active, opts.options)
     local lab = res.labels
     if opts.all and res.assignments then lab = res.assignments end
     for k, i in ipairs(st.active) do labels[i] = lab[k] end
@@ -140,7 +175,7 @@ end
 --- fit: each cluster's mean pass rate per ladder model against compute (SPEC §4).
 --- opts.form (name or law.form), opts.fixed ({g = 0.25}), opts.weights.
 function M.stages.fit(job, st, opts)
-  check_opts("fit", opts, { form = true, fixed = true, weights = true, threads = true })
+  check_opts("fit", opts, { form = "string|table", fixed = "table", weights = "any", threads = "integer" })
   local form = opts.form or "cod"
   local members = {}
   for i, l in ipairs(st.labels) do
@@ -163,54 +198,50 @@ function M.stages.fit(job, st, opts)
   st.form = type(form) == "string" and form or form.name
 end
 
---- filter: keep the clusters that extrapolate (SPEC §5). opts.rule: a registered name,
+--- filter: keep the clusters that extrapolate (SPEC §5, §13). opts.rule (default "cod": the
+--- paper's rule plus the degenerate-fit test; "paper" for the paper's alone): a registered name,
 --- a filters rule, or a function(view) -> ok, reason.
 function M.stages.filter(job, st, opts)
-  check_opts("filter", opts, { rule = true })
-  local rule = filters.get(opts.rule or "paper")
+  check_opts("filter", opts, { rule = "string|table|function" })
+  local rule = filters.get(opts.rule or "cod")
+  -- Rules that look at the curve between ladder points (the degenerate-fit test) need its compute.
+  for _, c in ipairs(st.clusters) do c.x = job.C end
   filters.apply(rule, st.clusters)
   st.rule = rule.name
 end
 
---- extrapolate: the size-weighted subset prediction at the target compute (SPEC §6).
---- opts.all_items: average over every item, zero items predicted 0 (cod_no_mapping).
+--- extrapolate: the size-weighted subset prediction at the target compute (SPEC §6, through
+--- cod.extrapolate). opts.all_items: average over every item, zero items predicted 0 (cod_no_mapping).
 function M.stages.extrapolate(job, st, opts)
-  check_opts("extrapolate", opts, { all_items = true })
-  local num, den, subset = 0, 0, {}
-  for _, c in ipairs(st.clusters) do
-    if c.fit.ok then c.prediction = c.fit:eval(job.target_C) end
+  check_opts("extrapolate", opts, { all_items = "boolean" })
+  local pred = extrapolate.predict(st.clusters, job.target_C, { all_items = opts.all_items and job.items or nil })
+  local subset = {}
+  for k, c in ipairs(st.clusters) do
+    c.prediction = pred.clusters[k].prediction
     if c.extrapolatable then
-      num = num + c.size * c.prediction
-      den = den + c.size
-      for _, i in ipairs(c.rows) do subset[#subset + 1] = i end
-    elseif opts.all_items and not c.fit.ok then
-      -- A cluster whose curve could not be fitted (flat): it keeps its last observed value.
-      c.prediction = c.y[#c.y]
-      num = num + c.size * c.prediction
-      den = den + c.size
       for _, i in ipairs(c.rows) do subset[#subset + 1] = i end
     end
   end
   if opts.all_items then
-    -- Zero-performance and unclustered items count as predicted 0.
-    den = job.items
+    -- Every item is in the average (zero-performance and unclustered ones as 0).
     subset = {}
     for i = 1, job.items do subset[i] = i end
   end
   table.sort(subset)
   st.subset = subset
-  if den == 0 then
-    st.failed = "no extrapolatable cluster"
+  if not pred.ok then
+    st.failed = pred.reason
     return
   end
-  st.subset_prediction = num / den
+  st.subset_prediction = pred.value
 end
 
 --- map: subset metric → full-set metric through ladder (and anchor) points (SPEC §7).
---- opts.method ("spline", "quartic", "pchip", "identity"), opts.anchors (default true),
---- opts.threshold (spline RMSE target, default 0.005).
+--- opts.method ("spline", "quartic", "pchip", "identity", or a name given to mapping.register
+--- with its options in opts.options), opts.anchors (default true), opts.threshold (spline RMSE
+--- target, default 0.005).
 function M.stages.map(job, st, opts)
-  check_opts("map", opts, { method = true, anchors = true, threshold = true })
+  check_opts("map", opts, { method = "string", anchors = "boolean", threshold = "number", options = "table" })
   local method = opts.method or "spline"
   local points = {}
   local use_anchors = opts.anchors ~= false
@@ -226,7 +257,7 @@ function M.stages.map(job, st, opts)
       for _, name in ipairs(job.anchors) do add(name, "anchor") end
     end
   end
-  local m = mapping.fit(points, { method = method, threshold = opts.threshold })
+  local m = mapping.fit(points, { method = method, threshold = opts.threshold, options = opts.options })
   st.mapping = m
   st.mapping_points = points
   st.prediction = m:eval(st.subset_prediction)
@@ -235,7 +266,7 @@ end
 --- e2e: an end-to-end baseline on the full-set metric (SPEC §9).
 --- opts.form: "cod" (e2e_exp), "f3" (e2e_passrate on the mean pass rate), "bnsl".
 function M.stages.e2e(job, st, opts)
-  check_opts("e2e", opts, { form = true, passrate = true, fixed = true })
+  check_opts("e2e", opts, { form = "string|table", passrate = "boolean", fixed = "table" })
   local y = {}
   for j, name in ipairs(job.ladder) do
     if opts.passrate then
@@ -290,19 +321,39 @@ end
 ---@class cod.Recipe
 ---@field name string
 ---@field description string
----@field steps {name: string, opts: table, fn?: function}[]
+---@field steps cod.Step[]
 ---@field fallback? string   recipe name used when this one fails
 local Recipe = {}
 Recipe.__index = Recipe
 
 --- Make a recipe from {name, description, steps = {{"features", {}}, {"cluster", {...}}, ...}, fallback}.
+---@param t {name: string, description?: string, steps: table[], fallback?: string, kind?: string}
 ---@return cod.Recipe
 function M.recipe(t)
-  assert(type(t.name) == "string", "recipe needs a name")
+  check.arg("recipe", 1, t, "table")
+  check.options("recipe", t, { name = "string", description = "string", steps = "table", fallback = "string",
+    kind = "string" })
+  if t.name == nil or t.name == "" then check.arg_fail("recipe", 1, "a recipe needs a non-empty name") end
+  if t.steps == nil or #t.steps == 0 then
+    check.arg_fail("recipe", 1, ("recipe '%s' needs a non-empty list of steps"):format(t.name))
+  end
   local steps = {}
-  for i, s in ipairs(t.steps or {}) do
+  for i, s in ipairs(t.steps) do
+    if type(s) ~= "table" then
+      check.arg_fail("recipe", 1, ("recipe '%s': step %d must be a table {stage, opts}, got %s"):format(t.name, i,
+        type(s)))
+    end
     local name, opts = s[1] or s.name, s[2] or s.opts or {}
-    if type(name) ~= "string" then error(("recipe '%s': step %d needs a stage name"):format(t.name, i), 2) end
+    if type(name) ~= "string" then
+      check.arg_fail("recipe", 1, ("recipe '%s': step %d needs a stage name"):format(t.name, i))
+    end
+    if type(opts) ~= "table" then
+      check.arg_fail("recipe", 1, ("recipe '%s': step %d's options must be a table, got %s"):format(t.name, i,
+        type(opts)))
+    end
+    if s.fn ~= nil and type(s.fn) ~= "function" then
+      check.arg_fail("recipe", 1, ("recipe '%s': step %d's fn must be a function"):format(t.name, i))
+    end
     steps[i] = { name = name, opts = opts, fn = s.fn }
   end
   return setmetatable({ name = t.name, description = t.description or "", steps = steps,
@@ -320,13 +371,19 @@ local function derive(self)
   return r
 end
 
+-- "recipe 'cod' has no stage 'fitt' (did you mean 'fit'?) (stages: ...)"
+local function no_stage(self, name)
+  local names = {}
+  for _, s in ipairs(self.steps) do names[#names + 1] = s.name end
+  return ("recipe '%s' has no stage '%s'%s (stages: %s)"):format(self.name, tostring(name),
+    errors.did_you_mean(name, names), table.concat(names, ", "))
+end
+
 local function find_step(self, name)
   for _, s in ipairs(self.steps) do
     if s.name == name then return s end
   end
-  local names = {}
-  for _, s in ipairs(self.steps) do names[#names + 1] = s.name end
-  error(("recipe '%s' has no stage '%s' (stages: %s)"):format(self.name, name, table.concat(names, ", ")), 3)
+  error(no_stage(self, name), 3)
 end
 
 --- A copy with some stages' options changed: r:with{fit = {form = "f1"}, map = {anchors = false}}.
@@ -370,12 +427,25 @@ end
 
 --- A copy with a stage inserted after `after` (nil: at the end).
 function Recipe:insert(after, name, opts, fn)
+  check.arg("insert", 1, after, "string?")
+  check.arg("insert", 2, name, "string")
+  check.arg("insert", 3, opts, "table?")
+  check.arg("insert", 4, fn, "function?")
+  if fn == nil and M.stages[name] == nil then
+    local names = {}
+    for n in pairs(M.stages) do names[#names + 1] = n end
+    table.sort(names)
+    check.arg_fail("insert", 2, ("no stage function '%s'%s: give fn or register pipeline.stages.%s (stages: %s)")
+      :format(name, errors.did_you_mean(name, names), name, table.concat(names, ", ")))
+  end
   local r = derive(self)
   local pos = #r.steps + 1
   if after then
+    pos = nil
     for i, s in ipairs(r.steps) do
       if s.name == after then pos = i + 1 end
     end
+    if pos == nil then check.arg_fail("insert", 1, no_stage(self, after)) end
   end
   table.insert(r.steps, pos, { name = name, opts = opts or {}, fn = fn })
   return r
@@ -404,100 +474,10 @@ end
 
 M.Recipe = Recipe
 
---- The result table of SPEC §8 for one set from a finished state.
----@return table
-function M.summarise(job, st, recipe)
-  local r = {
-    name = job.set,
-    recipe = recipe.name,
-    ok = st.failed == nil,
-    reason = st.failed,
-    target = job.target,
-    target_compute = job.target_C,
-    items = job.items,
-    prediction = st.prediction,
-    subset_prediction = st.subset_prediction,
-  }
-  if st.subset then
-    r.predictable_ratio = #st.subset / job.items
-    r.subset_size = #st.subset
-  else
-    r.predictable_ratio = (st.failed == nil) and 1 or nil
-  end
-  if st.zero then r.zero_items = #st.zero end
-  if st.labels then
-    local clustered = 0
-    for _, l in ipairs(st.labels) do
-      if l ~= -1 then clustered = clustered + 1 end
-    end
-    r.clustering = {
-      method = st.cluster_method,
-      clustered = clustered,
-      outlier_rate = 100 * (job.items - clustered) / job.items,
-      iad = cluster.iad(job.X, st.labels),
-      facts = st.cluster_facts and cluster.facts and cluster.facts(st.cluster_facts) or nil,
-    }
-  end
-  if st.clusters then
-    r.form = st.form
-    r.rule = st.rule
-    local cs = {}
-    for k, c in ipairs(st.clusters) do
-      cs[k] = {
-        label = c.label,
-        size = c.size,
-        center = c.center,
-        observed = c.y,
-        params = c.fit.ok and c.fit.params or nil,
-        sse = c.fit.ok and c.fit.sse or nil,
-        r2 = c.fit.ok and c.fit.r2 or nil,
-        converged = c.fit.converged,
-        extrapolatable = c.extrapolatable or false,
-        rejected_by = c.rejected_by and (c.rejected_by.rule .. ": " .. c.rejected_by.clause) or nil,
-        prediction = c.prediction,
-      }
-    end
-    r.clusters = cs
-  end
-  if st.mapping then
-    local m = st.mapping
-    r.mapping = {
-      method = m.method,
-      lambda = m.lambda,
-      rmse = m.rmse,
-      monotone_forced = m.monotone_forced,
-      interpolation_missed = m.interpolation_missed,
-      points = st.mapping_points,
-    }
-  end
-  if st.e2e_fit then
-    r.fit = { form = st.e2e_fit.form_name or st.e2e_fit.form, params = st.e2e_fit.params, sse = st.e2e_fit.sse,
-      r2 = st.e2e_fit.r2, observed = st.e2e_y }
-  end
-  if st.predicted_loss then r.predicted_loss = st.predicted_loss end
-  -- Truth, when the target's results are in the data.
-  if job.target and job.col[job.target] and job.actual then
-    r.actual = job.actual
-    if st.subset and #st.subset > 0 then
-      r.actual_subset = job.P:col_means(st.subset)[job.col[job.target]]
-    end
-    if r.prediction then r.fe = math.abs(r.prediction - r.actual) * 100 end
-    if r.subset_prediction and r.actual_subset then
-      r.ee = math.abs(r.subset_prediction - r.actual_subset) * 100
-    end
-  elseif job.actual then
-    r.actual = job.actual
-    if r.prediction then r.fe = math.abs(r.prediction - r.actual) * 100 end
-  end
-  r._state = st
-  r._item_ids = job.item_ids
-  return r
-end
-
 --- Run a recipe on a job (with its fallback when it fails); returns the §8 result table.
 function Recipe:run(job)
   local st = self:run_stages(job)
-  local r = M.summarise(job, st, self)
+  local r = require("cod.report").summarise_set(job, st, self)
   if not r.ok and self.fallback then
     local fb = require("cod.recipes").get(self.fallback)
     local fr = fb:run(job)

@@ -10,12 +10,14 @@
 ---   recipes.register(r:rename("mine"))
 
 local pipeline = require("cod.pipeline")
+local errors = require("cod.errors")
+local check = require("cod.check")
 
 local M = {}
 
 --- Built-in recipe names, in the paper's order.
 M.builtin = {
-  "cod", "cod_no_mapping", "cod_anchor", "cod_no_anchor", "cod_f1", "cod_f2", "cod_f3",
+  "cod", "cod_paper", "cod_no_mapping", "cod_anchor", "cod_no_anchor", "cod_f1", "cod_f2", "cod_f3",
   "cod_kmeans", "cod_improved_kmeans", "cod_dbscan", "cod_meanshift", "cod_irt", "irt_extrapolate",
   "e2e_exp", "e2e_passrate", "bnsl", "loss_intermediate", "transfer",
 }
@@ -25,9 +27,7 @@ local registered = {}
 --- Add a recipe under its name (replacing a registered one of that name).
 ---@param recipe cod.Recipe
 function M.register(recipe)
-  if not pipeline.is_recipe(recipe) then
-    error(("bad argument #1 to 'register' (recipe expected, got %s)"):format(type(recipe)), 2)
-  end
+  if not pipeline.is_recipe(recipe) then check.arg_error("register", 1, "recipe", recipe) end
   registered[recipe.name] = recipe
   return recipe
 end
@@ -49,14 +49,19 @@ function M.names()
   return out
 end
 
+-- A recipe file that cannot be loaded (missing, a syntax error) is the user's mistake: one
+-- line naming file:line. One that raises while it runs is a bug in the recipe: the error
+-- goes up untouched and keeps its traceback, which starts at the recipe's own line.
 local function load_file(path)
   local chunk, err = loadfile(path)
-  if not chunk then error(("cannot load recipe file %s"):format(err), 0) end
-  local ok, r = xpcall(chunk, debug.traceback)
-  if not ok then error(("recipe file %s raised an error:\n%s"):format(path, tostring(r)), 0) end
+  if not chunk then
+    local file, line = tostring(err):match("^(.-):(%d+):")
+    errors.user(("cannot load recipe file %s"):format(err), { file = file or path, line = tonumber(line) })
+  end
+  local r = chunk()
   if not pipeline.is_recipe(r) then
-    error(("recipe file %s must return a recipe (made with require('cod.pipeline').recipe{...} or a built-in " ..
-      "recipe's :with/:replace/:wrap), got %s"):format(path, type(r)), 0)
+    errors.user(("recipe file %s must return a recipe (made with require('cod.pipeline').recipe{...} or a " ..
+      "built-in recipe's :with/:replace/:wrap), got %s"):format(path, type(r)), { file = path })
   end
   return r
 end
@@ -67,7 +72,7 @@ end
 function M.get(name)
   if pipeline.is_recipe(name) then return name end
   if type(name) ~= "string" then
-    error(("recipe name or file expected, got %s"):format(type(name)), 2)
+    check.arg("get", 1, name, "string")
   end
   if registered[name] then return registered[name] end
   if name:match("%.lua$") or name:find("/", 1, true) then return load_file(name) end
@@ -77,7 +82,9 @@ function M.get(name)
       return r
     end
   end
-  error(("unknown recipe '%s' (recipes: %s; or give a .lua file)"):format(name, table.concat(M.names(), ", ")), 0)
+  local names = M.names()
+  errors.user(("unknown recipe '%s'%s (recipes: %s; or give a .lua file)"):format(name,
+    errors.did_you_mean(name, names), table.concat(names, ", ")))
 end
 
 return M

@@ -10,8 +10,17 @@ local json = require("cod.json")
 local plot = require("cod.plot")
 local sys = require("cod.core.sys")
 local files = require("cod.files")
+local text = require("cod.text")
 
 local M = {}
+
+-- How the recommendation is shown (cod.report_candidates): where a headline came from, the
+-- candidates side by side, the opening paragraph, the candidates' curves.
+local shown = require("cod.report_candidates")
+M.source = shown.source
+M.candidates_table = shown.candidates_table
+M.trust_paragraph = shown.trust_paragraph
+M.plot_candidates = shown.plot_candidates
 
 local function num(v, fmt)
   if v == nil or v ~= v then return "" end
@@ -49,8 +58,9 @@ function M.to_json(report)
   local r = clean(report, {})
   for i, s in ipairs(r.sets or {}) do
     s.warnings = s.warnings or {}
-    if s.self_check then setmetatable(s.self_check, getmetatable(json.object())) end
-    if s.self_check_failures then setmetatable(s.self_check_failures, getmetatable(json.object())) end
+    if s.recommendation and s.recommendation.weights then
+      setmetatable(s.recommendation.weights, getmetatable(json.object()))
+    end
     if s.clusters then
       for _, c in ipairs(s.clusters) do
         if c.params then setmetatable(c.params, getmetatable(json.object())) end
@@ -58,8 +68,119 @@ function M.to_json(report)
     end
     r.sets[i] = s
   end
+  if r.candidate_weights then setmetatable(r.candidate_weights, getmetatable(json.object())) end
   return r
 end
+
+-- ------------------------------------------------------------------ results
+
+--- The result table of SPEC §8 for one set from a recipe's finished state (what
+--- Recipe:run returns, and what report.json holds per set).
+---@param job cod.Job
+---@param st cod.State
+---@param recipe cod.Recipe
+---@return table
+function M.summarise_set(job, st, recipe)
+  local cluster = require("cod.cluster")
+  local r = {
+    name = job.set,
+    recipe = recipe.name,
+    ok = st.failed == nil,
+    reason = st.failed,
+    target = job.target,
+    target_compute = job.target_C,
+    items = job.items,
+    prediction = st.prediction,
+    subset_prediction = st.subset_prediction,
+  }
+  if st.subset then
+    r.predictable_ratio = #st.subset / job.items
+    r.subset_size = #st.subset
+  else
+    r.predictable_ratio = (st.failed == nil) and 1 or nil
+  end
+  if st.zero then r.zero_items = #st.zero end
+  if st.labels then
+    local clustered = 0
+    for _, l in ipairs(st.labels) do
+      if l ~= -1 then clustered = clustered + 1 end
+    end
+    r.clustering = {
+      method = st.cluster_method,
+      clustered = clustered,
+      outlier_rate = 100 * (job.items - clustered) / job.items,
+      iad = cluster.iad(job.X, st.labels),
+      facts = st.cluster_facts and cluster.facts and cluster.facts(st.cluster_facts) or nil,
+    }
+  end
+  if st.clusters then
+    r.form = st.form
+    r.rule = st.rule
+    local cs = {}
+    for k, c in ipairs(st.clusters) do
+      cs[k] = {
+        label = c.label,
+        size = c.size,
+        center = c.center,
+        observed = c.y,
+        params = c.fit.ok and c.fit.params or nil,
+        sse = c.fit.ok and c.fit.sse or nil,
+        r2 = c.fit.ok and c.fit.r2 or nil,
+        converged = c.fit.converged,
+        extrapolatable = c.extrapolatable or false,
+        rejected_by = c.rejected_by and (c.rejected_by.rule .. ": " .. c.rejected_by.clause) or nil,
+        prediction = c.prediction,
+      }
+    end
+    r.clusters = cs
+  end
+  if st.mapping then
+    local m = st.mapping
+    r.mapping = {
+      method = m.method,
+      lambda = m.lambda,
+      rmse = m.rmse,
+      monotone_forced = m.monotone_forced,
+      interpolation_missed = m.interpolation_missed,
+      points = st.mapping_points,
+    }
+  end
+  if st.e2e_fit then
+    r.fit = { form = st.e2e_fit.form_name or st.e2e_fit.form, params = st.e2e_fit.params, sse = st.e2e_fit.sse,
+      r2 = st.e2e_fit.r2, observed = st.e2e_y }
+  end
+  if st.predicted_loss then r.predicted_loss = st.predicted_loss end
+  -- Truth, when the target's results are in the data.
+  if job.target and job.col[job.target] and job.actual then
+    r.actual = job.actual
+    if st.subset and #st.subset > 0 then
+      r.actual_subset = job.P:col_means(st.subset)[job.col[job.target]]
+    end
+    if r.prediction then r.fe = math.abs(r.prediction - r.actual) * 100 end
+    if r.subset_prediction and r.actual_subset then
+      r.ee = math.abs(r.subset_prediction - r.actual_subset) * 100
+    end
+  elseif job.actual then
+    r.actual = job.actual
+    if r.prediction then r.fe = math.abs(r.prediction - r.actual) * 100 end
+  end
+  r._state = st
+  r._item_ids = job.item_ids
+  return r
+end
+
+--- Mean and Max FE and EE over a report's sets (the paper's Table 1 layout): sets
+--- report.summary and returns it.
+function M.summarise(report)
+  local fe, ee = {}, {}
+  for _, s in ipairs(report.sets) do
+    if s.fe then fe[#fe + 1] = s.fe end
+    if s.ee then ee[#ee + 1] = s.ee end
+  end
+  report.summary = { fe = files.stats(fe), ee = files.stats(ee) }
+  return report.summary
+end
+
 
 -- ------------------------------------------------------------------ console table
 
@@ -75,10 +196,11 @@ function M.table(report)
   if has_interval then head = head .. ("  %-17s"):format("interval") end
   head = head .. ("%8s %8s"):format("subset", "TR")
   if has_truth then head = head .. ("%9s %9s %7s %7s"):format("actual", "act.sub", "FE", "EE") end
+  head = head .. "  from"
   lines[#lines + 1] = head
   lines[#lines + 1] = ("-"):rep(#head)
   for _, s in ipairs(report.sets) do
-    local name = s.name
+    local name = text.printable(s.name)
     if #name > 28 then name = name:sub(1, 25) .. "..." end
     local row = ("%-28s %10s"):format(name, s.prediction and num(s.prediction) or "none")
     if has_interval then
@@ -89,24 +211,29 @@ function M.table(report)
     if has_truth then
       row = row .. ("%9s %9s %7s %7s"):format(num(s.actual), num(s.actual_subset), pct(s.fe), pct(s.ee))
     end
-    if s.fallback then row = row .. "  (fallback: " .. s.fallback.recipe .. ")" end
+    row = row .. "  " .. M.source(s)
+    if s.fallback then row = row .. " (fallback: " .. s.fallback.recipe .. ")" end
     lines[#lines + 1] = row
   end
   local sm = report.summary
   if sm and sm.fe then
     lines[#lines + 1] = ("-"):rep(#head)
-    local pad = #head - 16
-    lines[#lines + 1] = ("%-" .. (pad) .. "s %7s %7s"):format("Mean", pct(sm.fe.mean), sm.ee and pct(sm.ee.mean) or "-")
-    lines[#lines + 1] = ("%-" .. (pad) .. "s %7s %7s"):format("Max", pct(sm.fe.max), sm.ee and pct(sm.ee.max) or "-")
+    local pad = #head - 22
+    local function label(w) return w .. (" "):rep(math.max(0, pad - #w)) end
+    lines[#lines + 1] = ("%s %7s %7s"):format(label("Mean"), pct(sm.fe.mean), sm.ee and pct(sm.ee.mean) or "-")
+    lines[#lines + 1] = ("%s %7s %7s"):format(label("Max"), pct(sm.fe.max), sm.ee and pct(sm.ee.max) or "-")
   end
   return table.concat(lines, "\n") .. "\n"
 end
 
---- Every warning as "WARNING [set]: text" lines.
+--- Every warning as "WARNING [set]: text" lines (a run-wide warning as "WARNING: text").
 function M.warning_lines(report)
   local out = {}
+  for _, w in ipairs(report.warnings or {}) do out[#out + 1] = "WARNING: " .. text.printable(w) end
   for _, s in ipairs(report.sets) do
-    for _, w in ipairs(s.warnings or {}) do out[#out + 1] = ("WARNING [%s]: %s"):format(s.name, w) end
+    for _, w in ipairs(s.warnings or {}) do
+      out[#out + 1] = ("WARNING [%s]: %s"):format(text.excerpt(s.name), text.printable(w))
+    end
   end
   return out
 end
@@ -200,55 +327,31 @@ end
 
 local restore_formula = require("cod.text").restore_formula
 
---- Read a labels.csv written by a report: {[set] = {[item_id] = label}}.
+--- Read a labels.csv written by a report: {[set] = {[item_id] = label}}. The file is parsed
+--- by the engine's CSV reader (quoted commas and line breaks in item ids, CRLF, a BOM);
+--- every mistake is a user error naming file:line.
 ---@param path string
 ---@return table<string, table<string, integer>>
 function M.read_labels(path)
-  local f, err = io.open(path, "rb")
-  if not f then error(("cannot open labels file %s"):format(err), 0) end
-  local text = f:read("a")
-  f:close()
+  local errors = require("cod.errors")
+  local text = require("cod.text")
+  local shown = text.excerpt(path, 200)
+  local t = require("cod.core.io").read_csv(path, "set,item_id,label")
+  local h = t.header
+  if h[1] ~= "set" or h[2] ~= "item_id" or h[3] ~= "label" or #h ~= 3 then
+    errors.user(("%s:1: expected the header set,item_id,label"):format(shown), { file = path, line = 1 })
+  end
   local out = {}
-  local line_no = 0
-  for line in text:gmatch("[^\n]+") do
-    line_no = line_no + 1
-    line = line:gsub("\r$", "")
-    local fields, pos = {}, 1
-    while pos <= #line + 1 do
-      if line:sub(pos, pos) == '"' then
-        local value, i = {}, pos + 1
-        while true do
-          local c = line:sub(i, i)
-          if c == "" then error(("%s:%d: unterminated quote"):format(path, line_no), 0) end
-          if c == '"' then
-            if line:sub(i + 1, i + 1) == '"' then value[#value + 1] = '"'; i = i + 2 else i = i + 1; break end
-          else
-            value[#value + 1] = c
-            i = i + 1
-          end
-        end
-        fields[#fields + 1] = table.concat(value)
-        pos = i + 1
-      else
-        local stop = line:find(",", pos, true) or (#line + 1)
-        fields[#fields + 1] = line:sub(pos, stop - 1)
-        pos = stop + 1
-      end
+  for r, fields in ipairs(t.rows) do
+    local label = math.tointeger(tonumber(fields[3]))
+    if label == nil or label == 0 or label < -1 then
+      errors.user(("%s:%d: column 'label': expected a cluster id 1, 2, ... or -1, got '%s'"):format(shown,
+        t.lines[r], text.excerpt(fields[3], 80)), { file = path, line = t.lines[r], column = "label" })
     end
-    if line_no == 1 then
-      if fields[1] ~= "set" or fields[2] ~= "item_id" or fields[3] ~= "label" then
-        error(("%s:1: expected the header set,item_id,label"):format(path), 0)
-      end
-    else
-      local label = math.tointeger(tonumber(fields[3]))
-      if #fields ~= 3 or label == nil then
-        error(("%s:%d: expected set,item_id,label with an integer label"):format(path, line_no), 0)
-      end
-      -- Report CSVs defuse spreadsheet formulas (cod.text): undo it to get the names back.
-      local set, item = restore_formula(fields[1]), restore_formula(fields[2])
-      out[set] = out[set] or {}
-      out[set][item] = label
-    end
+    -- Report CSVs defuse spreadsheet formulas (cod.text): undo it to get the names back.
+    local set, item = restore_formula(fields[1]), restore_formula(fields[2])
+    out[set] = out[set] or {}
+    out[set][item] = label
   end
   return out
 end
@@ -359,20 +462,35 @@ end
 
 -- ------------------------------------------------------------------ markdown
 
+-- Names and texts from data files and recipes are literal text in the Markdown (cod.text).
+local md = text.markdown
+local function md_list(names)
+  local out = {}
+  for i, n in ipairs(names) do out[i] = md(n) end
+  return table.concat(out, ", ")
+end
+
 local function md_report(report, plots)
   local L = {}
   local function add(s) L[#L + 1] = s end
   add("# codlua prediction report")
   add("")
-  add(("- recipe: `%s` — %s"):format(report.recipe, report.recipe_description or ""))
-  add(("- target: `%s`"):format(tostring(report.target)))
-  add(("- ladder (%d): %s"):format(#report.ladder, table.concat(report.ladder, ", ")))
-  add(("- anchors: %s"):format(#report.anchors > 0 and table.concat(report.anchors, ", ") or "none"))
+  add("## How much to trust this")
+  add("")
+  add(M.trust_paragraph(report))
+  add("")
+  add("## Settings")
+  add("")
+  add(("- recipe: %s — %s"):format(md(report.recipe), md(report.recipe_description or "")))
+  add(("- target: %s"):format(md(tostring(report.target))))
+  add(("- ladder (%d): %s"):format(#report.ladder, md_list(report.ladder)))
+  add(("- anchors: %s"):format(#report.anchors > 0 and md_list(report.anchors) or "none"))
   add(("- compute unit: %g FLOPs; bootstrap rounds: %d; seed: %d"):format(report.compute_unit,
     report.settings.bootstrap, report.settings.seed))
+  add(("- candidates: %s"):format(md_list(report.settings.candidates or {})))
   if report.feature and report.feature ~= "metric" then
-    add(("- per-item feature: `%s` (clustering and cluster fits; the prediction is the full-set metric, mapped "
-      .. "from the feature subset through the ladder)"):format(report.feature))
+    add(("- per-item feature: %s (clustering and cluster fits; the prediction is the full-set metric, mapped "
+      .. "from the feature subset through the ladder)"):format(md(report.feature)))
   end
   add(("- codlua %s"):format(report.version))
   add("")
@@ -387,42 +505,54 @@ local function md_report(report, plots)
   if #warnings > 0 then
     add("## Warnings")
     add("")
-    for _, w in ipairs(warnings) do add("- **" .. w .. "**") end
+    for _, w in ipairs(warnings) do add("- **" .. md(w) .. "**") end
     add("")
   end
   add("## Predictions")
   add("")
-  add("```")
-  add(M.table(report))
-  add("```")
+  -- An indented code block: no line of the tables (names included) can close it.
+  for line in M.table(report):gmatch("[^\n]+") do add("    " .. line) end
+  add("")
+  for line in M.candidates_table(report):gmatch("[^\n]+") do add("    " .. line) end
   add("")
   if plots.summary then add("![predicted vs actual](plots/" .. plots.summary .. ".svg)") add("") end
   for _, s in ipairs(report.sets) do
-    add("## " .. s.name)
+    add("## " .. md(s.name))
     add("")
     add(("- prediction p̂ = %s; subset prediction ŷ_S = %s; predictable ratio TR = %s"):format(
       num(s.prediction), num(s.subset_prediction), s.predictable_ratio and ("%.1f%%"):format(100 * s.predictable_ratio) or "-"))
     if s.interval then
-      add(("- %d%% bootstrap interval on p̂: [%.4f, %.4f] (%d rounds)"):format(math.floor(100 * s.bootstrap.level + 0.5),
-        s.interval[1], s.interval[2], s.bootstrap.rounds))
+      add(("- 90%% interval on p̂: [%.4f, %.4f] (model error from the backtests%s)"):format(s.interval[1],
+        s.interval[2], s.bootstrap and (", and %d bootstrap rounds"):format(s.bootstrap.rounds) or ""))
     end
     if s.actual then add(("- actual %s, FE %s points; EE %s points"):format(num(s.actual), pct(s.fe), pct(s.ee))) end
-    if s.fallback then add(("- no cluster extrapolated (%s): fallback `%s`"):format(s.fallback.reason, s.fallback.recipe)) end
-    if s.self_check_target then
-      local parts = {}
-      local names = {}
-      for n in pairs(s.self_check) do names[#names + 1] = n end
-      table.sort(names)
-      for _, n in ipairs(names) do parts[#parts + 1] = ("%s %.2f"):format(n, s.self_check[n]) end
-      add(("- self-check (predicting `%s` from the models below it), FE in points: %s; best: `%s`"):format(
-        s.self_check_target, table.concat(parts, ", "), tostring(s.self_check_best)))
+    if s.fallback then
+      add(("- no cluster extrapolated (%s): fallback %s"):format(md(s.fallback.reason), md(s.fallback.recipe)))
+    end
+    if s.candidates then
+      add("")
+      add(("Candidates (backtests: the ladder's top model predicted from the ladder cut below it; signed " ..
+        "errors in points; the headline is %s):"):format(s.recipe == "auto" and "their weighted combination" or
+        md(s.recipe)))
+      add("")
+      add("| candidate | weight | prediction | backtest errors (cut: points) | error rate (points per ln C) |")
+      add("|---|---:|---:|---|---:|")
+      for _, c in ipairs(s.candidates) do
+        local errs = {}
+        for _, e in ipairs(c.backtest.errors or {}) do errs[#errs + 1] = ("%d: %+.2f"):format(e.cut, e.error) end
+        for _, f in ipairs(c.backtest.failures or {}) do errs[#errs + 1] = md(f) end
+        add(("| %s | %.0f%% | %s | %s | %s |"):format(md(c.recipe), 100 * (c.weight or 0),
+          c.prediction and num(c.prediction) or ("none: " .. md(tostring(c.reason))), table.concat(errs, ", "),
+          c.backtest.pooled_rate and ("%.2f"):format(c.backtest.pooled_rate) or "-"))
+      end
+      add("")
     end
     if s.clustering then
-      add(("- clustering `%s`: %d items clustered, IAD %.4f, OR %.1f%%"):format(s.clustering.method,
+      add(("- clustering %s: %d items clustered, IAD %.4f, OR %.1f%%"):format(md(s.clustering.method),
         s.clustering.clustered, s.clustering.iad or 0, s.clustering.outlier_rate))
     end
     if s.mapping then
-      add(("- mapping `%s`: λ = %s, RMSE %.4f%s"):format(s.mapping.method, tostring(s.mapping.lambda),
+      add(("- mapping %s: λ = %s, RMSE %.4f%s"):format(md(s.mapping.method), tostring(s.mapping.lambda),
         s.mapping.rmse or 0, s.mapping.monotone_forced and " (monotonicity forced extra smoothing)" or ""))
     end
     add("")
@@ -434,9 +564,9 @@ local function md_report(report, plots)
         local keys = {}
         for k in pairs(c.params or {}) do keys[#keys + 1] = k end
         table.sort(keys)
-        for _, k in ipairs(keys) do ps[#ps + 1] = ("%s=%.4g"):format(k, c.params[k]) end
+        for _, k in ipairs(keys) do ps[#ps + 1] = ("%s=%.4g"):format(md(k), c.params[k]) end
         add(("| %d | %d | %s | %s | %s | %s |"):format(c.label, c.size, table.concat(ps, " "), num(c.sse, "%.2e"),
-          c.extrapolatable and "extrapolatable" or ("rejected: " .. tostring(c.rejected_by)), num(c.prediction)))
+          c.extrapolatable and "extrapolatable" or md("rejected: " .. tostring(c.rejected_by)), num(c.prediction)))
       end
       add("")
     end
@@ -444,11 +574,12 @@ local function md_report(report, plots)
     if p then
       if p.clusters then add("![clusters](plots/" .. p.clusters .. ".svg)") end
       if p.mapping then add("![mapping](plots/" .. p.mapping .. ".svg)") end
+      if p.candidates then add("![candidates](plots/" .. p.candidates .. ".svg)") end
       add("")
     end
   end
   if plots.note then
-    add("> " .. plots.note)
+    add("> " .. md(plots.note))
     add("")
   end
   return table.concat(L, "\n")
@@ -483,6 +614,9 @@ function M.write(report, out)
       end
       local r = M.plot_mapping(s, tmp .. "/plots/" .. base .. "_mapping")
       if r then p.mapping = base .. "_mapping" end
+      track(r)
+      r = M.plot_candidates(s, tmp .. "/plots/" .. base .. "_candidates")
+      if r then p.candidates = base .. "_candidates" end
       track(r)
       plots[s.name] = p
     end

@@ -12,6 +12,7 @@
 --- See docs/synth.md for every option and the truth table's layout.
 
 local core = require("cod.core.synth")
+local check = require("cod.check")
 
 local M = {}
 
@@ -90,10 +91,9 @@ local M = {}
 ---@return cod.Dataset ds
 ---@return cod.synth.Truth truth
 function M.ladder(opts)
-  if opts ~= nil and type(opts) ~= "table" then
-    error(("bad argument #1 to 'ladder' (table expected, got %s)"):format(type(opts)), 2)
-  end
-  return core.ladder(opts)
+  check.arg("ladder", 1, opts, "table?")
+  local ds, truth = core.ladder(opts)
+  return ds, truth
 end
 
 --- The default mix and parameter ranges per kind (fresh tables; edit and pass back freely).
@@ -130,8 +130,8 @@ local PAPER_SETS = {
     mix = { emergent = 0.60, non_emergent = 0.15, ceiling = 0.10, noisy = 0.10, zero = 0.05 } },
 }
 
-local PAPER_KEYS = { seed = true, trials = true, single_answer = true, anchors = true, scale = true,
-  target_factor = true, models = true }
+local PAPER_KEYS = { seed = "integer", trials = "integer", single_answer = "boolean", anchors = "integer",
+  scale = "number", target_factor = "number", models = "integer" }
 
 --- A paper-like dataset: 8 ladder models (1e18–1e21 FLOPs), a target at 30×, and 8 sets of
 --- 1,000–3,000 items (about 19,000 in all) with varied mixes, sampled with 100 trials.
@@ -139,29 +139,9 @@ local PAPER_KEYS = { seed = true, trials = true, single_answer = true, anchors =
 ---@return cod.Dataset ds
 ---@return cod.synth.Truth truth
 function M.paper_like(opts)
-  if opts ~= nil and type(opts) ~= "table" then
-    error(("bad argument #1 to 'paper_like' (table expected, got %s)"):format(type(opts)), 2)
-  end
-  opts = opts or {}
-  for k in pairs(opts) do
-    if not PAPER_KEYS[k] then
-      error(("bad option '%s' to 'paper_like' (valid options: anchors, models, scale, seed, single_answer, target_factor, trials)")
-        :format(tostring(k)), 2)
-    end
-  end
-  for _, k in ipairs({ "seed", "trials", "anchors" }) do
-    if opts[k] ~= nil and math.type(opts[k]) ~= "integer" then
-      error(("bad option '%s' to 'paper_like' (integer expected, got %s)"):format(k,
-        type(opts[k]) == "number" and "a non-integer number" or type(opts[k])), 2)
-    end
-  end
-  if opts.single_answer ~= nil and type(opts.single_answer) ~= "boolean" then
-    error(("bad option 'single_answer' to 'paper_like' (boolean expected, got %s)"):format(type(opts.single_answer)), 2)
-  end
-  local scale = opts.scale or 1
-  if type(scale) ~= "number" or not (scale > 0) or scale == math.huge then
-    error(("bad option 'scale' to 'paper_like' (a finite number > 0 expected, got %s)"):format(tostring(scale)), 2)
-  end
+  check.arg("paper_like", 1, opts, "table?")
+  opts = check.options("paper_like", opts, PAPER_KEYS)
+  local scale = check.number("paper_like", "scale", opts.scale or 1, { above = 0, finite = true })
   local sets = {}
   for i, s in ipairs(PAPER_SETS) do
     local spec = { name = s.name, items = math.max(1, math.floor(s.items * scale + 0.5)), mix = s.mix }
@@ -217,12 +197,11 @@ end
 ---@return number
 function M.metric(truth, set, model, items)
   if type(truth) ~= "table" or type(truth.sets) ~= "table" then
-    error(("bad argument #1 to 'metric' (synth truth table expected, got %s)"):format(type(truth)), 2)
+    check.arg_error("metric", 1, "synth truth table", truth)
   end
   local st = truth.sets[set]
   if st == nil then
-    error(("bad argument #2 to 'metric' (no set '%s'; sets: %s)"):format(tostring(set),
-      table.concat(truth.set_names, ", ")), 2)
+    check.arg_fail("metric", 2, ("no set '%s'; sets: %s"):format(tostring(set), table.concat(truth.set_names, ", ")))
   end
   local j = model
   if type(model) == "string" then
@@ -230,20 +209,18 @@ function M.metric(truth, set, model, items)
     for k, name in ipairs(truth.models) do
       if name == model then j = k end
     end
-    if j == nil then
-      error(("bad argument #3 to 'metric' (no model '%s')"):format(model), 2)
-    end
+    if j == nil then check.arg_fail("metric", 3, ("no model '%s'"):format(model)) end
   elseif math.type(model) ~= "integer" or model < 1 or model > #truth.models then
-    error(("bad argument #3 to 'metric' (model name or index in [1, %d] expected)"):format(#truth.models), 2)
+    check.arg_fail("metric", 3, ("model name or index in [1, %d] expected"):format(#truth.models))
   end
   if items == nil then return st.metric[j] end
   if type(items) ~= "table" or #items == 0 then
-    error("bad argument #4 to 'metric' (non-empty array of item indices expected)", 2)
+    check.arg_fail("metric", 4, "non-empty array of item indices expected")
   end
   local sum = 0
   for k, i in ipairs(items) do
     if math.type(i) ~= "integer" or i < 1 or i > st.items then
-      error(("bad argument #4 to 'metric' (element %d must be an index in [1, %d])"):format(k, st.items), 2)
+      check.arg_fail("metric", 4, ("element %d must be an index in [1, %d]"):format(k, st.items))
     end
     sum = sum + st.prob:get(i, j)
   end

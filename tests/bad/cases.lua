@@ -13,6 +13,8 @@
 --            the failing run; "foreign": $OUT is a folder of the user's (thesis.tex, src/main.c);
 --            "file": $OUT is a file of the user's; "data": $OUT holds a copy of the dataset.
 --            The user's files must be intact after the run.
+--   traceback  true for a bug in a user's recipe: stderr must show the Lua traceback; every
+--            other failing case is a user's mistake and must print none (DESIGN rule 9)
 --   pending  the case shows a known bug, reported to its owner: the status/message checks
 --            are reported but do not fail the test (the crash/hang/partial-output checks do)
 --
@@ -59,18 +61,18 @@ return {
     stderr = "items_wrong_header%.csv:1: column 'benchmark': missing column; the header has: 'set', 'question'" },
 
   -- ---------------------------------------------------------------- encodings, BOM, CRLF
-  { name = "items with a UTF-8 BOM and CRLF line ends are read", args = items("items_bom_crlf.csv"), status = 0,
+  { name = "items with a UTF-8 BOM and CRLF line ends are read", args = with(items("items_bom_crlf.csv"), "--recipe", "cod"), status = 0,
     stdout = "alpha%s+0%.5291" },
-  { name = "models with a UTF-8 BOM and CRLF line ends are read", args = models("models_bom_crlf.csv"), status = 0,
+  { name = "models with a UTF-8 BOM and CRLF line ends are read", args = with(models("models_bom_crlf.csv"), "--recipe", "cod"), status = 0,
     stdout = "alpha%s+0%.5291" },
   { name = "items in UTF-16 (with BOM)", args = items("items_utf16.csv"), status = 1,
     stderr = "UTF%-16" },
   { name = "models in UTF-16 big-endian (with BOM)", args = models("models_utf16be.csv"), status = 1,
     stderr = "UTF%-16" },
-  { name = "Latin-1 set name: read as bytes, report.json stays valid UTF-8", args = items("items_latin1.csv"),
+  { name = "Latin-1 set name: read as bytes, report.json stays valid UTF-8", args = with(items("items_latin1.csv"), "--recipe", "cod"),
     status = 0, stdout = "caf.%s+0%.5291", json_valid = true },
   { name = "a NUL byte inside a set name", args = items("items_nul_byte.csv"), status = 1, stderr = "NUL" },
-  { name = "a 200,000-character item id is fine", args = items("items_long_id.csv"), status = 0,
+  { name = "a 200,000-character item id is fine", args = with(items("items_long_id.csv"), "--recipe", "cod"), status = 0,
     stdout = "beta%s+0%.4877" },
 
   -- ---------------------------------------------------------------- numbers in the items
@@ -129,10 +131,10 @@ return {
     status = 0, stdout_absent = "single%-answer" },
   { name = "every pass rate 1: no prediction, said plainly", args = items("items_all_one.csv"), status = 0,
     stdout = "No prediction: end%-to%-end fit failed: y is constant %(1 at all 6 points%)" },
-  { name = "sets of 5 items, fewer than the minimum cluster size", args = items("items_five_per_set.csv"),
+  { name = "sets of 5 items, fewer than the minimum cluster size", args = with(items("items_five_per_set.csv"), "--recipe", "cod"),
     status = 0, stdout = "No cluster extrapolates" },
-  { name = "the target has no results: a prediction without truth", args = items("items_no_target.csv"), status = 0,
-    stdout = "alpha%s+0%.5291%s+0%.506%s+70%.8%%\n" },
+  { name = "the target has no results: a prediction without truth", args = with(items("items_no_target.csv"), "--recipe", "cod"),
+    status = 0, stdout = "alpha%s+0%.5291%s+%[0%.%d+, 0%.%d+%]%s+0%.506%s+70%.8%%%s+cod\n" },
   { name = "a ladder model missing from one set is left out of that set's ladder", args = items("items_ladder_gap.csv"),
     status = 0, stdout = "1 ladder model%(s%) have no results in this set and were left out of its ladder %(s3%)" },
 
@@ -143,7 +145,7 @@ return {
     stderr = "the ladder has 0 model%(s%); at least 2 are needed" },
   { name = "a ladder of one model", args = with(P, "--ladder", "s1"), status = 1,
     stderr = "the ladder has 1 model%(s%); at least 2 are needed" },
-  { name = "a ladder of two models still predicts (self-check skipped)", args = with(P, "--ladder", "s1,s2"),
+  { name = "a ladder of two models still predicts (backtest skipped)", args = with(P, "--ladder", "s1,s2"),
     status = 0, stdout = "alpha" },
   { name = "an anchor that is also a ladder model", args = with(P, "--ladder", "s1,s2,s3,s4,s5,s6", "--anchors", "s6"),
     status = 1, stderr = "model 's6' is both a ladder model and an anchor" },
@@ -192,6 +194,25 @@ return {
     args = with(P, "--ladder", ("m"):rep(40000) .. "," .. ("m"):rep(40000)), status = 2,
     stderr = "names 'mmmmmmmmmm.-… %(40000 bytes%)' twice", stderr_max = 400 },
 
+  -- ---------------------------------------------------------------- names are data (issue 9)
+  -- Sets named "evil ESC[31m red BEL <b>bold</b>|x| LF | forged | row |" and "=cmd|' /C calc'!A0".
+  { name = "control characters in names never reach the terminal raw", args = items("items_hostile_names.csv"),
+    status = 0, stdout = "evil\\x1b%[31mred\\x07<b>bol%.%.%.", stdout_absent = "[\27\7]" },
+  { name = "an unknown --sets name with control characters is quoted escaped",
+    args = with(items("items_hostile_names.csv"), "--sets", "evil\27[31m"), status = 1,
+    stderr = "unknown evaluation set 'evil\\x1b%[31m' %(sets: evil\\x1b%[31mred\\x07<b>bold</b>|x|\\x0a| forged",
+    stderr_absent = "\27" },
+
+  -- ---------------------------------------------------------------- the ladder and the target (issue 9)
+  { name = "a ladder whose models all have the same compute", args = models("models_same_compute.csv"), status = 1,
+    stderr = "the ladder's 6 models all have the same compute %(1%.2 units%); a scaling law needs ladder models of "
+      .. "different compute" },
+  { name = "--target-flops below the ladder: a warning", args = with(P, "--target-flops", "1e17", "--no-backtest"),
+    status = 0, stdout = "WARNING: the target's compute %(1e%+17 FLOPs%) is not above the ladder's largest model %('s6'" },
+  { name = "a target inside the ladder: a warning", args = with(P, "--target", "s2", "--ladder", "s3,s4,s5",
+    "--no-backtest"), status = 0, stdout = "WARNING: the target's compute .- is not above the ladder's largest "
+      .. "model %('s5'" },
+
   -- ---------------------------------------------------------------- name lists (issue 9)
   { name = "--sets S,S names a set twice", args = with(P, "--sets", "alpha,alpha"), status = 2,
     stderr = "codlua predict: option '%-%-sets' names 'alpha' twice" },
@@ -215,12 +236,12 @@ return {
     stderr = "nosuch: no such directory %(expected a dataset folder with models%.csv%)" },
   { name = "--data is a file", args = { "predict", "--data", "$BASE/models.csv", "--out", "$OUT" }, status = 1,
     stderr = "models%.csv: not a directory %(expected a dataset folder%)" },
-  { name = "--data with --items", args = with(P, "--items", "$BASE/items.csv"), status = 1,
+  { name = "--data with --items", args = with(P, "--items", "$BASE/items.csv"), status = 2,
     stderr = "give either %-%-data DIR or %-%-items/%-%-models/%-%-scores, not both" },
   { name = "--items without --models", args = { "predict", "--items", "$BASE/items.csv", "--out", "$OUT" },
-    status = 1, stderr = "missing %-%-models FILE %(or %-%-data DIR%)" },
+    status = 2, stderr = "missing %-%-models FILE %(or %-%-data DIR%)" },
   { name = "--models without items", args = { "predict", "--models", "$BASE/models.csv", "--out", "$OUT" },
-    status = 1, stderr = "missing %-%-items FILE %(or %-%-lmeval DIR, %-%-scores FILE%)" },
+    status = 2, stderr = "missing %-%-items FILE %(or %-%-lmeval DIR, %-%-scores FILE%)" },
   { name = "--out under a regular file", args = { "predict", "--data", "$BASE", "--out", "$BASE/models.csv/sub" },
     status = 1, stderr = "models%.csv' is not a folder" },
   -- ---------------------------------------------------------------- users' files at --out (issue 9)
@@ -242,36 +263,39 @@ return {
 
   -- ---------------------------------------------------------------- recipes
   { name = "unknown recipe name", args = with(P, "--recipe", "nosuch"), status = 1,
-    stderr = "unknown recipe 'nosuch' %(recipes: cod, cod_no_mapping," },
+    stderr = "unknown recipe 'nosuch' %(recipes: cod, cod_paper, cod_no_mapping," },
+  { name = "unknown candidate recipe: one line, a suggestion", args = with(P, "--candidates", "default,e2e_pasrate"),
+    status = 1, stderr = "^codlua: unknown recipe 'e2e_pasrate' %(did you mean 'e2e_passrate'%?%) %(recipes: [^\n]*\n$" },
   { name = "recipe file missing", args = recipe("nosuch.lua"), status = 1,
     stderr = "cannot load recipe file cannot open .*nosuch%.lua" },
   { name = "recipe path is a folder", args = with(P, "--recipe", "$RECIPES/"), status = 1,
     stderr = "cannot load recipe file cannot read .*: Is a directory" },
   { name = "recipe with a syntax error", args = recipe("syntax_error.lua"), status = 1,
     stderr = "syntax_error%.lua:3: '%)' expected %(to close '%(' at line 2%) near 'return'" },
-  { name = "recipe that raises while loading", args = recipe("raises_at_load.lua"), status = 1,
-    stderr = "recipe file .*raises_at_load%.lua raised an error:\n.*raises_at_load%.lua:2: this recipe is broken on purpose" },
+  { name = "recipe that raises while loading: a bug, with its traceback", args = recipe("raises_at_load.lua"),
+    status = 1, traceback = true, stderr = "raises_at_load%.lua:2: this recipe is broken on purpose\nstack traceback:" },
   { name = "recipe returning a number", args = recipe("returns_number.lua"), status = 1,
     stderr = "returns_number%.lua must return a recipe %(.*%), got number" },
   { name = "recipe returning nothing", args = recipe("returns_nothing.lua"), status = 1,
     stderr = "returns_nothing%.lua must return a recipe %(.*%), got nil" },
-  { name = "recipe whose stage raises while running", args = recipe("stage_raises.lua"), status = 1,
-    stderr = "stage_raises%.lua:4: custom filter exploded" },
+  { name = "recipe whose stage raises while running: a bug, with its traceback", args = recipe("stage_raises.lua"),
+    status = 1, traceback = true, stderr = "stage_raises%.lua:4: custom filter exploded\nstack traceback:.*stage_raises%.lua:4:" },
   { name = "recipe whose stage leaves the wrong type", args = recipe("stage_wrong_type.lua"), status = 1,
-    stderr = "stage 'filter' left state%.clusters as a string %(a table expected%)" },
+    traceback = true, stderr = "stage 'filter' left state%.clusters as a string %(a table expected%)" },
   { name = "recipe with a misspelled stage option", args = recipe("unknown_stage_option.lua"), status = 1,
-    stderr = "bad option 'from' to stage 'fit' %(valid options: fixed, form, threads, weights%)" },
+    stderr = "bad option 'from' to stage 'fit' %(valid options: fixed, form, threads, weights%) %(did you mean 'form'%?%)" },
   { name = "Lua form raising inside the fit (NLopt callback)", args = recipe("form_raises.lua"), status = 1,
-    stderr = "form 'exploding': .*form_raises%.lua:14: form exploded at evaluation 26" },
+    traceback = true, stderr = "form 'exploding': .*form_raises%.lua:14: form exploded at evaluation 26" },
   { name = "Lua form returning a string", args = recipe("form_returns_string.lua"), status = 1,
-    stderr = "form 'stringly': f must return a number, got string" },
+    traceback = true, stderr = "form 'stringly': f must return a number, got string" },
   { name = "report writer fails: no partial --out", args = recipe("report_breaks.lua"), status = 1,
-    stderr = "bad argument #2 to 'format' %(number expected, got string%)" },
+    traceback = true, stderr = "bad argument #2 to 'format' %(number expected, got string%)" },
   { name = "report writer fails: the previous report survives", args = recipe("report_breaks.lua"), status = 1,
-    stderr = "bad argument #2 to 'format'", setup = "old_report" },
+    traceback = true, stderr = "bad argument #2 to 'format'", setup = "old_report" },
   { name = "--sandbox stops a recipe that runs a program",
     args = { "--sandbox", "predict", "--data", "$BASE", "--out", "$OUT", "--recipe", "$RECIPES/sandbox_escape.lua" },
-    status = 1, stderr = "sandbox_escape%.lua:2: os%.execute is not allowed by %-%-sandbox", no_file = "sandbox_escape_ran" },
+    status = 1, traceback = true, stderr = "sandbox_escape%.lua:2: os%.execute is not allowed by %-%-sandbox",
+    no_file = "sandbox_escape_ran" },
 
   -- ---------------------------------------------------------------- backtest
   { name = "backtest --top 0", args = { "backtest", "--data", "$BASE", "--top", "0", "--out", "$OUT" }, status = 2,
@@ -285,7 +309,7 @@ return {
 
   -- ---------------------------------------------------------------- lm-eval logs (issue 9 item 7, issue 11)
   { name = "lm-eval: a .jsonl with a UTF-8 BOM is read", args = { "predict", "--models", "$FILES/lmeval/models.csv",
-    "--lmeval", "$FILES/lmeval/bom", "--recipe", "e2e_exp", "--no-self-check", "--out", "$OUT" }, status = 0,
+    "--lmeval", "$FILES/lmeval/bom", "--recipe", "e2e_exp", "--no-backtest", "--out", "$OUT" }, status = 0,
     stdout = "mc%s+none" },
   { name = "lm-eval: a doc_id twice in one file", args = { "predict", "--models", "$FILES/lmeval/models.csv",
     "--lmeval", "$FILES/lmeval/duplicate_doc_id", "--out", "$OUT" }, status = 1,

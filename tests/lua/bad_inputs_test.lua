@@ -94,7 +94,7 @@ for k, case in ipairs(cases) do
     end
     local argv = {}
     for i, a in ipairs(case.args) do argv[i] = q(subst(a, out)) end
-    local cmd = ("cd %s && timeout -k 5 %d %s %s"):format(q(dir), TIMEOUT, q(T.codlua), table.concat(argv, " "))
+    local cmd = ("cd %s && env -u CODLUA_TRACEBACK timeout -k 5 %d %s %s"):format(q(dir), TIMEOUT, q(T.codlua), table.concat(argv, " "))
     local status, stdout, stderr = T.run(cmd)
 
     -- Never: a hang, a crash, a sanitizer report, a partial report.
@@ -129,6 +129,12 @@ for k, case in ipairs(cases) do
     if case.stderr and not find(stderr, case.stderr, case.plain) then
       problems[#problems + 1] = ("stderr lacks %q"):format(case.stderr)
     end
+    -- DESIGN rule 9: a user's mistake is one line; a bug in a user's recipe keeps its traceback.
+    local has_traceback = stderr:find("stack traceback", 1, true) ~= nil
+    if status ~= 0 and has_traceback ~= (case.traceback == true) then
+      problems[#problems + 1] = case.traceback and "a bug in a recipe must show its traceback"
+        or "a user's mistake must not print a traceback"
+    end
     if case.stderr_max and #stderr > case.stderr_max then
       problems[#problems + 1] = ("stderr has %d bytes, at most %d expected"):format(#stderr, case.stderr_max)
     end
@@ -137,6 +143,9 @@ for k, case in ipairs(cases) do
     end
     if case.stdout_absent and find(stdout, case.stdout_absent) then
       problems[#problems + 1] = ("stdout has %q"):format(case.stdout_absent)
+    end
+    if case.stderr_absent and find(stderr, case.stderr_absent) then
+      problems[#problems + 1] = ("stderr has %q"):format(case.stderr_absent)
     end
     if status == 0 and case.status == 0 and not sys.exists(out .. "/report.json") then
       problems[#problems + 1] = "a successful run wrote no report.json"

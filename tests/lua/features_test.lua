@@ -31,8 +31,8 @@ T.test("synth.lmeval: models.csv plus one samples file per model, read back with
 end)
 
 T.test("--feature choice_prob on lm-eval logs: continuous features, no single-answer warning, accurate", function()
-  local metric = predict.run(lm, { recipe = "cod", self_check = false }).sets[1]
-  local rep = predict.run(lm, { recipe = "cod", feature = "choice_prob", self_check = false })
+  local metric = predict.run(lm, { recipe = "cod", backtest = false }).sets[1]
+  local rep = predict.run(lm, { recipe = "cod", feature = "choice_prob", backtest = false })
   local s = rep.sets[1]
   T.eq(rep.feature, "choice_prob")
   T.eq(s.single_answer, false)
@@ -60,13 +60,13 @@ end)
 
 T.test("cod_irt and irt_extrapolate run on 0/1 data and report the fit", function()
   local sa = synth.ladder({ seed = 2, items = 800, trials = 1, target_factor = 5, sets = { { name = "sa" } } })
-  local r = predict.run(sa, { recipe = "cod_irt", self_check = false }).sets[1]
+  local r = predict.run(sa, { recipe = "cod_irt", backtest = false }).sets[1]
   T.truthy(r.prediction, "cod_irt predicts")
   T.eq(r.recipe, "cod_irt")
   local st = r._state
   T.truthy(st.irt.converged, "the item-response fit converged")
   for j = 2, #st.irt.ability do T.truthy(st.irt.ability[j] > st.irt.ability[j - 1] - 0.2, "abilities rise") end
-  local e = predict.run(sa, { recipe = "irt_extrapolate", self_check = false }).sets[1]
+  local e = predict.run(sa, { recipe = "irt_extrapolate", backtest = false }).sets[1]
   T.truthy(e.prediction > 0 and e.prediction < 1, "irt_extrapolate predicts a probability")
   T.truthy(e._state.irt.target_ability > e._state.irt.ability[#e._state.irt.ability], "target ability above the ladder")
 end)
@@ -92,13 +92,13 @@ T.test("lm-eval runs: merged files are listed in the report (json, md, console);
 
   local _, stdout = T.run(bin .. " predict --models " .. q(dir .. "/models.csv") .. " --lmeval " ..
     q(dir .. "/output") .. " --tasks gsm8k --metric exact_match --filter strict-match --target-flops 1e22" ..
-    " --ladder EleutherAI__pythia-70m,EleutherAI__pythia-160m --recipe e2e_exp --no-self-check 2>&1")
+    " --ladder EleutherAI__pythia-70m,EleutherAI__pythia-160m --recipe e2e_exp --no-backtest 2>&1")
   T.truthy(stdout:find("lm%-eval: model EleutherAI__pythia%-160m, task gsm8k: 2 file%(s%) averaged"), stdout)
 end)
 
 T.test("codlua predict --feature and the lm-eval options on the command line", function()
   local base = bin .. " predict --models " .. q(logs .. "/models.csv") .. " --lmeval " .. q(logs .. "/samples") ..
-    " --no-self-check"
+    " --no-backtest"
   local code, stdout, stderr = T.run(base .. " --feature choice_prob")
   T.eq(code, 0, stderr)
   T.truthy(stdout:find("feature choice_prob"), stdout)

@@ -54,8 +54,48 @@ T.test("a Lua error prints a traceback to stderr and exits 1", function()
   T.eq(out, "")
   T.truthy(err:find(":1: boom", 1, true), "message with file:line, got " .. err)
   T.truthy(err:find("stack traceback:", 1, true), "traceback present")
-  T.truthy(err:find("in local 'inner'", 1, true) or err:find("in function 'inner'", 1, true)
-    or err:find("inner", 1, true), "traceback names the function")
+  -- Exact lines (a bare "inner" would also match the message's own source text).
+  T.truthy(err:find(":1: in local 'inner'\n", 1, true), "traceback names the function and its line: " .. err)
+  T.truthy(err:find(":2: in main chunk\n", 1, true), "traceback reaches the calling line: " .. err)
+end)
+
+T.test("a user's mistake is one line and its exit status; CODLUA_TRACEBACK=1 shows the traceback", function()
+  local function script(body)
+    local f = os.tmpname() .. ".lua"
+    local h = assert(io.open(f, "w"))
+    h:write(body)
+    h:close()
+    return f
+  end
+  local f = script('require("cod.errors").user("the file is wrong")\n')
+  local code, out, err = T.run("env -u CODLUA_TRACEBACK " .. bin .. " " .. q(f))
+  T.eq({ code, out, err }, { 1, "", "codlua: the file is wrong\n" })
+  code, _, err = T.run("CODLUA_TRACEBACK=1 " .. bin .. " " .. q(f))
+  T.eq(code, 1)
+  T.truthy(err:find("codlua: the file is wrong\nstack traceback:", 1, true), err)
+  os.remove(f)
+  f = script('require("cod.errors").usage("--x must be > 0")\n')
+  code, out, err = T.run("env -u CODLUA_TRACEBACK " .. bin .. " " .. q(f))
+  T.eq({ code, out, err }, { 2, "", "codlua: --x must be > 0\n" })
+  os.remove(f)
+  -- An engine input error keeps its position as fields of the error object.
+  f = script('local ok, e = pcall(require("cod.data").load, "/nonexistent/dir")\n' ..
+    'print(require("cod.errors").is_user(e), e.status, e.file)\n')
+  code, out = T.run(bin .. " " .. q(f))
+  os.remove(f)
+  T.eq(code, 0)
+  T.eq(out, "true\t1\t/nonexistent/dir\n")
+  -- A command's input mistake: no traceback.
+  code, out, err = T.run("env -u CODLUA_TRACEBACK " .. bin .. " predict --data /nonexistent/dir")
+  T.eq(code, 1)
+  T.truthy(err:find("^codlua: [^\n]*nonexistent/dir[^\n]*\n$"), err)
+end)
+
+T.test("T.near fails on NaN unless NaN is expected", function()
+  T.eq(pcall(T.near, 0 / 0, 0.5, 1e9), false, "NaN is not near 0.5 whatever the tolerance")
+  T.eq(pcall(T.near, 0.5, 0 / 0, 1), false, "a number is not NaN")
+  T.eq(pcall(T.near, 0 / 0, 0 / 0, 0), true, "NaN expected and got")
+  T.eq(pcall(T.near, 0.5, 0.5 + 1e-12, 1e-9), true)
 end)
 
 T.test("a syntax error exits 1", function()

@@ -142,7 +142,7 @@ T.test("a form written in Lua, with and without a gradient", function()
   -- Fit clusters with a Lua form.
   local P = {}
   for i = 1, 4 do P[i] = y end
-  local cl = law.fit_clusters(P, { 0, 0, 1, 1 }, Cs, { form = spec, threads = 2 })
+  local cl = law.fit_clusters(P, { 1, 1, 2, 2 }, Cs, { form = spec, threads = 2 })
   T.eq(#cl, 2)
   T.near(cl[2].fit.params.a, 0.8, 1e-6)
   T.near(cl[2].fit:eval(4), 0.5, 1e-6)
@@ -153,7 +153,7 @@ T.test("a form written in Lua, with and without a gradient", function()
       seen = seen + 1
       error("no", 0)
     end })
-  T.raises(function() law.fit_clusters(P, { 0, 0, 1, 1 }, Cs, { form = failing }) end, "form 'failing': no")
+  T.raises(function() law.fit_clusters(P, { 1, 1, 2, 2 }, Cs, { form = failing }) end, "form 'failing': no")
   T.eq(seen, 1)
   -- law.curve from saved parameters.
   local cv = law.curve(law.form(spec), { a = 0.8, b = 0.5, e = 0.1 })
@@ -280,7 +280,7 @@ local function item_set()
         row[j] = math.min(1, math.max(0, p))
       end
       P[#P + 1] = row
-      labels[#labels + 1] = k == 3 and 9 or k - 1
+      labels[#labels + 1] = k == 3 and 9 or k
     end
   end
   for _ = 1, 4 do
@@ -294,7 +294,7 @@ T.test("fit_clusters: means, order, threads", function()
   local P, labels = item_set()
   local cl = law.fit_clusters(P, labels, C)
   T.eq(#cl, 3)
-  T.eq({ cl[1].label, cl[2].label, cl[3].label }, { 0, 1, 9 })
+  T.eq({ cl[1].label, cl[2].label, cl[3].label }, { 1, 2, 9 }, "Lua labels come back as given (1-based ids)")
   T.eq(cl[2].size, 20)
   local m = 0
   for i = 21, 40 do m = m + P[i][5] end
@@ -311,7 +311,7 @@ end)
 
 T.test("fit_clusters bad input", function()
   local P, labels = item_set()
-  T.raises(function() law.fit_clusters(P, { 0, 1 }, C) end,
+  T.raises(function() law.fit_clusters(P, { 1, 2 }, C) end,
     "labels has 2 values but the pass-rate matrix has 64 items (rows)")
   T.raises(function() law.fit_clusters(P, labels, { 1, 2 }) end,
     "compute has 2 values but the pass-rate matrix has 8 models (columns)")
@@ -322,10 +322,14 @@ T.test("fit_clusters bad input", function()
   local bad = { table.unpack(labels) }
   bad[3] = 0.5
   T.raises(function() law.fit_clusters(P, bad, C) end,
-    "bad argument #2 to 'fit_clusters' (label 3 is a number, expected an integer)")
+    "bad argument #2 to 'fit_clusters' (label of item 3 must be a cluster id 1, 2, ... or -1 (none))")
   bad[3] = -3
   T.raises(function() law.fit_clusters(P, bad, C) end,
-    "label -3 of item 3 is invalid (cluster ids are >= 0, -1 = not in a cluster)")
+    "bad argument #2 to 'fit_clusters' (label of item 3 must be a cluster id 1, 2, ... or -1 (none))")
+  bad[3] = 0
+  T.raises(function() law.fit_clusters(P, bad, C) end,
+    "bad argument #2 to 'fit_clusters' (label of item 3 must be a cluster id 1, 2, ... or -1 (none))",
+    "0 is not a Lua cluster id (ids are 1-based in Lua)")
   local Q = {}
   for i, row in ipairs(P) do Q[i] = { table.unpack(row) } end
   Q[2][4] = 1.25
@@ -372,9 +376,10 @@ T.test("extrapolate: size-weighted subset prediction, reasons, run()", function(
   T.raises(function() ex.predict(failed, 1) end,
     "cluster 4 is marked extrapolatable but its fit failed: too few points: 2 for 4 free parameters")
   T.raises(function() ex.run(P, labels, C, C_target, { rul = "paper" }) end,
-    "bad option 'rul' to 'run' (valid options: form, rule, threads, weights, fixed, lower, upper, starts, local_starts, max_eval, ftol_rel, xtol_rel)")
+    "bad option 'rul' to 'run' (valid options: fixed, form, ftol_rel, local_starts, lower, max_eval, rule, starts, "
+    .. "threads, upper, weights, xtol_rel) (did you mean 'rule'?)")
   T.raises(function() ex.run(P, labels, C, C_target, { rule = "nope" }) end,
-    "unknown filter rule 'nope' (registered: ablation_a, ablation_b, ablation_c, none, paper)")
+    "unknown filter rule 'nope' (did you mean 'none'?) (registered: ablation_a, ablation_b, ablation_c, cod, none, paper)")
 end)
 
 T.done()

@@ -29,7 +29,7 @@ local function ls(dir)
   return list
 end
 local function predict(out, extra)
-  return T.run(("cd %s && timeout 120 %s predict --data %s --no-self-check --out %s %s"):format(q(scratch), bin, q(base),
+  return T.run(("cd %s && timeout 120 %s predict --data %s --no-backtest --out %s %s"):format(q(scratch), bin, q(base),
     q(out), extra or ""))
 end
 
@@ -177,7 +177,7 @@ T.test("two predicts on one --out: one complete report, a clear message for the 
 end)
 
 T.test("--json to a full standard output fails", function()
-  local code, _, err = T.run(("(%s predict --data %s --no-self-check --json >/dev/full)"):format(bin, q(base)))
+  local code, _, err = T.run(("(%s predict --data %s --no-backtest --json >/dev/full)"):format(bin, q(base)))
   T.eq(code, 1)
   T.truthy(err:find("cannot write to standard output: No space left on device"), err)
 end)
@@ -204,6 +204,75 @@ T.test("a full disk: exit 1 naming the file and the reason, the previous report 
   end)
   os.execute("umount " .. q(disk))
   if not ok then error(problem, 0) end
+end)
+
+-- The base items with the sets renamed (alpha -> a, beta -> b).
+local function items_named(path, a, b)
+  local lines = {}
+  for line in io.lines(base .. "/items.csv") do lines[#lines + 1] = line end
+  local function cell(s)
+    if s:find('[,"\n\r]') then return '"' .. s:gsub('"', '""') .. '"' end
+    return s
+  end
+  local out = { lines[1] }
+  for k = 2, #lines do
+    local set, rest = lines[k]:match("^([^,]*),(.*)$")
+    out[#out + 1] = cell(set == "alpha" and a or b) .. "," .. rest
+  end
+  write(path, table.concat(out, "\n") .. "\n")
+  return path
+end
+
+local function run_named(tag, a, b)
+  local items = items_named(scratch .. "/" .. tag .. ".csv", a, b)
+  local out = scratch .. "/" .. tag
+  local code, stdout, err = T.run(("cd %s && %s predict --models %s --items %s --no-backtest --out %s"):format(
+    q(scratch), bin, q(base .. "/models.csv"), q(items), q(out)))
+  T.eq(code, 0, err)
+  return out, stdout
+end
+
+T.test("names are data: report.md escapes markup, CSV cells are not formulas", function()
+  local out = run_named("hostile", "x\27[31m<img src=x onerror=alert(1)>|a|\n| forged | row |", "=HYPERLINK(\"http://e\")")
+  local md = slurp(out .. "/report.md")
+  T.truthy(not md:find("\27", 1, true), "no raw ESC in report.md")
+  for line in md:gmatch("[^\n]+") do
+    -- Raw text is allowed only in the indented code block (the console table), where it is literal.
+    T.truthy(line:sub(1, 4) == "    " or not line:find("<img", 1, true), "no raw HTML: " .. line)
+  end
+  T.truthy(md:find([[
+## x\\x1b\[31m&lt;img src=x onerror=alert\(1\)&gt;\|a\|\\x0a\| forged \| row \|
+]], 1, true), "the heading shows the name literally")
+  for line in md:gmatch("[^\n]+") do
+    T.truthy(not line:find("^| forged"), "no forged table line: " .. line)
+  end
+  local sets = slurp(out .. "/sets.csv")
+  T.truthy(sets:find('\n"\'=HYPERLINK(""http://e"")"', 1, true), "a formula cell gets a leading quote: " .. sets)
+  T.truthy(not sets:find("\n=", 1, true) and not sets:find('\n"=', 1, true), "no cell starts with =")
+  -- codlua reads its own labels.csv back to the original names.
+  local labels = require("cod.report").read_labels(out .. "/labels.csv")
+  T.truthy(labels['=HYPERLINK("http://e")'] ~= nil, "labels.csv round-trips the name")
+end)
+
+T.test("plot file names: unique and bounded whatever the set names", function()
+  for _, pair in ipairs({ { "a/b", "a_b" }, { "数据集一", "数据集二" }, { ("n"):rep(5000), ("n"):rep(4999) .. "m" } }) do
+    local out = run_named("plots", pair[1], pair[2])
+    local _, list = T.run("ls " .. q(out .. "/plots") .. " | grep '_clusters.dat$'")
+    local names = {}
+    for n in list:gmatch("[^\n]+") do
+      names[#names + 1] = n
+      T.truthy(#n <= 80, "bounded file name: " .. n)
+    end
+    T.eq(#names, 2, "two different files for two different names: " .. list)
+    -- Each set's section in report.md shows its own plot.
+    local md = slurp(out .. "/report.md")
+    local seen = {}
+    for file in md:gmatch("%(plots/([^)]+_clusters)%.svg%)") do
+      T.truthy(not seen[file], "a plot shown once: " .. file)
+      seen[file] = true
+    end
+    T.remove_tree(out)
+  end
 end)
 
 T.remove_tree(scratch)

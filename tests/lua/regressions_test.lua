@@ -66,4 +66,13 @@ T.test("a box's __gc/__close on another value raises instead of reading it as a 
   T.raises(function() m:rows() end, "%(cod%.Matrix has been released%)$")
 end)
 
+T.test("rng:resample_passrates refuses trial counts llround cannot take (1e300, NaN, negative)", function()
+  local r = require("cod.core.random").new(1)
+  for _, n in ipairs({ 1e300, 0 / 0, -1, math.huge }) do
+    T.raises(function() r:resample_passrates({ { 0.5 } }, { { n } }) end, "is outside %[0, 1e15%]")
+  end
+  local m = r:resample_passrates({ { 0.5 } }, { { 1e6 } })
+  T.near(m:get(1, 1), 0.5, 0.01)
+end)
+
 T.done()

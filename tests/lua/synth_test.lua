@@ -237,11 +237,12 @@ T.test("paper_like preset", function()
   local ds2 = synth.paper_like{ seed = 5, scale = 0.05, anchors = 2 }
   T.eq(#ds2:select().anchors, 2)
   T.raises(function() synth.paper_like{ sed = 1 } end,
-    "bad option 'sed' to 'paper_like' (valid options: anchors, models, scale, seed, single_answer, target_factor, trials)")
+    "bad option 'sed' to 'paper_like' (valid options: anchors, models, scale, seed, single_answer, target_factor, "
+    .. "trials) (did you mean 'seed'?)")
   T.raises(function() synth.paper_like{ scale = 0 } end,
     "bad option 'scale' to 'paper_like' (a finite number > 0 expected, got 0)")
   T.raises(function() synth.paper_like{ seed = 1.5 } end,
-    "bad option 'seed' to 'paper_like' (integer expected, got a non-integer number)")
+    "bad option 'seed' to 'paper_like' (integer expected, got 1.5)")
   T.raises(function() synth.paper_like(3) end, "bad argument #1 to 'paper_like' (table expected, got number)")
 end)
 

@@ -53,8 +53,15 @@ function M.eq(actual, expected, msg)
   end
 end
 
+--- |actual - expected| <= tol. NaN never passes (every comparison with NaN is false, so a
+--- plain `> tol` test would let it through) unless `expected` is NaN too: that is how a
+--- test says it expects NaN.
 function M.near(actual, expected, tol, msg)
-  if type(actual) ~= "number" or math.abs(actual - expected) > tol then
+  if expected ~= expected then
+    if actual ~= actual then return end
+    fail(("%sexpected NaN, got %s"):format(msg and (msg .. ": ") or "", show(actual)), 2)
+  end
+  if type(actual) ~= "number" or actual ~= actual or not (math.abs(actual - expected) <= tol) then
     fail(("%sexpected %s within %g, got %s"):format(msg and (msg .. ": ") or "", show(expected), tol, show(actual)), 2)
   end
 end

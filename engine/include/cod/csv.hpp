@@ -117,7 +117,7 @@ enum class NumberStatus { ok, empty, not_a_number, not_finite };
  */
 NumberStatus parse_number(std::string_view s, double& out);
 
-/** `s` in single quotes, shortened to `max_len` characters with "..." (for messages). */
+/** `s` in single quotes; longer than `max_len` bytes: cut (on a UTF-8 boundary) with "… (N bytes)". */
 std::string quote(std::string_view s, std::size_t max_len = 120);
 
 }  // namespace csv

@@ -6,9 +6,12 @@
 
 #include <cstddef>
 #include <limits>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
+#include <unordered_map>
 #include <vector>
 
 #include "cod/matrix.hpp"
@@ -100,6 +103,17 @@ public:
   double compute(std::size_t model) const;
   /** Check invariants (shapes, ranges, compute known); throws cod::Error on the first violation. */
   void validate() const;
+
+private:
+  // Name -> index caches for model_index/set_index (constant time with 100,000 sets). Built on
+  // first use and checked on every hit against the public vectors, which callers may change;
+  // the mutex is shared by copies (it guards only these caches).
+  struct NameIndex {
+    std::unordered_map<std::string, std::size_t> index;
+    std::size_t built_for = 0;
+  };
+  mutable std::shared_ptr<std::mutex> lookup_mutex_ = std::make_shared<std::mutex>();
+  mutable NameIndex model_lookup_, set_lookup_;
 };
 
 /** Which models play which part in a prediction (dataset model indices). */

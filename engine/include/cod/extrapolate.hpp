@@ -39,6 +39,18 @@ struct Extrapolation {
 };
 
 /**
+ * The formula of SPEC §6 on plain numbers: ŷ_S = Σ n_k·p_k / Σ n_k over the clusters with
+ * `included[k]`, p_k being cluster k's own prediction. With `total_items` > 0 the sum is
+ * divided by it instead (the items outside the included clusters count as predicted 0:
+ * the cod_no_mapping variant). Returns !ok with a reason when no cluster is included
+ * (and no total is given). Throws cod::Error on mismatched lengths, a non-finite
+ * prediction of an included cluster, or a total smaller than the included items.
+ * `clusters` of the result is left empty; `c_target` is 0.
+ */
+Extrapolation subset_prediction(const std::vector<std::size_t>& sizes, const std::vector<double>& predictions,
+                                const std::vector<bool>& included, std::size_t total_items = 0);
+
+/**
  * Predict the subset metric at `C_target` from fitted clusters and their
  * verdicts (`extrapolatable[k]` for `clusters[k]`). Throws cod::Error for a
  * non-positive target, mismatched lengths, or a cluster marked

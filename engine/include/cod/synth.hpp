@@ -169,6 +169,13 @@ struct SynthItemParams {
   double alpha = 0, beta = 0, gamma = 0, guess = 0, cap = 1, noise = 0;
 };
 
+/**
+ * An item's pass probability before noise at compute `c` (in compute units):
+ * cap·(guess + (1 − guess)·exp(−(α·c^(−β) + γ))). The one implementation of the synthetic
+ * item law; synth_ladder adds noise·z and clamps to [0, 1].
+ */
+double synth_item_probability(const SynthItemParams& p, double c);
+
 /** The known answer for one generated set. Model columns follow Dataset::models. */
 struct SynthSetTruth {
   std::string name;

@@ -6,7 +6,7 @@ local recipe = require("cod.recipes.cod")
 local function labels_from_source(job)
   if job.transfer_labels then return job.transfer_labels end
   if not job.transfer_ladder then
-    error("recipe 'transfer' needs source labels: --labels FILE or --transfer-ladder M1,M2,...", 0)
+    require("cod.errors").user("recipe 'transfer' needs source labels: --labels FILE or --transfer-ladder M1,M2,...")
   end
   -- Cluster on the source family's features, then reuse the labels by item id.
   local cluster = require("cod.cluster")
