@@ -6,12 +6,12 @@ local pipeline = require("cod.pipeline")
 
 return pipeline.recipe({
   name = "cod_irt",
-  description = "COD on item-response curves: a joint 2PL fit smooths 0/1 answers before Improved MeanShift",
+  description = "COD on item-response curves: a joint 2PL fit smooths 0/1 answers before Improved MeanShift; filter and mapping as cod",
   steps = {
     { "irt_features", { fit_curves = true } },
     { "cluster", { method = "improved_meanshift" } },
     { "fit", { form = "cod" } },
-    { "filter", { rule = "paper" } },
+    { "filter", { rule = "cod" } },
     { "extrapolate", {} },
     { "map", { method = "spline", anchors = true } },
   },
