@@ -21,6 +21,7 @@ M.source = shown.source
 M.candidates_table = shown.candidates_table
 M.trust_paragraph = shown.trust_paragraph
 M.plot_candidates = shown.plot_candidates
+M.candidates_markdown = shown.candidates_markdown
 
 local function num(v, fmt)
   if v == nil or v ~= v then return "" end
@@ -519,8 +520,15 @@ local function md_report(report, plots)
   for _, s in ipairs(report.sets) do
     add("## " .. md(s.name))
     add("")
-    add(("- prediction p̂ = %s; subset prediction ŷ_S = %s; predictable ratio TR = %s"):format(
-      num(s.prediction), num(s.subset_prediction), s.predictable_ratio and ("%.1f%%"):format(100 * s.predictable_ratio) or "-"))
+    if s.subset_prediction then
+      add(("- prediction p̂ = %s; subset prediction ŷ_S = %s; predictable ratio TR = %s"):format(
+        num(s.prediction), num(s.subset_prediction), s.predictable_ratio and ("%.1f%%"):format(100 * s.predictable_ratio) or "-"))
+    else
+      add(("- prediction p̂ = %s, from %s"):format(s.prediction and num(s.prediction) or "none", md(M.source(s))))
+    end
+    if s.diagnostics_from then
+      add(("- the clusters, fits and mapping below are those of candidate %s"):format(md(s.diagnostics_from)))
+    end
     if s.interval then
       add(("- 90%% interval on p̂: [%.4f, %.4f] (model error from the backtests%s)"):format(s.interval[1],
         s.interval[2], s.bootstrap and (", and %d bootstrap rounds"):format(s.bootstrap.rounds) or ""))
@@ -529,24 +537,7 @@ local function md_report(report, plots)
     if s.fallback then
       add(("- no cluster extrapolated (%s): fallback %s"):format(md(s.fallback.reason), md(s.fallback.recipe)))
     end
-    if s.candidates then
-      add("")
-      add(("Candidates (backtests: the ladder's top model predicted from the ladder cut below it; signed " ..
-        "errors in points; the headline is %s):"):format(s.recipe == "auto" and "their weighted combination" or
-        md(s.recipe)))
-      add("")
-      add("| candidate | weight | prediction | backtest errors (cut: points) | error rate (points per ln C) |")
-      add("|---|---:|---:|---|---:|")
-      for _, c in ipairs(s.candidates) do
-        local errs = {}
-        for _, e in ipairs(c.backtest.errors or {}) do errs[#errs + 1] = ("%d: %+.2f"):format(e.cut, e.error) end
-        for _, f in ipairs(c.backtest.failures or {}) do errs[#errs + 1] = md(f) end
-        add(("| %s | %.0f%% | %s | %s | %s |"):format(md(c.recipe), 100 * (c.weight or 0),
-          c.prediction and num(c.prediction) or ("none: " .. md(tostring(c.reason))), table.concat(errs, ", "),
-          c.backtest.pooled_rate and ("%.2f"):format(c.backtest.pooled_rate) or "-"))
-      end
-      add("")
-    end
+    for _, line in ipairs(M.candidates_markdown(s)) do add(line) end
     if s.clustering then
       add(("- clustering %s: %d items clustered, IAD %.4f, OR %.1f%%"):format(md(s.clustering.method),
         s.clustering.clustered, s.clustering.iad or 0, s.clustering.outlier_rate))
