@@ -323,76 +323,40 @@ function M.run(ds, opts)
     end
     report.settings.steps[i] = { stage = s.name, options = o, custom = s.fn ~= nil }
   end
-  -- Each set is prepared in a coroutine that pauses at its backtest's map, so that the
-  -- backtests of every set run as one batch of tasks on cod.parallel's workers (one map
-  -- per set would leave a worker idle whenever a set's cuts do not divide evenly).
-  local preparing = {}
-  local function prepare(index, ...)
-    local args = table.pack(...)
-    preparing[#preparing + 1] = { index = index, co = coroutine.create(function()
-      return xpcall(M.prepare_set, function(e)
-        if type(e) == "string" then return debug.traceback(e, 2) end  -- a bug keeps its traceback
-        return e
-      end, table.unpack(args, 1, args.n))
-    end) }
+  -- The backtests of every set run as one batch of tasks (parallel.gather: one map per set
+  -- would leave a worker idle whenever a set's cuts do not divide evenly).
+  local fns, missing_of = {}, {}
+  local tty = opts.progress ~= false and not parallel.worker() and sys.isatty(2)
+  local start = sys.clock()
+  local function add(set, set_sel, missing, score_job)
+    local k = #fns + 1
+    missing_of[k] = missing
+    fns[k] = function(map)
+      if tty then
+        io.stderr:write(("\rpredict: set %d/%d, %.0fs \027[K"):format(k, #fns, sys.clock() - start))
+        io.stderr:flush()
+      end
+      return M.prepare_set(ds, set, set_sel, recipe, opts, score_job, map)
+    end
   end
-  local slots = {}
   for _, set in ipairs(sets) do
     if #ds:items(set) > 0 then
       local set_sel, missing = M.set_selection(ds, set, sel)
-      slots[#slots + 1] = { missing = missing }
-      prepare(#slots, ds, set, set_sel, recipe, opts, nil, coroutine.yield)
+      add(set, set_sel, missing)
     elseif next(ds:scores(set)) ~= nil then
       -- Scores only: the candidates that need no items predict it (SPEC §13).
       local ok, job = pcall(M.score_job, ds, set, sel)
       if ok then
-        slots[#slots + 1] = { missing = {} }
-        prepare(#slots, ds, set, sel, recipe, opts, job, coroutine.yield)
+        add(set, sel, {}, job)
       else
         report.skipped[#report.skipped + 1] = { name = set, reason = errors.message(job) }
       end
     end
   end
-  local tty = opts.progress ~= false and not parallel.worker() and sys.isatty(2)
-  local start = sys.clock()
-  local function resume(k, ...)
-    local w = preparing[k]
-    if tty then
-      io.stderr:write(("\rpredict: set %d/%d, %.0fs \027[K"):format(k, #preparing, sys.clock() - start))
-      io.stderr:flush()
-    end
-    local alive, a, b = coroutine.resume(w.co, ...)
-    if not alive then error(a, 0) end  -- an error outside xpcall: cannot happen, kept honest
-    if coroutine.status(w.co) == "dead" then
-      if not a then error(b, 0) end
-      w.done = b
-    else
-      w.list, w.fn = a, b  -- paused at its map(list, fn)
-    end
-  end
-  for k in ipairs(preparing) do resume(k) end
-  -- The paused maps, as one.
-  local batch = {}
-  for k, w in ipairs(preparing) do
-    for i, task in ipairs(w.list or {}) do batch[#batch + 1] = { k = k, i = i, task = task } end
-  end
-  local outcomes = parallel.map(batch, function(t) return preparing[t.k].fn(t.task) end,
-    { threads = opts.threads, progress = #batch > 1 and progress_bar("backtests", opts) or nil })
-  local per = {}
-  for n, t in ipairs(batch) do
-    per[t.k] = per[t.k] or {}
-    per[t.k][t.i] = outcomes[n]
-  end
-  for k, w in ipairs(preparing) do
-    if not w.done then resume(k, per[k] or {}) end
-    if not w.done then error("predict: a set's preparation paused twice", 0) end
-  end
-  if tty then io.stderr:write(("\rpredict: %d set(s) prepared, %.0fs\027[K\n"):format(#preparing, sys.clock() - start)) end
-  local prepared = {}
-  for k, w in ipairs(preparing) do
-    w.done.missing = slots[w.index].missing
-    prepared[k] = w.done
-  end
+  local prepared = parallel.gather(fns, { threads = opts.threads,
+    progress = progress_bar("backtests", opts) })
+  if tty then io.stderr:write(("\rpredict: %d set(s) prepared, %.0fs\027[K\n"):format(#fns, sys.clock() - start)) end
+  for k, p in ipairs(prepared) do p.missing = missing_of[k] end
   -- The candidates' weights pool every set's backtests: three per set are too few to trust alone.
   local weights = recommend.weights(prepared)
   report.candidate_weights = weights

@@ -142,6 +142,27 @@ T.test("bad arguments", function()
   T.eq(parallel.map({}, print, { threads = 2 }), {})
 end)
 
+T.test("gather: several functions' maps run as one batch, results in order", function()
+  local seen = {}
+  local fns = {}
+  for k = 1, 3 do
+    fns[k] = function(map)
+      local a = map({ k, k + 10 }, function(x, i) return x * 2 + i end)
+      local b = map({ k }, function(x) return -x end)  -- a second map: a second batch
+      return { a[1], a[2], b[1] }
+    end
+  end
+  local got = parallel.gather(fns, { threads = 2, progress = function(done, total) seen[#seen + 1] = total end })
+  T.eq(got, { { 3, 24, -1 }, { 5, 26, -2 }, { 7, 28, -3 } })
+  T.eq(seen[1], 6, "the first batch holds the three first maps' six tasks")
+  T.eq(parallel.gather(fns, { threads = 1 }), got)
+  -- An error in one function is raised; a bug keeps its traceback.
+  local err = T.raises(function()
+    parallel.gather({ function() return 1 end, function(map) map({ 1 }, function() return 1 end); error("broken") end })
+  end, "parallel_test%.lua:%d+: broken")
+  T.truthy(err:find("stack traceback", 1, true), err)
+end)
+
 -- ------------------------------------------------------------------ the commands
 
 local base = T.source .. "/tests/bad/base"
