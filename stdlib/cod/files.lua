@@ -179,7 +179,8 @@ local function check_parent(key)
     errors.user(("--out %s: %s is not a folder"):format(shown_path(key), shown_path(dir)))
   end
   if not sys.writable_dir(dir) then
-    errors.user(("--out %s: cannot create files in %s: Permission denied"):format(shown_path(key), shown_path(dir)))
+    errors.user(("--out %s: cannot create files in %s (no write permission, or a read-only file system)"):format(
+      shown_path(key), shown_path(dir)))
   end
 end
 
