@@ -2,8 +2,9 @@
 # Prediction end to end (bench/README.md, "Prediction end to end"): time `codlua predict`
 # from files to a written report folder (--out) on the bundled BIG-bench data and on
 # synthetic datasets of 8 sets x 2,000 and 8 sets x 10,000 items (written as CSV first by
-# bench/gen_predict_data.lua, into a scratch folder that is never committed), with and
-# without the self-check, plus 200 bootstrap rounds on one 2,000-item set, each under
+# bench/gen_predict_data.lua, into a scratch folder that is never committed), with the
+# default candidates and with cod alone, no backtests (--recipe cod --no-backtest), plus 200
+# bootstrap rounds on one 2,000-item set, each under
 # /usr/bin/time -v (wall, user, peak RSS); then a per-stage breakdown (bench/predict_stages.lua).
 #
 # usage: bench/predict_bench.sh <build-dir> [scratch=/tmp/codlua-predict-bench]
@@ -35,27 +36,27 @@ run() {
 S2=$scratch/s2000
 S10=$scratch/s10000
 run bigbench "predict" --data "$root/data/bigbench-bigg" --target BIG-G_T0_27b --out "$scratch/r-bigbench"
-run bigbench-no-self-check "predict" --data "$root/data/bigbench-bigg" --target BIG-G_T0_27b --no-self-check \
-  --out "$scratch/r-bigbench-no-self-check"
+run bigbench-cod-only "predict" --data "$root/data/bigbench-bigg" --target BIG-G_T0_27b --recipe cod --no-backtest \
+  --out "$scratch/r-bigbench-cod-only"
 run synth-8x2000 "predict" --items "$S2/items.csv" --models "$S2/models.csv" --out "$scratch/r-synth-8x2000"
-run synth-8x2000-no-self-check "predict" --items "$S2/items.csv" --models "$S2/models.csv" --no-self-check \
-  --out "$scratch/r-synth-8x2000-no-self-check"
-run synth-8x10000-no-self-check "predict" --items "$S10/items.csv" --models "$S10/models.csv" --no-self-check \
-  --out "$scratch/r-synth-8x10000-no-self-check"
+run synth-8x2000-cod-only "predict" --items "$S2/items.csv" --models "$S2/models.csv" --recipe cod --no-backtest \
+  --out "$scratch/r-synth-8x2000-cod-only"
+run synth-8x10000-cod-only "predict" --items "$S10/items.csv" --models "$S10/models.csv" --recipe cod --no-backtest \
+  --out "$scratch/r-synth-8x10000-cod-only"
 run bootstrap200-1x2000 "predict" --items "$S2/items.csv" --models "$S2/models.csv" --sets set-1 --bootstrap 200 \
-  --no-self-check --out "$scratch/r-bootstrap200-1x2000"
+  --recipe cod --no-backtest --out "$scratch/r-bootstrap200-1x2000"
 run synth-8x10000 "predict" --items "$S10/items.csv" --models "$S10/models.csv" --out "$scratch/r-synth-8x10000"
-# The self-check with cod_no_mapping too (the default before c2eab23): its Improved-KMeans k scan.
-run synth-8x2000-self-check-4 "predict" --items "$S2/items.csv" --models "$S2/models.csv" \
-  --self-check-recipes cod,cod_no_mapping,e2e_exp,e2e_passrate --out "$scratch/r-synth-8x2000-self-check-4"
+# The default candidates plus cod_no_mapping: its Improved-KMeans k scan, backtested.
+run synth-8x2000-candidates-5 "predict" --items "$S2/items.csv" --models "$S2/models.csv" \
+  --candidates default,cod_no_mapping --out "$scratch/r-synth-8x2000-candidates-5"
 cat "$summary"
 
 # Where the time goes (in-process, wrapped module functions).
 "$bin" "$root/bench/predict_stages.lua" --items "$S2/items.csv" --models "$S2/models.csv" \
   --out "$scratch/r-stages-8x2000" | tail -n 30
-"$bin" "$root/bench/predict_stages.lua" --items "$S2/items.csv" --models "$S2/models.csv" --no-self-check \
-  --out "$scratch/r-stages-8x2000-no-self-check" | tail -n 20
-"$bin" "$root/bench/predict_stages.lua" --items "$S10/items.csv" --models "$S10/models.csv" --no-self-check \
+"$bin" "$root/bench/predict_stages.lua" --items "$S2/items.csv" --models "$S2/models.csv" --recipe cod --no-backtest \
+  --out "$scratch/r-stages-8x2000-cod-only" | tail -n 20
+"$bin" "$root/bench/predict_stages.lua" --items "$S10/items.csv" --models "$S10/models.csv" --recipe cod --no-backtest \
   --out "$scratch/r-stages-8x10000" | tail -n 30
 lscpu | grep -E "^Model name|^CPU\(s\)"
 uptime

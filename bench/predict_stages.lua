@@ -1,11 +1,12 @@
 --- Where the time of `codlua predict` goes: the same work as the command (read the files,
---- predict every set with the self-check, optional bootstrap, write the report folder), run
---- in-process with every pipeline stage, self-check, bootstrap and report step timed by
---- wrapping the module functions (cod.core.sys.clock, wall time). See bench/README.md,
+--- predict every set with the candidates' backtests, optional bootstrap, write the report
+--- folder), run in-process with every pipeline stage, backtest, bootstrap and report step timed
+--- by wrapping the module functions (cod.core.sys.clock, wall time), on one worker (the
+--- engine's own threads still run). See bench/README.md,
 --- "Prediction end to end".
 ---
 ---   codlua bench/predict_stages.lua (--data DIR | --items F --models F) [--target M] [--out DIR]
----          [--no-self-check | --self-check-recipes R1,...] [--bootstrap N] [--sets S1,...] [--recipe NAME]
+---          [--candidates R1,...] [--bootstrap N] [--sets S1,...] [--recipe auto|NAME]
 
 local args = require("cod.args")
 local sys = require("cod.core.sys")
@@ -19,11 +20,10 @@ local spec = {
   { "scores", "FILE", "scores CSV" },
   { "compute-unit", "FLOPS", "unit of compute", number = true, default = 1e18 },
   { "target", "MODEL", "target model" },
-  { "recipe", "NAME", "recipe", default = "cod" },
+  { "recipe", "NAME", "recipe (auto: the recommendation)", default = "auto" },
   { "sets", "S1,...", "sets", list = true },
   { "bootstrap", "N", "bootstrap rounds", number = true, integer = true, default = 0 },
-  { "no-self-check", nil, "skip the self-check" },
-  { "self-check-recipes", "R1,...", "recipes of the self-check (default: cod.predict's)", list = true },
+  { "candidates", "R1,...", "candidate recipes (default: cod.recommend's)", list = true },
   { "out", "DIR", "write the report here (removed first)" },
 }
 local o, rest = args.parse(spec, arg)
@@ -32,7 +32,7 @@ if not o or o.help or #rest > 0 then
   os.exit(o and o.help and 0 or 2)
 end
 
--- Accumulated seconds and calls per key; `phase` prefixes stage keys (main, self-check, bootstrap).
+-- Accumulated seconds and calls per key; `phase` prefixes stage keys (main, backtest, bootstrap).
 local acc, calls, order = {}, {}, {}
 local phase = "main"
 local function add(key, dt)
@@ -75,8 +75,9 @@ local function in_phase(p, fn)
     return table.unpack(r, 1, r.n)
   end
 end
-predict.self_check = in_phase("self-check", predict.self_check)
-predict.bootstrap = in_phase("bootstrap", predict.bootstrap)
+local recommend = require("cod.recommend")
+recommend.backtest = in_phase("backtest", recommend.backtest)
+predict.bootstrap_round = in_phase("bootstrap", predict.bootstrap_round)
 predict.base = timed("predict.base (per-set data)", predict.base)
 predict.job = timed(function() return phase .. " / predict.job" end, predict.job)
 predict.warnings = timed("predict.warnings", predict.warnings)
@@ -94,7 +95,8 @@ add("read files", clock() - t0)
 
 t0 = clock()
 local rep = predict.run(ds, { target = o.target, recipe = o.recipe, sets = o.sets, bootstrap = o.bootstrap,
-  self_check = not o.no_self_check, self_check_recipes = o.self_check_recipes, progress = false })
+  candidates = o.candidates, progress = false,
+  threads = 1 })  -- in-process: stages timed in worker processes would not be counted here
 add("predict.run (total)", clock() - t0)
 
 t0 = clock()
@@ -111,8 +113,8 @@ local total = clock() - t_all
 io.stdout:write(text)
 local items = 0
 for _, s in ipairs(rep.sets) do items = items + s.items end
-print(("\n%d sets, %d items, ladder %d models, recipe %s, self-check %s, bootstrap %d"):format(#rep.sets, items,
-  #rep.ladder, rep.recipe, o.no_self_check and "off" or "on", o.bootstrap))
+print(("\n%d sets, %d items, ladder %d models, recipe %s, candidates %s, bootstrap %d"):format(#rep.sets, items,
+  #rep.ladder, rep.recipe, table.concat(rep.settings.candidates, ","), o.bootstrap))
 print(("%-52s %9s %7s %6s"):format("step", "seconds", "share", "calls"))
 for _, k in ipairs(order) do
   print(("%-52s %9.3f %6.1f%% %6d"):format(k, acc[k], 100 * acc[k] / total, calls[k]))

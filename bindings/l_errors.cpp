@@ -32,8 +32,20 @@ int l_is(lua_State* L) {
   return 1;
 }
 
+// errors.did_you_mean(name, candidates) -> " (did you mean 'x'?)" or "" (cod::did_you_mean)
+int l_did_you_mean(lua_State* L) {
+  return codlua::guarded(L, [&] {
+    size_t len = 0;
+    const char* name = luaL_checklstring(L, 1, &len);
+    const auto candidates = codlua::check_string_array(L, 2);
+    const std::string s = cod::did_you_mean(std::string(name, len), candidates);
+    lua_pushlstring(L, s.data(), s.size());
+    return 1;
+  });
+}
+
 int luaopen_cod_core_errors(lua_State* L) {
-  const luaL_Reg fns[] = {{"new", l_new}, {"is", l_is}, {nullptr, nullptr}};
+  const luaL_Reg fns[] = {{"new", l_new}, {"is", l_is}, {"did_you_mean", l_did_you_mean}, {nullptr, nullptr}};
   luaL_newlib(L, fns);
   return 1;
 }

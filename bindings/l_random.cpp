@@ -3,6 +3,7 @@
 
 #include <climits>
 #include <cmath>
+#include <cstdint>
 #include <string>
 
 #include <fmt/format.h>
@@ -18,11 +19,26 @@ constexpr const char* kRngType = "cod.Random";
 
 cod::SynthRng& self(lua_State* L) { return *codlua::check_box<cod::SynthRng>(L, 1, kRngType); }
 
-// random.new(seed) -> cod.Random
+// SplitMix64's output function: spreads a counter over 64 bits.
+std::uint64_t splitmix64(std::uint64_t z) {
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// random.new(seed [, stream]) -> cod.Random
+// With a stream number k, the generator is seeded with splitmix64(splitmix64(seed) + k):
+// one independent stream per (seed, k), so task k (a bootstrap round) draws the same
+// numbers whichever worker runs it and whatever ran before.
 int f_new(lua_State* L) {
   const lua_Integer seed = luaL_checkinteger(L, 1);
+  const bool has_stream = !lua_isnoneornil(L, 2);
+  const lua_Integer stream = has_stream ? luaL_checkinteger(L, 2) : 0;
   return codlua::guarded(L, [&] {
-    codlua::push_box(L, std::make_shared<cod::SynthRng>(static_cast<std::uint64_t>(seed)), kRngType);
+    std::uint64_t s = static_cast<std::uint64_t>(seed);
+    if (has_stream) s = splitmix64(splitmix64(s) + static_cast<std::uint64_t>(stream));
+    codlua::push_box(L, std::make_shared<cod::SynthRng>(s), kRngType);
     return 1;
   });
 }

@@ -109,20 +109,17 @@ E.main(o, function()
       end
     end
     shown[#shown + 1] = { rule = true }
-    for _, which in ipairs({ "mean", "max" }) do
-      local label = which == "mean" and "Mean" or "Max"
-      local r, c = { set = label }, { dataset = entry.name, set = label }
-      for _, k in ipairs({ "own", "transfer" }) do
-        for _, f in ipairs({ "ee", "fe", "tr" }) do
-          if not (f == "tr" and which == "max") then
-            local s = E.stats((E.column(rows, k, f)))
-            r[k .. "_" .. f] = E.fmt(s and s[which], f == "tr" and "%.1f" or "%.2f")
-            c[k .. "_" .. f] = s and s[which]
-          end
-        end
+    local cells = {}
+    for _, k in ipairs({ "own", "transfer" }) do
+      for _, f in ipairs({ "ee", "fe", "tr" }) do
+        cells[#cells + 1] = { key = k, field = f, as = k .. "_" .. f, fmt = f == "tr" and "%.1f" or "%.2f",
+          mean_only = f == "tr" }
       end
-      shown[#shown + 1] = r
-      csv[#csv + 1] = c
+    end
+    local sum_shown, sum_csv = E.mean_max_rows(entry, rows, cells)
+    for i = 1, 2 do
+      shown[#shown + 1] = sum_shown[i]
+      csv[#csv + 1] = sum_csv[i]
     end
     local _, n, own_ok = E.column(rows, "own", "fe")
     local _, _, tr_ok = E.column(rows, "transfer", "fe")

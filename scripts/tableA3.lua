@@ -29,17 +29,11 @@ local function show(entry, rows)
     end
   end
   shown[#shown + 1] = { rule = true }
-  for _, which in ipairs({ "mean", "max" }) do
-    local label = which == "mean" and "Mean" or "Max"
-    local r, c = { set = label }, { dataset = entry.name, set = label }
-    local s = E.stats((E.column(rows, "cod_anchor", "ee")))
-    r.ee, c.ee = E.fmt(s and s[which]), s and s[which]
-    for _, k in ipairs({ "cod_anchor", "cod_no_anchor" }) do
-      s = E.stats((E.column(rows, k, "fe")))
-      r[k], c[k] = E.fmt(s and s[which]), s and s[which]
-    end
-    shown[#shown + 1] = r
-    csv[#csv + 1] = c
+  local sum_shown, sum_csv = E.mean_max_rows(entry, rows, { { key = "cod_anchor", field = "ee", as = "ee" },
+    { key = "cod_anchor", field = "fe", as = "cod_anchor" }, { key = "cod_no_anchor", field = "fe", as = "cod_no_anchor" } })
+  for i = 1, 2 do
+    shown[#shown + 1] = sum_shown[i]
+    csv[#csv + 1] = sum_csv[i]
   end
   print(("Table A3 (anchors; FE in points) — %s"):format(entry.label))
   io.write(E.format(columns, shown))

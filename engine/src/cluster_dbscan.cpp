@@ -5,7 +5,8 @@
 
 #include <limits>
 
-#include "cluster_detail.hpp"
+#include "cluster_kdtree.hpp"
+#include "cluster_meanshift.hpp"
 
 namespace cod::cluster {
 

@@ -5,9 +5,19 @@
 
 #include <numeric>
 
-#include "cluster_detail.hpp"
+#include "cluster_kdtree.hpp"
 
 namespace cod::cluster::detail {
+namespace {
+// Set bits of a 32-bit mask (SWAR: the engine is built for baseline x86-64, where
+// __builtin_popcount is a library call).
+inline int bit_count(std::uint32_t x) {
+  x = x - ((x >> 1) & 0x55555555u);
+  x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+  x = (x + (x >> 4)) & 0x0F0F0F0Fu;
+  return static_cast<int>((x * 0x01010101u) >> 24);
+}
+}  // namespace
 
 KdTree::KdTree(const Points& P, const FixedScale* fx, int leaf_size)
     : d_(P.d), leaf_size_(std::max(1, leaf_size)), fx_(fx) {
@@ -135,66 +145,96 @@ void KdTree::kill(std::vector<int>& alive, std::vector<char>& dead, std::size_t 
 }
 
 void KdTree::window(const double* q, double r2, std::int64_t& weight, i128* sum) const {
-  weight = 0;
-  for (int j = 0; j < d_; ++j) sum[j] = 0;
-  if (nodes_.empty()) return;
-  int stack[128];
-  int top = 0;
-  stack[top++] = 0;
-  while (top > 0) {
-    const int k = stack[--top];
-    const Node& nd = nodes_[static_cast<std::size_t>(k)];
-    const int c = classify(k, q, r2);
-    if (c < 0) continue;
-    if (c > 0) {  // every point of the node is inside: add the aggregate
-      weight += nd.weight;
-      const i128* s = sums_.data() + static_cast<std::size_t>(k) * d_;
-      for (int j = 0; j < d_; ++j) sum[j] += s[j];
-      continue;
-    }
-    if (nd.left < 0) {
+  struct Visit {
+    const KdTree& t;
+    const double* q;
+    double r2;
+    std::int64_t& weight;
+    i128* sum;
+    bool skip(int) const { return false; }
+    void cut(const Node& nd, int k) {
       const int len = nd.end - nd.begin;
-      const double* xt = xt_.data() + static_cast<std::size_t>(nd.begin) * d_;
+      const double* xt = t.xt_.data() + static_cast<std::size_t>(nd.begin) * t.d_;
+      if (len <= 32) {
+        // One block: when most rows are in, add the leaf's sum and take the others out
+        // (integer sums, so the same result with fewer additions).
+        const std::uint32_t in = leaf_mask(q, xt, len, 0, len, t.d_, r2);
+        const std::uint32_t all = len == 32 ? ~0u : ((1u << len) - 1);
+        if (2 * bit_count(in) > len) {
+          inside(nd, k);
+          for (std::uint32_t out = all & ~in; out != 0; out &= out - 1) sub(nd.begin + __builtin_ctz(out));
+        } else {
+          for (std::uint32_t m = in; m != 0; m &= m - 1) add(nd.begin + __builtin_ctz(m));
+        }
+        return;
+      }
       for (int first = 0; first < len; first += 32) {
         const int count = std::min(32, len - first);
-        for (std::uint32_t mask = leaf_mask(q, xt, len, first, count, d_, r2); mask != 0; mask &= mask - 1) {
-          const std::size_t tu = static_cast<std::size_t>(nd.begin + first + __builtin_ctz(mask));
-          weight += w_[tu];
-          const i128* v = wfixed_.data() + tu * d_;
-          for (int j = 0; j < d_; ++j) sum[j] += v[j];
-        }
+        for (std::uint32_t mask = leaf_mask(q, xt, len, first, count, t.d_, r2); mask != 0; mask &= mask - 1)
+          add(nd.begin + first + __builtin_ctz(mask));
       }
-      continue;
     }
-    stack[top++] = nd.right;
-    stack[top++] = nd.left;
-  }
+    void inside(const Node& nd, int k) {
+      weight += nd.weight;
+      const i128* s = t.sums_.data() + static_cast<std::size_t>(k) * t.d_;
+      for (int j = 0; j < t.d_; ++j) sum[j] += s[j];
+    }
+    void add(int slot) {
+      const std::size_t tu = static_cast<std::size_t>(slot);
+      weight += t.w_[tu];
+      const i128* v = t.slot_wfixed(tu);
+      for (int j = 0; j < t.d_; ++j) sum[j] += v[j];
+    }
+    void sub(int slot) {
+      const std::size_t tu = static_cast<std::size_t>(slot);
+      weight -= t.w_[tu];
+      const i128* v = t.slot_wfixed(tu);
+      for (int j = 0; j < t.d_; ++j) sum[j] -= v[j];
+    }
+  } v{*this, q, r2, weight, sum};
+  weight = 0;
+  for (int j = 0; j < d_; ++j) sum[j] = 0;
+  ball(q, r2, v);
 }
 
 std::int64_t KdTree::count_within(const double* q, double r2) const {
-  std::int64_t weight = 0;
-  if (nodes_.empty()) return 0;
-  int stack[128];
-  int top = 0;
-  stack[top++] = 0;
-  while (top > 0) {
-    const int k = stack[--top];
-    const Node& nd = nodes_[static_cast<std::size_t>(k)];
-    const int c = classify(k, q, r2);
-    if (c < 0) continue;
-    if (c > 0) {
-      weight += nd.weight;
-      continue;
+  struct Visit {
+    const KdTree& t;
+    const double* q;
+    double r2;
+    std::int64_t weight = 0;
+    bool skip(int) const { return false; }
+    void inside(const Node& nd, int) { weight += nd.weight; }
+    void cut(const Node& nd, int) {
+      for (int s = nd.begin; s < nd.end; ++s)
+        if (within(q, t.slot_point(static_cast<std::size_t>(s)), t.d_, r2)) weight += t.w_[static_cast<std::size_t>(s)];
     }
-    if (nd.left < 0) {
-      for (int t = nd.begin; t < nd.end; ++t)
-        if (within(q, x_.data() + static_cast<std::size_t>(t) * d_, d_, r2)) weight += w_[static_cast<std::size_t>(t)];
-      continue;
+  } v{*this, q, r2};
+  ball(q, r2, v);
+  return v.weight;
+}
+
+void KdTree::slots_within(const double* q, double r2, std::vector<int>& out) const {
+  struct Visit {
+    const KdTree& t;
+    const double* q;
+    double r2;
+    std::vector<int>& out;
+    bool skip(int) const { return false; }
+    void inside(const Node& nd, int) {
+      for (int s = nd.begin; s < nd.end; ++s) out.push_back(s);
     }
-    stack[top++] = nd.right;
-    stack[top++] = nd.left;
-  }
-  return weight;
+    void cut(const Node& nd, int) {
+      const int len = nd.end - nd.begin;
+      const double* xt = t.xt_.data() + static_cast<std::size_t>(nd.begin) * t.d_;
+      for (int first = 0; first < len; first += 32) {
+        const int count = std::min(32, len - first);
+        for (std::uint32_t mask = leaf_mask(q, xt, len, first, count, t.d_, r2); mask != 0; mask &= mask - 1)
+          out.push_back(nd.begin + first + __builtin_ctz(mask));
+      }
+    }
+  } v{*this, q, r2, out};
+  ball(q, r2, v);
 }
 
 std::pair<std::size_t, double> KdTree::nearest(const double* q) const {

@@ -3,7 +3,7 @@
 
 #include <limits>
 
-#include "cluster_detail.hpp"
+#include "cluster_points.hpp"
 
 namespace cod::cluster {
 namespace detail {

@@ -3,7 +3,8 @@
 
 #include <limits>
 
-#include "cluster_detail.hpp"
+#include "cluster_kdtree.hpp"
+#include "cluster_meanshift.hpp"
 
 namespace cod::cluster {
 namespace detail {
@@ -26,22 +27,28 @@ double bandwidth_points(const Points& P, double quantile, int threads) {
   std::vector<KdTree::KthScratch> scratch(static_cast<std::size_t>(nt));
   parallel_blocks(m, block, nt, [&](std::size_t b, std::size_t e, int tid) {
     KdTree::KthScratch& s = scratch[static_cast<std::size_t>(tid)];
-    const double* prev = nullptr;
-    double prev_r = 0;
+    // The last few answers of this block: each brackets the next one, and the
+    // intersection of their brackets is tighter than any one of them.
+    constexpr int kRecent = 4;
+    const double* recent_q[kRecent] = {};
+    double recent_r[kRecent] = {};
+    int n_recent = 0;
     for (std::size_t t = b; t < e; ++t) {
       const std::size_t i = tree.index_at(t);
       const double* q = P.row(i);
-      double lo = 0, hi = std::numeric_limits<double>::infinity();
-      if (prev) {
-        const double dq = std::sqrt(rdist(q, prev, P.d));
-        const double a = (prev_r - dq) * (1 - 1e-9), c = (prev_r + dq) * (1 + 1e-9) + 1e-300;
-        lo = a > 0 ? a * a : 0.0;
-        hi = c * c;
+      double a = 0, c = std::numeric_limits<double>::infinity();
+      for (int u = 0; u < n_recent; ++u) {
+        const double dq = std::sqrt(rdist(q, recent_q[u], P.d));
+        a = std::max(a, (recent_r[u] - dq) * (1 - 1e-9));
+        c = std::min(c, (recent_r[u] + dq) * (1 + 1e-9) + 1e-300);
       }
+      const double lo = a > 0 ? a * a : 0.0, hi = c * c;
       const double r = std::sqrt(tree.kth_rdist(q, k, lo, hi, s));
       kth[i] = r;
-      prev = q;
-      prev_r = r;
+      const int slot = static_cast<int>((t - b) % kRecent);
+      recent_q[slot] = q;
+      recent_r[slot] = r;
+      n_recent = std::min(kRecent, n_recent + 1);
     }
   });
   long double sum = 0;
@@ -183,7 +190,7 @@ ModeResult meanshift_points(const Points& P, double h, bool bin_seeding, int min
   const int d = P.d;
   const std::size_t du = static_cast<std::size_t>(d);
   const FixedScale fx(P);
-  const KdTree tree(P, &fx);
+  const KdTree tree(P, &fx, 32);  // leaves of one 32-row block: see KdTree::window
 
   // Seeds and the order in which sklearn would meet them (for "the last seed wins").
   std::vector<double> seeds;

@@ -5,7 +5,8 @@
 #include <cstdio>
 #include <limits>
 
-#include "cluster_detail.hpp"
+#include "cluster_points.hpp"
+#include "cod/threads.hpp"
 
 namespace cod::cluster {
 
@@ -41,12 +42,7 @@ void check_matrix(const Matrix& X, const char* fname) {
       }
 }
 
-int thread_count(int requested, std::size_t tasks) {
-  int t = requested > 0 ? requested : static_cast<int>(std::thread::hardware_concurrency());
-  if (t < 1) t = 1;
-  if (static_cast<std::size_t>(t) > tasks) t = static_cast<int>(std::max<std::size_t>(tasks, 1));
-  return t;
-}
+int thread_count(int requested, std::size_t tasks) { return resolve_threads(requested, tasks); }
 
 // ------------------------------------------------------------------ RowMap
 

@@ -8,7 +8,7 @@
 //   a node only with a 1e-12 relative margin (a few ulps would do); nodes within
 //   the margin are left to the per-row test.
 
-#include "cluster_detail.hpp"
+#include "cluster_kdtree.hpp"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>

@@ -84,7 +84,7 @@ std::size_t Dataset::model_index(const std::string& name) const {
   }
   std::vector<std::string> names;
   for (const auto& m : models) names.push_back(m.name);
-  throw UserError("unknown model '" + name + "' (models: " + name_list(names) + ")");
+  throw UserError("unknown model '" + name + "'" + did_you_mean(name, names) + " (models: " + name_list(names) + ")");
 }
 
 std::size_t Dataset::set_index(const std::string& name) const {
@@ -94,7 +94,8 @@ std::size_t Dataset::set_index(const std::string& name) const {
   }
   std::vector<std::string> names;
   for (const auto& s : sets) names.push_back(s.name);
-  throw UserError("unknown evaluation set '" + name + "' (sets: " + name_list(names, 20) + ")");
+  throw UserError("unknown evaluation set '" + name + "'" + did_you_mean(name, names) + " (sets: " +
+                  name_list(names, 20) + ")");
 }
 
 double Dataset::compute(std::size_t model) const {

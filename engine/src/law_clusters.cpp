@@ -13,6 +13,7 @@
 
 #include "cod/error.hpp"
 #include "cod/law.hpp"
+#include "cod/threads.hpp"
 
 namespace cod {
 namespace law {
@@ -61,8 +62,7 @@ std::vector<ClusterFit> fit_clusters(std::shared_ptr<const Form> form, const Mat
   // Clusters are independent; a static stride partition keeps the work (and
   // so the results) independent of scheduling.
   const std::size_t nt =
-      form->thread_safe ? std::min<std::size_t>(static_cast<std::size_t>(threads), std::max<std::size_t>(out.size(), 1))
-                        : 1;
+      form->thread_safe ? static_cast<std::size_t>(resolve_threads(threads, out.size())) : 1;  // capped by cod/threads.hpp
   std::vector<std::exception_ptr> errors(out.size());
   std::atomic<bool> failed{false};  // stop early: the result is an error anyway
   auto work = [&](std::size_t t) {

@@ -7,12 +7,13 @@
 
 local recipes = require("cod.recipes")
 local check = require("cod.check")
+local parallel = require("cod.parallel")
 local predict = require("cod.predict")
 
 local M = {}
 
 --- Recipes compared by default.
-M.default_recipes = { "cod", "cod_no_mapping", "e2e_exp", "e2e_passrate", "bnsl" }
+M.default_recipes = { "cod", "cod_paper", "cod_no_mapping", "e2e_exp", "e2e_passrate", "bnsl" }
 
 local function has_losses(ds)
   for _, m in ipairs(ds:models()) do
@@ -36,12 +37,12 @@ local function targets(ds, opts)
 end
 
 ---@param ds cod.Dataset
----@param opts {target?: string, top?: integer, recipes?: string[], sets?: string[], anchors?: string[]}
+---@param opts {target?: string, top?: integer, recipes?: string[], sets?: string[], anchors?: string[], threads?: integer}
 ---@return table
 function M.run(ds, opts)
   check.arg("run", 1, ds, "userdata")
   opts = check.options("run", opts, { target = "string", top = "integer", recipes = "table", sets = "table",
-    anchors = "table" }, 2)
+    anchors = "table", threads = "integer" }, 2)
   check.integer("run", "top", opts.top, { min = 1, optional = true })
   local names = opts.recipes
   if not names then
@@ -55,87 +56,81 @@ function M.run(ds, opts)
   local sets = opts.sets or all_sets
   local out = { tool = "codlua", version = require("cod").version, recipes = {}, targets = {} }
   for i, r in ipairs(rs) do out.recipes[i] = r.name end
+  -- Every (target, set) pair is one independent task.
+  local tasks = {}
   for _, t in ipairs(targets(ds, opts)) do
     local sel = ds:select({ target = t, anchors = opts.anchors })
     local entry = { target = t, ladder = sel.ladder, anchors = sel.anchors, sets = {} }
-    for _, set in ipairs(sets) do
-      local n_items = #ds:items(set)
-      local has_target = false
-      for _, m in ipairs(ds:set_models(set)) do
-        if m == t then has_target = true end
-      end
-      local scores = ds:scores(set)
-      if scores[t] then has_target = true end
-      if has_target then
-        local row = { name = set, items = n_items, results = {} }
-        local base, job
-        local job_ok, job_err = pcall(function()
-          if n_items > 0 then
-            -- Sets may cover different models: the set's ladder is the ladder models it has.
-            local set_sel = predict.set_selection(ds, set, sel)
-            base = predict.base(ds, set, set_sel, {})
-            job = predict.job(ds, set, set_sel, { base = base })
-          else
-            -- Scores only (no items): only end-to-end recipes apply.
-            job = M.score_job(ds, set, sel)
-          end
-        end)
-        row.actual = job_ok and job.actual or scores[t]
-        for _, r in ipairs(rs) do
-          local res
-          if not job_ok then
-            res = { ok = false, reason = tostring(job_err) }
-          elseif n_items == 0 and r.kind ~= "baseline" then
-            res = { ok = false, reason = "the set has no items (scores only)" }
-          else
-            local ok, got = pcall(r.run, r, job)
-            if ok then
-              res = got
-            else
-              res = { ok = false, reason = tostring(got) }
-            end
-          end
-          row.results[r.name] = {
-            ok = res.ok and res.prediction ~= nil,
-            reason = res.reason,
-            prediction = res.prediction,
-            subset_prediction = res.subset_prediction,
-            fe = res.fe,
-            ee = res.ee,
-            fallback = res.fallback and res.fallback.recipe or nil,
-          }
-        end
-        entry.sets[#entry.sets + 1] = row
-      end
-    end
-    entry.summary = M.summary(entry, out.recipes)
     out.targets[#out.targets + 1] = entry
+    for _, set in ipairs(sets) do
+      tasks[#tasks + 1] = { entry = #out.targets, sel = sel, set = set }
+    end
   end
+  local rows = parallel.map(tasks, function(task) return M.row(ds, task.set, task.sel, rs) end,
+    { threads = opts.threads })
+  for k, task in ipairs(tasks) do
+    local entry = out.targets[task.entry]
+    if rows[k] then entry.sets[#entry.sets + 1] = rows[k] end
+  end
+  for _, entry in ipairs(out.targets) do entry.summary = M.summary(entry, out.recipes) end
   return out
 end
 
---- A job for a scores-only set (end-to-end baselines need only full-set metrics). Ladder
---- models without a score in this set are left out; fewer than 3 left is an error.
-function M.score_job(ds, set, sel)
+--- One set's row of the backtest of `sel.target`: every recipe's result; false when the set
+--- has no result for the target.
+function M.row(ds, set, sel, rs)
+  local t = sel.target
+  local n_items = #ds:items(set)
+  local has_target = false
+  for _, m in ipairs(ds:set_models(set)) do
+    if m == t then has_target = true end
+  end
   local scores = ds:scores(set)
-  local job = { ds = ds, set = set, ladder = {}, anchors = {}, target = sel.target, C = {}, full = {},
-    mean = {}, loss = {}, col = {}, items = 0 }
-  for _, m in ipairs(sel.ladder) do
-    if scores[m] ~= nil then
-      job.ladder[#job.ladder + 1] = m
-      job.C[#job.C + 1] = ds:compute(m)
-      job.full[m] = scores[m]
-      job.mean[m] = scores[m]
+  if scores[t] then has_target = true end
+  if not has_target then return false end
+  local row = { name = set, items = n_items, results = {} }
+  local job
+  local job_ok, job_err = pcall(function()
+    if n_items > 0 then
+      -- Sets may cover different models: the set's ladder is the ladder models it has.
+      local set_sel = predict.set_selection(ds, set, sel)
+      local base = predict.base(ds, set, set_sel, {})
+      job = predict.job(ds, set, set_sel, { base = base })
+    else
+      -- Scores only (no items): only end-to-end recipes apply.
+      job = M.score_job(ds, set, sel)
     end
+  end)
+  row.actual = job_ok and job.actual or scores[t]
+  for _, r in ipairs(rs) do
+    local res
+    if not job_ok then
+      res = { ok = false, reason = tostring(job_err) }
+    elseif n_items == 0 and r.kind ~= "baseline" then
+      res = { ok = false, reason = "the set has no items (scores only)" }
+    else
+      local ok, got = pcall(r.run, r, job)
+      if ok then
+        res = got
+      else
+        res = { ok = false, reason = tostring(got) }
+      end
+    end
+    row.results[r.name] = {
+      ok = res.ok and res.prediction ~= nil,
+      reason = res.reason,
+      prediction = res.prediction,
+      subset_prediction = res.subset_prediction,
+      fe = res.fe,
+      ee = res.ee,
+      fallback = res.fallback and res.fallback.recipe or nil,
+    }
   end
-  if #job.ladder < 3 then
-    require("cod.errors").user(("set '%s' has scores for only %d ladder model(s)"):format(set, #job.ladder))
-  end
-  for _, m in ipairs(ds:models()) do job.loss[m.name] = m.loss end
-  job.target_C = ds:compute(sel.target)
-  job.actual = scores[sel.target]
-  return job
+  return row
 end
+
+--- A job for a scores-only set (one implementation: cod.predict's).
+M.score_job = predict.score_job
 
 --- Mean and Max FE (and EE) per recipe over one target's sets.
 function M.summary(entry, names)

@@ -7,13 +7,14 @@ local M = {}
 --- Known commands, in help order.
 M.commands = { "help", "predict", "backtest" }
 
+-- The module of a known command, or nil. Only the names in M.commands are commands (cod.cli
+-- also holds helpers such as cod.cli.common); loading one is not protected, so a bug in a
+-- command's module keeps its traceback.
 local function load_command(name)
-  local ok, mod = pcall(require, "cod.cli." .. name)
-  if ok then return mod end
-  if type(mod) == "string" and mod:find("module 'cod.cli." .. name .. "' not found", 1, true) then
-    return nil
+  for _, c in ipairs(M.commands) do
+    if c == name then return require("cod.cli." .. name) end
   end
-  error(mod, 0)
+  return nil
 end
 
 ---@param command string

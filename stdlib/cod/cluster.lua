@@ -251,8 +251,7 @@ end
 
 -- ------------------------------------------------------------------ registry
 
--- A user's methods by name: fn(X, opts) -> {labels = {...}, ...}.
-local registered = {}
+local registry = require("cod.registry").new("clustering method", M.methods)
 
 --- Register a clustering method under a name, so that a recipe's cluster stage finds it
 --- (`{ "cluster", { method = "name", options = {...} } }`). `fn(X, opts)` receives X as a
@@ -273,32 +272,11 @@ local registered = {}
 ---@param name string  not a built-in method's name
 ---@param fn fun(X: number[][], opts: table): {labels: integer[]}
 ---@param opts? {replace?: boolean}  replace a method registered earlier under this name
-function M.register(name, fn, opts)
-  check.arg("register", 1, name, "string")
-  check.arg("register", 2, fn, "callable")
-  opts = check.options("register", opts, { replace = "boolean" }, 3)
-  if name == "" then check.arg_fail("register", 1, "a method needs a non-empty name") end
-  for _, b in ipairs(M.methods) do
-    if b == name then check.arg_fail("register", 1, ("'%s' is a built-in clustering method"):format(name)) end
-  end
-  if registered[name] and not opts.replace then
-    check.arg_fail("register", 1, ("clustering method '%s' is already registered (pass {replace = true})")
-      :format(name))
-  end
-  registered[name] = fn
-end
+M.register = registry.register
 
 --- Every method name: the built-in ones, then the registered ones (sorted).
 ---@return string[]
-function M.names()
-  local out = {}
-  for _, n in ipairs(M.methods) do out[#out + 1] = n end
-  local extra = {}
-  for n in pairs(registered) do extra[#extra + 1] = n end
-  table.sort(extra)
-  for _, n in ipairs(extra) do out[#out + 1] = n end
-  return out
-end
+M.names = registry.names
 
 -- Check a registered method's answer: labels per row, ids 1..k or -1. A wrong answer is a
 -- bug in the method (a plain error naming it), not a user mistake.
@@ -326,13 +304,11 @@ end
 ---@return cod.cluster.Result|table
 function M.run(name, X, opts)
   check.arg("run", 1, name, "string")
-  for _, b in ipairs(M.methods) do
-    if b == name then
-      local r = M[name](X, opts)
-      return r
-    end
+  if registry.builtin(name) then
+    local r = M[name](X, opts)
+    return r
   end
-  local fn = registered[name]
+  local fn = registry.find(name)
   if not fn then
     local names = M.names()
     errors.user(("unknown clustering method '%s'%s (methods: %s; add one with cluster.register)"):format(name,

@@ -41,45 +41,20 @@ function M.message(e)
   return tostring(e)
 end
 
--- Edit distance with adjacent transpositions counted as one edit ("from" for "form"): the
--- optimal string alignment distance. Bounded work: names over 64 bytes are not compared.
-local function distance(a, b)
-  if #a > 64 or #b > 64 then return math.huge end
-  local d = {}
-  for i = 0, #a do d[i] = { [0] = i } end
-  for j = 0, #b do d[0][j] = j end
-  for i = 1, #a do
-    local ai = a:byte(i)
-    for j = 1, #b do
-      local bj = b:byte(j)
-      local cost = (ai == bj) and 0 or 1
-      local v = math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
-      if i > 1 and j > 1 and ai == b:byte(j - 1) and a:byte(i - 1) == bj then
-        v = math.min(v, d[i - 2][j - 2] + 1)
-      end
-      d[i][j] = v
-    end
-  end
-  return d[#a][#b]
-end
-
 --- A " (did you mean 'x'?)" suffix naming the closest candidate, or "" when none is close
---- (at most a third of the name's length in edits, or a case-insensitive match).
+--- (a case-insensitive match, else at most a third of the name's length in edits, an
+--- adjacent transposition counting as one). The engine's cod::did_you_mean, so that its own
+--- messages (an unknown model or set) and stdlib's suggest alike.
 ---@param name string
 ---@param candidates string[]
 ---@return string
 function M.did_you_mean(name, candidates)
   if type(name) ~= "string" then return "" end
-  local best, best_d = nil, math.huge
-  local lname = name:lower()
+  local names = {}
   for _, c in ipairs(candidates or {}) do
-    local d = (c:lower() == lname) and 0 or distance(lname, c:lower())
-    if d < best_d then best, best_d = c, d end
+    if type(c) == "string" then names[#names + 1] = c end
   end
-  if best and best ~= name and best_d <= math.max(1, #name // 3) then
-    return (" (did you mean '%s'?)"):format(best)
-  end
-  return ""
+  return core.did_you_mean(name, names)
 end
 
 return M

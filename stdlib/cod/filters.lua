@@ -26,6 +26,7 @@ local M = {}
 ---@field r2 number                     the fit's R²
 ---@field n integer                     number of fitted points
 ---@field y number[]                    observed y values (mean pass rate per ladder model)
+---@field x number[]|nil                ladder compute of those values (set by the pipeline's filter stage)
 ---@field form string                   the form's name
 ---@field converged boolean             the fit converged
 ---@field label integer|nil             the cluster's label
@@ -190,6 +191,7 @@ local function make_view(cluster)
     r2 = fit.r2,
     n = fit.n,
     y = cluster.y or {},
+    x = cluster.x,
     form = fit.form,
     converged = fit.converged,
     label = cluster.label,
@@ -345,5 +347,42 @@ M.register("ablation_c", M.thresholds({ a_min = 1, b_min = 0.1, c_min = 0, c_max
   "a > 1 and b > 0.1 and 0 <= c < 0.5 (Table A1: stricter c)")
 M.register("none", function() return true end,
   "no threshold: every cluster with a fit (Table A1)")
+
+--- Share of the curve's rise above its floor g (reached at the top ladder point) that a
+--- ladder point must show to count as "off the floor" in the degenerate-fit test.
+M.rise_share = 0.05
+--- Ladder points off the floor a fit needs for its rise to be supported by the data.
+M.min_rising_points = 3
+
+--- The degenerate-fit test (SPEC §13): a fit whose curve sits on its floor g at all but one
+--- or two ladder points and then jumps (a step through a noisy flat cluster) has a rise the
+--- data does not support. Counts the ladder points where f(C_j) − g is at least
+--- `rise_share` of f(C_top) − g; fewer than `min_rising_points` is degenerate. Needs the
+--- view's x (ladder compute); without it the test passes.
+---@param v cod.filters.View
+---@return boolean ok
+---@return string|nil clause
+function M.rise_supported(v)
+  local x = v.x
+  if type(x) ~= "table" or #x < M.min_rising_points then return true end
+  local floor = v.params.g or 0
+  local top = v.fit:eval(x[#x]) - floor
+  if not (top > 0) then return true end  -- no rise at all: other clauses judge a flat curve
+  local rising = 0
+  for _, C in ipairs(x) do
+    if v.fit:eval(C) - floor >= M.rise_share * top then rising = rising + 1 end
+  end
+  if rising >= M.min_rising_points then return true end
+  return false, ("degenerate: the curve leaves its floor at %d of %d ladder points"):format(rising, #x)
+end
+
+-- The default COD rule: the paper's thresholds, then the degenerate-fit test.
+local paper_fn = registry.paper.fn
+M.register("cod", function(v)
+  local ok, why = paper_fn(v)
+  if not ok then return false, why end
+  return M.rise_supported(v)
+end, ("the paper's rule, and the fitted rise leaves the floor g at >= %d ladder points (not a step; SPEC §13)")
+  :format(M.min_rising_points))
 
 return M

@@ -90,13 +90,10 @@ end
 --- The method names: {"spline", "identity", "quartic", "pchip"}.
 ---@type string[]
 M.methods = core.methods()
-local core_method = {}
-for _, n in ipairs(M.methods) do core_method[n] = true end
 
 -- ------------------------------------------------------------------ registry
 
--- A user's methods by name: fn(x, y, opts) -> {f = function(x) -> y, ...}.
-local registered = {}
+local registry = require("cod.registry").new("mapping method", M.methods)
 
 --- Register a mapping method under a name, so that a recipe's map stage finds it
 --- (`{ "map", { method = "name", options = {...} } }`) and mapping.fit{method = "name"} too.
@@ -115,31 +112,11 @@ local registered = {}
 ---@param name string  not a built-in method's name
 ---@param fn fun(x: number[], y: number[], opts: table): {f: fun(x: number): number}
 ---@param opts? {replace?: boolean}
-function M.register(name, fn, opts)
-  check.arg("register", 1, name, "string")
-  check.arg("register", 2, fn, "callable")
-  opts = check.options("register", opts, { replace = "boolean" }, 3)
-  if name == "" then check.arg_fail("register", 1, "a method needs a non-empty name") end
-  for _, b in ipairs(M.methods) do
-    if b == name then check.arg_fail("register", 1, ("'%s' is a built-in mapping method"):format(name)) end
-  end
-  if registered[name] and not opts.replace then
-    check.arg_fail("register", 1, ("mapping method '%s' is already registered (pass {replace = true})"):format(name))
-  end
-  registered[name] = fn
-end
+M.register = registry.register
 
 --- Every method name: the built-in ones, then the registered ones (sorted).
 ---@return string[]
-function M.names()
-  local out = {}
-  for _, n in ipairs(M.methods) do out[#out + 1] = n end
-  local extra = {}
-  for n in pairs(registered) do extra[#extra + 1] = n end
-  table.sort(extra)
-  for _, n in ipairs(extra) do out[#out + 1] = n end
-  return out
-end
+M.names = registry.names
 
 -- A registered method's result: its fields, and eval through its f (checked: a number out).
 local UserResult = {}
@@ -200,8 +177,8 @@ end
 function M.fit(points, ys_or_opts, opts)
   local o = (type(ys_or_opts) == "table" and type(ys_or_opts[1]) ~= "number" and opts == nil) and ys_or_opts or opts
   local method = type(o) == "table" and o.method or nil
-  if type(method) == "string" and not core_method[method] then
-    local fn = registered[method]
+  if type(method) == "string" and not registry.builtin(method) then
+    local fn = registry.find(method)
     if not fn then
       local names = M.names()
       errors.user(("bad option 'method' to 'fit' (unknown method '%s'%s; methods: %s)"):format(method,

@@ -1,11 +1,7 @@
 --- cod.pipeline: the COD stages as composable steps, and recipes built from them.
 ---
---- A *job* is one evaluation set with its models chosen (made by cod.predict.job):
----   job.set, job.ladder (names by compute), job.C (their compute), job.target, job.target_C,
----   job.anchors, job.P (cod.Matrix items × job.columns), job.col[name] (column in P),
----   job.X (clustering features: items × ladder, maybe smoothed), job.Y (raw ladder pass rates),
----   job.full[name] (full-set metric), job.mean[name] (mean pass rate), job.actual (target's full metric),
----   job.items (item count), job.item_ids, job.loss[name], job.seed.
+--- A *job* (cod.Job below) is one evaluation set with its models chosen (made by
+--- cod.predict.job): the ladder and its compute, the target, the pass rates and metrics.
 --- A *stage* is `function(job, state, opts)`; it reads and adds fields of `state`, or sets
 --- `state.failed = reason` to stop the recipe. A *recipe* is an ordered list of stages
 --- with their options; `recipe:with{stage = opts}`, `recipe:replace(stage, fn)` and
@@ -26,8 +22,55 @@ local check = require("cod.check")
 
 local M = {}
 
+---@class cod.Job  one evaluation set with its models chosen (cod.predict.job)
+---@field ds cod.Dataset
+---@field set string                     the evaluation set
+---@field ladder string[]                ladder model names, by compute
+---@field C number[]                     their compute (compute units)
+---@field target string|nil              the target model (nil when predicting at a compute)
+---@field target_C number                the target compute (compute units)
+---@field anchors string[]               anchor model names (mapping only)
+---@field P cod.Matrix                   items × the set's models used (ladder, anchors, target): pass rates
+---@field col table<string, integer>     model name -> column of P
+---@field X cod.Matrix                   clustering features: items × ladder (maybe smoothed)
+---@field Y cod.Matrix                   raw ladder pass rates: items × ladder
+---@field full table<string, number>     full-set metric per model
+---@field mean table<string, number>     mean pass rate per model
+---@field actual number|nil              the target's full-set metric, when known
+---@field items integer                  number of items
+---@field item_ids string[]              item ids, by row
+---@field loss table<string, number>     model losses, when known
+---@field seed integer|nil
+---@field transfer_ladder string[]|nil   recipe transfer: the source family's ladder
+---@field transfer_labels table|nil      recipe transfer: {[item_id] = label} for this set
+
+---@class cod.State  what the stages of one recipe run add, in order
+---@field recipe string                  the recipe's name
+---@field failed string|nil              set by a stage that gives up: the reason (the recipe stops)
+---@field zero integer[]|nil             features: zero-performance items
+---@field active integer[]|nil           features: items clustered
+---@field X_active cod.Matrix|nil        features: their rows of job.X
+---@field labels integer[]|nil           cluster: a label per item, 1..k or -1
+---@field cluster_method string|nil      cluster: the method's name
+---@field cluster_facts table|nil        cluster: the method's result (facts shown in reports)
+---@field clusters table[]|nil           fit: {label, size, rows, y, fit, center, extrapolatable?, rejected_by?, prediction?}
+---@field form string|nil                fit: the form's name
+---@field rule string|nil                filter: the rule's name
+---@field subset integer[]|nil           extrapolate: items of the predictable subset S
+---@field subset_prediction number|nil   extrapolate: ŷ_S
+---@field mapping cod.MappingResult|nil  map: the fitted mapping
+---@field mapping_points table[]|nil     map: its points {x, y, anchor, name}
+---@field prediction number|nil          map / e2e / loss_intermediate: p̂
+
+---@alias cod.Stage fun(job: cod.Job, state: cod.State, opts: table)
+
+---@class cod.Step  one step of a recipe
+---@field name string        the stage's name (a key of pipeline.stages)
+---@field opts table         the stage's options
+---@field fn? cod.Stage      a replacement for the registered stage function
+
 --- Registered stage functions by name; add your own with pipeline.stages.name = fn.
----@type table<string, fun(job: table, state: table, opts: table)>
+---@type table<string, cod.Stage>
 M.stages = {}
 
 local function copy(t)
@@ -122,11 +165,14 @@ function M.stages.fit(job, st, opts)
   st.form = type(form) == "string" and form or form.name
 end
 
---- filter: keep the clusters that extrapolate (SPEC §5). opts.rule: a registered name,
+--- filter: keep the clusters that extrapolate (SPEC §5, §13). opts.rule (default "cod": the
+--- paper's rule plus the degenerate-fit test; "paper" for the paper's alone): a registered name,
 --- a filters rule, or a function(view) -> ok, reason.
 function M.stages.filter(job, st, opts)
   check_opts("filter", opts, { rule = "string|table|function" })
-  local rule = filters.get(opts.rule or "paper")
+  local rule = filters.get(opts.rule or "cod")
+  -- Rules that look at the curve between ladder points (the degenerate-fit test) need its compute.
+  for _, c in ipairs(st.clusters) do c.x = job.C end
   filters.apply(rule, st.clusters)
   st.rule = rule.name
 end
@@ -242,7 +288,7 @@ end
 ---@class cod.Recipe
 ---@field name string
 ---@field description string
----@field steps {name: string, opts: table, fn?: function}[]
+---@field steps cod.Step[]
 ---@field fallback? string   recipe name used when this one fails
 local Recipe = {}
 Recipe.__index = Recipe
@@ -292,14 +338,19 @@ local function derive(self)
   return r
 end
 
+-- "recipe 'cod' has no stage 'fitt' (did you mean 'fit'?) (stages: ...)"
+local function no_stage(self, name)
+  local names = {}
+  for _, s in ipairs(self.steps) do names[#names + 1] = s.name end
+  return ("recipe '%s' has no stage '%s'%s (stages: %s)"):format(self.name, tostring(name),
+    errors.did_you_mean(name, names), table.concat(names, ", "))
+end
+
 local function find_step(self, name)
   for _, s in ipairs(self.steps) do
     if s.name == name then return s end
   end
-  local names = {}
-  for _, s in ipairs(self.steps) do names[#names + 1] = s.name end
-  error(("recipe '%s' has no stage '%s'%s (stages: %s)"):format(self.name, tostring(name),
-    errors.did_you_mean(name, names), table.concat(names, ", ")), 3)
+  error(no_stage(self, name), 3)
 end
 
 --- A copy with some stages' options changed: r:with{fit = {form = "f1"}, map = {anchors = false}}.
@@ -361,12 +412,7 @@ function Recipe:insert(after, name, opts, fn)
     for i, s in ipairs(r.steps) do
       if s.name == after then pos = i + 1 end
     end
-    if pos == nil then
-      local names = {}
-      for _, s in ipairs(r.steps) do names[#names + 1] = s.name end
-      check.arg_fail("insert", 1, ("recipe '%s' has no stage '%s'%s (stages: %s)"):format(self.name, after,
-        errors.did_you_mean(after, names), table.concat(names, ", ")))
-    end
+    if pos == nil then check.arg_fail("insert", 1, no_stage(self, after)) end
   end
   table.insert(r.steps, pos, { name = name, opts = opts or {}, fn = fn })
   return r
@@ -395,100 +441,10 @@ end
 
 M.Recipe = Recipe
 
---- The result table of SPEC §8 for one set from a finished state.
----@return table
-function M.summarise(job, st, recipe)
-  local r = {
-    name = job.set,
-    recipe = recipe.name,
-    ok = st.failed == nil,
-    reason = st.failed,
-    target = job.target,
-    target_compute = job.target_C,
-    items = job.items,
-    prediction = st.prediction,
-    subset_prediction = st.subset_prediction,
-  }
-  if st.subset then
-    r.predictable_ratio = #st.subset / job.items
-    r.subset_size = #st.subset
-  else
-    r.predictable_ratio = (st.failed == nil) and 1 or nil
-  end
-  if st.zero then r.zero_items = #st.zero end
-  if st.labels then
-    local clustered = 0
-    for _, l in ipairs(st.labels) do
-      if l ~= -1 then clustered = clustered + 1 end
-    end
-    r.clustering = {
-      method = st.cluster_method,
-      clustered = clustered,
-      outlier_rate = 100 * (job.items - clustered) / job.items,
-      iad = cluster.iad(job.X, st.labels),
-      facts = st.cluster_facts and cluster.facts and cluster.facts(st.cluster_facts) or nil,
-    }
-  end
-  if st.clusters then
-    r.form = st.form
-    r.rule = st.rule
-    local cs = {}
-    for k, c in ipairs(st.clusters) do
-      cs[k] = {
-        label = c.label,
-        size = c.size,
-        center = c.center,
-        observed = c.y,
-        params = c.fit.ok and c.fit.params or nil,
-        sse = c.fit.ok and c.fit.sse or nil,
-        r2 = c.fit.ok and c.fit.r2 or nil,
-        converged = c.fit.converged,
-        extrapolatable = c.extrapolatable or false,
-        rejected_by = c.rejected_by and (c.rejected_by.rule .. ": " .. c.rejected_by.clause) or nil,
-        prediction = c.prediction,
-      }
-    end
-    r.clusters = cs
-  end
-  if st.mapping then
-    local m = st.mapping
-    r.mapping = {
-      method = m.method,
-      lambda = m.lambda,
-      rmse = m.rmse,
-      monotone_forced = m.monotone_forced,
-      interpolation_missed = m.interpolation_missed,
-      points = st.mapping_points,
-    }
-  end
-  if st.e2e_fit then
-    r.fit = { form = st.e2e_fit.form_name or st.e2e_fit.form, params = st.e2e_fit.params, sse = st.e2e_fit.sse,
-      r2 = st.e2e_fit.r2, observed = st.e2e_y }
-  end
-  if st.predicted_loss then r.predicted_loss = st.predicted_loss end
-  -- Truth, when the target's results are in the data.
-  if job.target and job.col[job.target] and job.actual then
-    r.actual = job.actual
-    if st.subset and #st.subset > 0 then
-      r.actual_subset = job.P:col_means(st.subset)[job.col[job.target]]
-    end
-    if r.prediction then r.fe = math.abs(r.prediction - r.actual) * 100 end
-    if r.subset_prediction and r.actual_subset then
-      r.ee = math.abs(r.subset_prediction - r.actual_subset) * 100
-    end
-  elseif job.actual then
-    r.actual = job.actual
-    if r.prediction then r.fe = math.abs(r.prediction - r.actual) * 100 end
-  end
-  r._state = st
-  r._item_ids = job.item_ids
-  return r
-end
-
 --- Run a recipe on a job (with its fallback when it fails); returns the §8 result table.
 function Recipe:run(job)
   local st = self:run_stages(job)
-  local r = M.summarise(job, st, self)
+  local r = require("cod.report").summarise_set(job, st, self)
   if not r.ok and self.fallback then
     local fb = require("cod.recipes").get(self.fallback)
     local fr = fb:run(job)

@@ -1,29 +1,24 @@
 --- cod.predict: predictions over a dataset's evaluation sets, with the target's truth when
---- known (EE, FE), the self-check, plain-word warnings and bootstrap intervals (SPEC §8, §11).
+--- known (EE, FE), the recommendation among candidate recipes backtested on the ladder,
+--- calibrated 90% intervals, plain-word warnings (SPEC §8, §11, §13; cod.recommend).
 ---
 ---   local predict = require("cod.predict")
----   local report = predict.run(ds, { target = "BIG-G_T0_27b", recipe = "cod", bootstrap = 100, seed = 1 })
----   for _, s in ipairs(report.sets) do print(s.name, s.prediction, s.fe) end
+---   local report = predict.run(ds, { target = "BIG-G_T0_27b", recipe = "auto", bootstrap = 100, seed = 1 })
+---   for _, s in ipairs(report.sets) do print(s.name, s.recipe, s.prediction, s.interval[1], s.interval[2]) end
 
 local recipes = require("cod.recipes")
+local recommend = require("cod.recommend")
 local errors = require("cod.errors")
 local check = require("cod.check")
+local parallel = require("cod.parallel")
+local warnings = require("cod.warnings")
 local random = require("cod.core.random")
 local sys = require("cod.core.sys")
 
 local M = {}
 
---- Recipes compared in every self-check (plus the recipe asked for). Cheap ones by default:
---- cod_no_mapping's Improved-KMeans scan costs seconds per set; add it with self_check_recipes.
-M.self_check_recipes = { "cod", "e2e_exp", "e2e_passrate" }
-
 --- Thresholds for the warnings of SPEC §11.
-M.limits = {
-  few_trials = 10,        -- median trials per item below this: "few trials"
-  iad_zero = 1e-3,        -- IAD below this: clusters collapsed
-  tiny_ratio = 0.1,       -- predictable ratio below this
-  self_check_fe = 5,      -- self-check FE above this (points)
-}
+M.limits = warnings.limits
 
 local function contains(list, v)
   for _, x in ipairs(list) do
@@ -132,114 +127,9 @@ end
 
 -- ------------------------------------------------------------------ warnings
 
-local function all_binary(P)
-  for i = 1, P:rows() do
-    local row = P:row(i)
-    for _, v in ipairs(row) do
-      if v ~= 0 and v ~= 1 then return false end
-    end
-  end
-  return true
-end
-
-local function median(v)
-  if #v == 0 then return nil end
-  local s = {}
-  for i, x in ipairs(v) do s[i] = x end
-  table.sort(s)
-  local n = #s
-  if n % 2 == 1 then return s[(n + 1) // 2] end
-  return (s[n // 2] + s[n // 2 + 1]) / 2
-end
-
---- Plain-word warnings for one set's result (SPEC §11).
+--- Plain-word warnings for one set's result (SPEC §11, §13; cod.warnings).
 function M.warnings(result, job, base)
-  local w = {}
-  -- 0/1 values are single answers unless trial counts say several samples were drawn.
-  local max_trials = 1
-  if base.N then
-    for i = 1, base.N:rows() do
-      for _, n in ipairs(base.N:row(i)) do
-        if n > max_trials then max_trials = n end
-      end
-    end
-  end
-  local binary = max_trials <= 1 and all_binary(job.Y)
-  result.single_answer = binary
-  if binary then
-    w[#w + 1] = "The ladder's pass rates are single-answer 0/1 correctness, not pass rates from repeated " ..
-      "sampling. COD's difficulty features assume many samples per item (the paper uses 100): with 0/1 " ..
-      "data the clusters collapse into identical patterns and the prediction can be off by tens of points. " ..
-      "Trust the end-to-end baselines and the self-check below more than this number."
-  elseif base.N then
-    local counts = {}
-    for i = 1, base.N:rows() do counts[#counts + 1] = base.N:get(i, 1) end
-    local med = median(counts)
-    result.median_trials = med
-    if med and med < M.limits.few_trials then
-      w[#w + 1] = ("The pass rates come from few trials (median %g per item on the smallest ladder model); " ..
-        "difficulty features are noisy and clusters may be unreliable."):format(med)
-    end
-  end
-  local c = result.clustering
-  if c and c.clustered > 0 and c.iad and c.iad < M.limits.iad_zero then
-    w[#w + 1] = ("The clusters have intra-cluster distance IAD = %.3g, about zero: items collapsed into " ..
-      "identical feature vectors, so each cluster's curve is a step, not a trend."):format(c.iad)
-  end
-  if result.predictable_ratio and result.clusters and result.predictable_ratio < M.limits.tiny_ratio then
-    w[#w + 1] = ("Only %.1f%% of the items are predictable (in clusters that extrapolate); the mapping, not " ..
-      "the clusters, carries this prediction."):format(100 * result.predictable_ratio)
-  end
-  if result.fallback then
-    w[#w + 1] = ("No cluster extrapolates (%s); this prediction comes from the fallback recipe '%s'.")
-      :format(result.fallback.reason, result.fallback.recipe)
-  end
-  if not result.ok then
-    w[#w + 1] = ("No prediction: %s."):format(result.reason)
-  end
-  local fe = result.self_check
-  if fe and result.self_check_target then
-    local own = fe[result.recipe]
-    if own == nil then
-      w[#w + 1] = ("Self-check: recipe '%s' could not predict the ladder's largest model '%s' from the " ..
-        "models below it."):format(result.recipe, result.self_check_target)
-    elseif own > M.limits.self_check_fe then
-      local best = result.self_check_best
-      w[#w + 1] = ("Self-check: predicting the ladder's largest model '%s' from the models below it, " ..
-        "recipe '%s' is off by %.1f points; '%s' did best there (%.1f points).")
-        :format(result.self_check_target, result.recipe, own, best, fe[best])
-    end
-  end
-  return w
-end
-
--- ------------------------------------------------------------------ self-check
-
---- Predict the ladder's largest model from the models below it with each recipe.
----@return {target: string, fe: table<string, number>, best: string|nil, reasons: table<string, string>}|nil
-function M.self_check(ds, set, sel, recipe, opts)
-  if #sel.ladder < 3 then return { skipped = "the ladder has fewer than 3 models", fe = {} } end
-  local sub = { ladder = {}, target = sel.ladder[#sel.ladder], anchors = sel.anchors }
-  for i = 1, #sel.ladder - 1 do sub.ladder[i] = sel.ladder[i] end
-  local names = { recipe.name }
-  for _, n in ipairs(opts.self_check_recipes or M.self_check_recipes) do
-    if not contains(names, n) then names[#names + 1] = n end
-  end
-  local base = M.base(ds, set, sub, opts)
-  local job = M.job(ds, set, sub, { base = base, smooth = opts.smooth, transfer_ladder = opts.transfer_ladder,
-    transfer_labels = opts.transfer_labels })
-  local out = { target = sub.target, fe = {}, reasons = {} }
-  for _, n in ipairs(names) do
-    local r = (n == recipe.name) and recipe or recipes.get(n)
-    local ok, res = pcall(r.run, r, job)
-    if ok and res.fe then
-      out.fe[n] = res.fe
-      if not out.best or res.fe < out.fe[out.best] then out.best = n end
-    else
-      out.reasons[n] = ok and (res.reason or "no prediction") or tostring(res)
-    end
-  end
-  return out
+  return warnings.for_set(result, job, base)
 end
 
 -- ------------------------------------------------------------------ bootstrap
@@ -256,36 +146,80 @@ function M.percentile(sorted, q)
   return a + (b - a) * frac
 end
 
-local function progress(done, total, start)
+-- A progress bar on stderr: "<what> [#####.....] done/total  eta 12s".
+local function progress(what, done, total, start)
   local width = 30
   local filled = math.floor(width * done / total)
   local eta = done > 0 and (sys.clock() - start) / done * (total - done) or 0
-  io.stderr:write(("\rbootstrap [%s%s] %d/%d  eta %.0fs "):format(("#"):rep(filled), ("."):rep(width - filled),
+  io.stderr:write(("\r%s [%s%s] %d/%d  eta %.0fs "):format(what, ("#"):rep(filled), ("."):rep(width - filled),
     done, total, eta))
   if done == total then io.stderr:write("\n") end
   io.stderr:flush()
 end
 
---- Bootstrap percentile intervals on ŷ_S and p̂ (items resampled; binomial pass rates when
---- trial counts are known). Deterministic for a seed.
-function M.bootstrap(ds, set, sel, recipe, opts, base)
-  local rounds = opts.bootstrap
-  local rng = random.new(opts.seed or 1)
-  local show = opts.progress ~= false and sys.isatty(2)
+--- The progress callback of a cod.parallel map: a bar on a terminal (not inside a worker), else nil.
+local function progress_bar(what, opts)
+  if opts.progress == false or parallel.worker() or not sys.isatty(2) then return nil end
   local start = sys.clock()
+  return function(done, total) progress(what, done, total, start) end
+end
+
+-- One bootstrap round of a weighted combination {{recipe =, weight =}, ...}: the weighted
+-- mean of the members that predict (renormalised); no subset prediction.
+local function combined_run(members, job)
+  local num, den = 0, 0
+  for _, m in ipairs(members) do
+    local ok, r = pcall(m.recipe.run, m.recipe, job)
+    if ok and r.prediction then
+      num = num + m.weight * r.prediction
+      den = den + m.weight
+    end
+  end
+  return { prediction = den > 0 and num / den or nil }
+end
+
+--- One bootstrap round: items resampled (and pass rates binomially when trial counts are
+--- known) from round b's own stream random.new(seed, b), so a round draws the same numbers
+--- whichever worker runs it. `recipe` is a recipe or a weighted combination of recipes
+--- ({{recipe =, weight =}, ...}). Returns the round's predictions, or false when it failed.
+---@return {prediction: number, subset?: number}|false
+function M.bootstrap_round(ds, set, sel, recipe, opts, base, b)
+  local rng = random.new(opts.seed or 1, b)
+  local rows = rng:sample_rows(base.P:rows())
+  local job = M.job(ds, set, sel, { base = base, rows = rows, rng = base.N and rng or nil,
+    transfer_ladder = opts.transfer_ladder, transfer_labels = opts.transfer_labels })
+  local ok, r
+  if require("cod.pipeline").is_recipe(recipe) then
+    ok, r = pcall(recipe.run, recipe, job)
+  else
+    ok, r = true, combined_run(recipe, job)
+  end
+  if ok and r.prediction then return { prediction = r.prediction, subset = r.subset_prediction } end
+  return false
+end
+
+--- Bootstrap percentile intervals on ŷ_S and p̂ (items resampled; binomial pass rates when
+--- trial counts are known). Deterministic for a seed, whatever opts.threads.
+function M.bootstrap(ds, set, sel, recipe, opts, base)
+  local tasks = {}
+  for b = 1, opts.bootstrap do tasks[b] = b end
+  local outcomes = parallel.map(tasks, function(b) return M.bootstrap_round(ds, set, sel, recipe, opts, base, b) end,
+    { threads = opts.threads, progress = progress_bar("bootstrap", opts) })
+  return M.bootstrap_intervals(outcomes, opts, base)
+end
+
+--- The intervals from the rounds' outcomes (M.bootstrap_round's, in round order).
+function M.bootstrap_intervals(outcomes, opts, base)
+  local rounds = opts.bootstrap
   local preds, subs, failed = {}, {}, 0
   for b = 1, rounds do
-    local rows = rng:sample_rows(base.P:rows())
-    local job = M.job(ds, set, sel, { base = base, rows = rows, rng = base.N and rng or nil,
-      transfer_ladder = opts.transfer_ladder, transfer_labels = opts.transfer_labels })
-    local ok, r = pcall(recipe.run, recipe, job)
-    if ok and r.prediction then
-      preds[#preds + 1] = r.prediction
-      if r.subset_prediction then subs[#subs + 1] = r.subset_prediction end
+    local o = outcomes[b]
+    if o then
+      preds[#preds + 1] = o.prediction
+      if o.subset then subs[#subs + 1] = o.subset end
     else
       failed = failed + 1
     end
-    if show then progress(b, rounds, start) end
   end
   table.sort(preds)
   table.sort(subs)
@@ -304,21 +238,28 @@ end
 
 -- ------------------------------------------------------------------ the whole run
 
---- Predict every chosen set of a dataset.
+--- Predict every chosen set of a dataset. `recipe` "auto" (the default) makes the
+--- recommendation the headline; a recipe name or object makes that recipe the headline,
+--- with the recommendation beside it. Sets without items (scores only) are predicted by
+--- the candidates that need no items.
 ---@param ds cod.Dataset
----@param opts {target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, sets?: string[], bootstrap?: integer, seed?: integer, smooth?: integer, self_check?: boolean, self_check_recipes?: string[], target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
+---@param opts {target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], backtest?: boolean, sets?: string[], bootstrap?: integer, seed?: integer, threads?: integer, progress?: boolean, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
 ---@return table report
 function M.run(ds, opts)
   check.arg("run", 1, ds, "userdata")
   opts = check.options("run", opts, { target = "string", ladder = "table", anchors = "table",
-    recipe = "string|table", sets = "table", bootstrap = "integer", seed = "integer", smooth = "integer",
-    self_check = "boolean", self_check_recipes = "table", target_compute = "number", transfer_ladder = "table",
-    transfer_labels = "table", level = "number", progress = "boolean" }, 2)
+    recipe = "string|table", candidates = "table", backtest = "boolean", sets = "table", bootstrap = "integer",
+    seed = "integer", smooth = "integer", target_compute = "number", transfer_ladder = "table",
+    transfer_labels = "table", level = "number", progress = "boolean", threads = "integer" }, 2)
   check.integer("run", "bootstrap", opts.bootstrap, { min = 0, optional = true })
   check.integer("run", "smooth", opts.smooth, { min = 0, optional = true })
   check.number("run", "target_compute", opts.target_compute, { above = 0, finite = true, optional = true })
   check.number("run", "level", opts.level, { above = 0, below = 1, optional = true })
-  local recipe = recipes.get(opts.recipe or "cod")
+  local auto = opts.recipe == nil or opts.recipe == "auto"
+  local recipe = (not auto) and recipes.get(opts.recipe) or nil
+  -- Candidates are resolved up front so that a bad name is an error before any work.
+  local names = recommend.candidates({ names = opts.candidates, losses = true })
+  for _, n in ipairs(names) do recipes.get(n) end
   local sel = ds:select({ target = opts.target, ladder = opts.ladder, anchors = opts.anchors })
   if not sel.target and not opts.target_compute then
     errors.user("no target: give --target MODEL (or a model with role 'target' in the models CSV)")
@@ -335,8 +276,9 @@ function M.run(ds, opts)
   local report = {
     tool = "codlua",
     version = require("cod").version,
-    recipe = recipe.name,
-    recipe_description = recipe.description,
+    recipe = auto and "auto" or recipe.name,
+    recipe_description = auto and "the recommendation: the candidate recipes' predictions weighted by their " ..
+      "backtest errors on this ladder" or recipe.description,
     target = sel.target,
     ladder = sel.ladder,
     ladder_compute = (function()
@@ -350,22 +292,44 @@ function M.run(ds, opts)
       bootstrap = opts.bootstrap or 0,
       seed = opts.seed or 1,
       smooth = opts.smooth or 0,
-      self_check = opts.self_check ~= false,
+      candidates = names,
+      backtest_cuts = recommend.cuts,
       steps = {},
     },
     sets = {},
+    skipped = {},
   }
-  for i, s in ipairs(recipe.steps) do
+  for i, s in ipairs(recipe and recipe.steps or {}) do
     local o = {}
     for k, v in pairs(s.opts) do
       o[k] = (type(v) == "function") and "<function>" or v
     end
     report.settings.steps[i] = { stage = s.name, options = o, custom = s.fn ~= nil }
   end
+  local prepared = {}
   for _, set in ipairs(sets) do
     if #ds:items(set) > 0 then
       local set_sel, missing = M.set_selection(ds, set, sel)
-      local r = M.predict_set(ds, set, set_sel, recipe, opts)
+      prepared[#prepared + 1] = M.prepare_set(ds, set, set_sel, recipe, opts)
+      prepared[#prepared].missing = missing
+    elseif next(ds:scores(set)) ~= nil then
+      -- Scores only: the candidates that need no items predict it (SPEC §13).
+      local ok, job = pcall(M.score_job, ds, set, sel)
+      if ok then
+        prepared[#prepared + 1] = M.prepare_set(ds, set, sel, recipe, opts, job)
+        prepared[#prepared].missing = {}
+      else
+        report.skipped[#report.skipped + 1] = { name = set, reason = errors.message(job) }
+      end
+    end
+  end
+  -- The candidates' weights pool every set's backtests: three per set are too few to trust alone.
+  local weights = recommend.weights(prepared)
+  report.candidate_weights = weights
+  for _, p in ipairs(prepared) do
+    local r = M.finish_set(p, recipe, opts, weights)
+    local missing, set_sel = p.missing, p.sel
+    do
       if #missing > 0 then
         local shown = {}
         for i = 1, math.min(5, #missing) do shown[i] = missing[i] end
@@ -378,9 +342,36 @@ function M.run(ds, opts)
       report.sets[#report.sets + 1] = r
     end
   end
-  if #report.sets == 0 then errors.user("no evaluation set with items to predict") end
-  M.summarise(report)
+  if #report.sets == 0 then
+    local why = ""
+    if #report.skipped > 0 then why = (" (%s: %s)"):format(report.skipped[1].name, report.skipped[1].reason) end
+    errors.user("no evaluation set to predict" .. why)
+  end
+  require("cod.report").summarise(report)
   return report
+end
+
+--- A job for a scores-only set: per-model full-set metrics, no items. Ladder models
+--- without a score in this set are left out; fewer than 3 left is an error.
+function M.score_job(ds, set, sel)
+  local scores = ds:scores(set)
+  local job = { ds = ds, set = set, ladder = {}, anchors = {}, target = sel.target, C = {}, full = {},
+    mean = {}, loss = {}, col = {}, items = 0, scores_only = true }
+  for _, m in ipairs(sel.ladder) do
+    if scores[m] ~= nil then
+      job.ladder[#job.ladder + 1] = m
+      job.C[#job.C + 1] = ds:compute(m)
+      job.full[m] = scores[m]
+      job.mean[m] = scores[m]
+    end
+  end
+  if #job.ladder < 3 then
+    errors.user(("set '%s' has scores for only %d ladder model(s); at least 3 are needed"):format(set, #job.ladder))
+  end
+  for _, m in ipairs(ds:models()) do job.loss[m.name] = m.loss end
+  job.target_C = sel.target_compute or ds:compute(sel.target)
+  if sel.target then job.actual = scores[sel.target] end
+  return job
 end
 
 --- The selection restricted to the models that have results in `set` (sets of one dataset
@@ -403,41 +394,195 @@ function M.set_selection(ds, set, sel)
   return out, missing
 end
 
---- One set's prediction with its self-check, bootstrap and warnings.
-function M.predict_set(ds, set, sel, recipe, opts)
-  local base = M.base(ds, set, sel, opts)
-  local job = M.job(ds, set, sel, { base = base, transfer_ladder = opts.transfer_ladder,
-    transfer_labels = opts.transfer_labels })
-  local r = recipe:run(job)
-  if opts.self_check ~= false then
-    local sc = M.self_check(ds, set, sel, recipe, opts)
-    r.self_check = sc.fe
-    r.self_check_target = sc.target
-    r.self_check_best = sc.best
-    r.self_check_failures = sc.reasons
-    r.self_check_skipped = sc.skipped
+local function has_losses(job)
+  for _, m in ipairs(job.ladder) do
+    if job.loss[m] == nil then return false end
   end
-  if (opts.bootstrap or 0) > 0 then
-    local b = M.bootstrap(ds, set, sel, recipe, opts, base)
-    r.bootstrap = b
-    r.interval = b.interval
-    r.subset_interval = b.subset_interval
-  end
-  r.target_compute = job.target_C
-  r.warnings = M.warnings(r, job, base)
-  return r
+  return true
 end
 
---- Mean and Max rows over sets (the paper's Table 1 layout).
-function M.summarise(report)
-  local fe, ee = {}, {}
-  for _, s in ipairs(report.sets) do
-    if s.fe then fe[#fe + 1] = s.fe end
-    if s.ee then ee[#ee + 1] = s.ee end
+--- The candidates of one set (recipes): the asked-for ones, without those that need items
+--- when the set has none, and without loss_intermediate when losses are missing and the
+--- user did not ask for it by name.
+local function set_candidates(opts, job, headline)
+  local names = recommend.candidates({ names = opts.candidates, losses = has_losses(job) })
+  local out, seen = {}, {}
+  local function add(r)
+    if not seen[r.name] and not (job.scores_only and r.kind ~= "baseline") then
+      seen[r.name] = true
+      out[#out + 1] = r
+    end
   end
-  local stats = require("cod.files").stats
-  report.summary = { fe = stats(fe), ee = stats(ee) }
-  return report.summary
+  for _, n in ipairs(names) do
+    -- The recipe asked for stands in for a candidate of its name (a user's file may reuse "cod").
+    add((headline and headline.name == n) and headline or recipes.get(n))
+  end
+  if headline then add(headline) end
+  return out
+end
+
+--- One set's candidates: each one's prediction of the target and its backtest on the ladder
+--- (independent tasks). `score_job` is the job of a scores-only set. The headline is chosen
+--- later (M.finish_set), once every set's backtests are in.
+function M.prepare_set(ds, set, sel, recipe, opts, score_job)
+  local base, job
+  if score_job then
+    job = score_job
+  else
+    base = M.base(ds, set, sel, opts)
+    job = M.job(ds, set, sel, { base = base, transfer_ladder = opts.transfer_ladder,
+      transfer_labels = opts.transfer_labels })
+  end
+  local cands = set_candidates(opts, job, recipe)
+  local results, predictions = {}, {}
+  for _, r in ipairs(cands) do
+    local ok, res
+    if recipe and r.name == recipe.name then
+      ok, res = true, r:run(job)  -- the recipe asked for: its errors are the user's to see
+    else
+      ok, res = pcall(r.run, r, job)
+    end
+    results[r.name] = ok and res or { ok = false, reason = errors.message(res), name = set, recipe = r.name }
+    predictions[r.name] = ok and res.prediction or nil
+  end
+  if recipe and not results[recipe.name] then
+    -- A recipe that needs items, asked for on a scores-only set.
+    results[recipe.name] = { ok = false, name = set, recipe = recipe.name,
+      reason = ("recipe '%s' needs items and this set has scores only"):format(recipe.name) }
+  end
+  -- opts.backtest == false (--no-backtest) skips the backtests: no recommendation, no interval.
+  local tasks = opts.backtest == false and {} or recommend.tasks(job.ladder, job.C)
+  local function make_job(task)
+    -- The real anchors sit above the backtest's target: when the prediction has anchors, the
+    -- backtest's are the ladder models it cut between its ladder top and its target.
+    local sub = { ladder = task.ladder, target = task.target, anchors = {} }
+    if #job.anchors > 0 then
+      for i = #task.ladder + 1, #job.ladder - 1 do sub.anchors[#sub.anchors + 1] = job.ladder[i] end
+    end
+    if score_job then return M.score_job(ds, set, sub) end
+    return M.job(ds, set, sub, { base = M.base(ds, set, sub, opts), transfer_ladder = opts.transfer_ladder,
+      transfer_labels = opts.transfer_labels })
+  end
+  local order = {}
+  for i, r in ipairs(cands) do order[i] = r.name end
+  -- The cuts are independent tasks returning plain numbers: cod.parallel's workers run them.
+  local function map(list, fn)
+    return parallel.map(list, fn, { threads = opts.threads })
+  end
+  return { ds = ds, set = set, sel = sel, job = job, base = base, cands = cands, order = order, results = results,
+    predictions = predictions, tasks = tasks, backtest = recommend.backtest(make_job, cands, tasks, map) }
+end
+
+--- A set's headline (the weighted combination, or `recipe` when given), its calibrated
+--- interval and warnings. `weights` are the dataset's candidate weights (recommend.weights).
+function M.finish_set(p, recipe, opts, weights)
+  local job, bt = p.job, p.backtest
+  local members = recommend.members(weights, p.predictions, p.order)
+  local combo = recommend.combine(members, p.predictions, bt, p.tasks)
+  local recipe_of = {}
+  for _, r in ipairs(p.cands) do recipe_of[r.name] = r end
+  local top = members[1] and members[1].name
+  local r
+  if recipe then
+    r = p.results[recipe.name]
+  elseif top then
+    -- The report's diagnostics (clusters, fits, mapping) are those of the first item-based
+    -- candidate that clustered, else the largest member's; the numbers are the combination's.
+    local detail = top
+    for _, n in ipairs(p.order) do
+      if recipe_of[n].kind ~= "baseline" and p.results[n].clusters then
+        detail = n
+        break
+      end
+    end
+    r = {}
+    for k, v in pairs(p.results[detail]) do r[k] = v end
+    r.diagnostics_from = detail
+    r.prediction = combo.prediction
+    r.subset_prediction, r.predictable_ratio, r.ee, r.actual_subset, r.subset_size = nil, nil, nil, nil, nil
+    r.fallback, r.primary, r.ok, r.reason = nil, nil, true, nil
+    if r.actual then r.fe = 100 * math.abs(r.prediction - r.actual) end
+  end
+  local lone  -- no backtest could weigh the candidates: the first with a prediction is the headline
+  if not r and #p.order == 0 then
+    r = { name = p.set, recipe = "auto", ok = false, items = job.items, target = job.target, actual = job.actual,
+      reason = "no candidate recipe applies to this set (it has scores only and every candidate needs items)" }
+    lone = "auto"
+    recipe_of.auto = { kind = "baseline" }
+  elseif not r then
+    for _, n in ipairs(p.order) do
+      if p.predictions[n] then
+        lone = n
+        break
+      end
+    end
+    lone = lone or p.order[1]
+    r = p.results[lone]
+  end
+  r.kind = recipe and recipe.kind or recipe_of[top or lone].kind
+  r.recipe = recipe and recipe.name or (top and "auto" or lone)
+  r.recommendation = combo.prediction and { prediction = combo.prediction, weights = combo.weights,
+    top = top, rate = combo.rate, errors = combo.errors } or nil
+  r.recommended = top
+  r.candidates = {}
+  for _, n in ipairs(p.order) do
+    local c, b = p.results[n], bt[n]
+    r.candidates[#r.candidates + 1] = {
+      recipe = n, prediction = c.prediction, weight = combo.weights[n] or 0, ok = c.prediction ~= nil,
+      reason = c.prediction == nil and c.reason or nil, fallback = c.fallback and c.fallback.recipe or nil,
+      fe = c.prediction and c.actual and 100 * math.abs(c.prediction - c.actual) or nil,
+      subset_prediction = c.subset_prediction, predictable_ratio = c.predictable_ratio, ee = c.ee,
+      backtest = { rate = b.rate, pooled_rate = weights[n] and weights[n].rate or nil, mean_abs = b.mean_abs,
+        errors = b.errors, failures = b.failures },
+    }
+  end
+  -- For the candidates' plot (not in report.json): the ladder's metric and each curve.
+  r._ladder_points, r._curves = {}, {}
+  for j, m in ipairs(job.ladder) do
+    if job.full[m] then r._ladder_points[#r._ladder_points + 1] = { job.C[j], job.full[m] } end
+  end
+  for _, n in ipairs(p.order) do
+    local c = p.results[n]
+    local st = c._state
+    local label = c.fallback and (n .. " via " .. c.fallback.recipe) or n
+    local eval
+    if st and st.e2e_fit and st.e2e_fit.ok then
+      eval = function(C) return st.e2e_fit:eval(C) end
+    elseif st and st.loss_fit and st.metric_fit then
+      eval = function(C) return st.metric_fit:eval(st.loss_fit:eval(C)) end
+    end
+    if eval and c.prediction then
+      r._curves[#r._curves + 1] = { recipe = label, weight = combo.weights[n] or 0, eval = eval }
+    end
+  end
+  r.backtest_tasks = {}
+  for i, t in ipairs(p.tasks) do
+    r.backtest_tasks[i] = { cut = t.cut, ladder_top = t.ladder[#t.ladder], target = t.target, distance = t.distance }
+  end
+  r.distance = job.target_C and math.log(job.target_C / job.C[#job.C]) or nil
+  r.backtest_skipped = opts.backtest == false or nil
+  if (opts.bootstrap or 0) > 0 and p.base and r.prediction then
+    local bopts = setmetatable({ level = 0.9 }, { __index = opts })
+    local what = recipe or recipe_of[lone]
+    if not recipe and top then
+      what = {}
+      for _, m in ipairs(members) do what[#what + 1] = { recipe = recipe_of[m.name], weight = m.weight } end
+    end
+    local b = M.bootstrap(p.ds, p.set, p.sel, what, bopts, p.base)
+    r.bootstrap = b
+    if recipe then r.subset_interval = b.subset_interval end
+  end
+  -- No backtest, no calibrated interval: a bootstrap-only one would claim more than it knows.
+  local head = recipe and recipe.name or lone
+  local rate = head and (weights[head] and weights[head].rate or bt[head] and bt[head].rate) or combo.rate
+  if r.prediction and r.distance and rate then
+    r.interval, r.interval_model_half = recommend.interval(r.prediction, rate, r.distance,
+      r.bootstrap and r.bootstrap.interval)
+    r.interval_level = 0.9
+  end
+  r.target_compute = job.target_C
+  r.warnings = M.warnings(r, job, p.base)
+  return r
 end
 
 return M

@@ -14,6 +14,14 @@ local text = require("cod.text")
 
 local M = {}
 
+-- How the recommendation is shown (cod.report_candidates): where a headline came from, the
+-- candidates side by side, the opening paragraph, the candidates' curves.
+local shown = require("cod.report_candidates")
+M.source = shown.source
+M.candidates_table = shown.candidates_table
+M.trust_paragraph = shown.trust_paragraph
+M.plot_candidates = shown.plot_candidates
+
 local function num(v, fmt)
   if v == nil or v ~= v then return "" end
   return (fmt or "%.4f"):format(v)
@@ -50,8 +58,9 @@ function M.to_json(report)
   local r = clean(report, {})
   for i, s in ipairs(r.sets or {}) do
     s.warnings = s.warnings or {}
-    if s.self_check then setmetatable(s.self_check, getmetatable(json.object())) end
-    if s.self_check_failures then setmetatable(s.self_check_failures, getmetatable(json.object())) end
+    if s.recommendation and s.recommendation.weights then
+      setmetatable(s.recommendation.weights, getmetatable(json.object()))
+    end
     if s.clusters then
       for _, c in ipairs(s.clusters) do
         if c.params then setmetatable(c.params, getmetatable(json.object())) end
@@ -59,8 +68,119 @@ function M.to_json(report)
     end
     r.sets[i] = s
   end
+  if r.candidate_weights then setmetatable(r.candidate_weights, getmetatable(json.object())) end
   return r
 end
+
+-- ------------------------------------------------------------------ results
+
+--- The result table of SPEC §8 for one set from a recipe's finished state (what
+--- Recipe:run returns, and what report.json holds per set).
+---@param job cod.Job
+---@param st cod.State
+---@param recipe cod.Recipe
+---@return table
+function M.summarise_set(job, st, recipe)
+  local cluster = require("cod.cluster")
+  local r = {
+    name = job.set,
+    recipe = recipe.name,
+    ok = st.failed == nil,
+    reason = st.failed,
+    target = job.target,
+    target_compute = job.target_C,
+    items = job.items,
+    prediction = st.prediction,
+    subset_prediction = st.subset_prediction,
+  }
+  if st.subset then
+    r.predictable_ratio = #st.subset / job.items
+    r.subset_size = #st.subset
+  else
+    r.predictable_ratio = (st.failed == nil) and 1 or nil
+  end
+  if st.zero then r.zero_items = #st.zero end
+  if st.labels then
+    local clustered = 0
+    for _, l in ipairs(st.labels) do
+      if l ~= -1 then clustered = clustered + 1 end
+    end
+    r.clustering = {
+      method = st.cluster_method,
+      clustered = clustered,
+      outlier_rate = 100 * (job.items - clustered) / job.items,
+      iad = cluster.iad(job.X, st.labels),
+      facts = st.cluster_facts and cluster.facts and cluster.facts(st.cluster_facts) or nil,
+    }
+  end
+  if st.clusters then
+    r.form = st.form
+    r.rule = st.rule
+    local cs = {}
+    for k, c in ipairs(st.clusters) do
+      cs[k] = {
+        label = c.label,
+        size = c.size,
+        center = c.center,
+        observed = c.y,
+        params = c.fit.ok and c.fit.params or nil,
+        sse = c.fit.ok and c.fit.sse or nil,
+        r2 = c.fit.ok and c.fit.r2 or nil,
+        converged = c.fit.converged,
+        extrapolatable = c.extrapolatable or false,
+        rejected_by = c.rejected_by and (c.rejected_by.rule .. ": " .. c.rejected_by.clause) or nil,
+        prediction = c.prediction,
+      }
+    end
+    r.clusters = cs
+  end
+  if st.mapping then
+    local m = st.mapping
+    r.mapping = {
+      method = m.method,
+      lambda = m.lambda,
+      rmse = m.rmse,
+      monotone_forced = m.monotone_forced,
+      interpolation_missed = m.interpolation_missed,
+      points = st.mapping_points,
+    }
+  end
+  if st.e2e_fit then
+    r.fit = { form = st.e2e_fit.form_name or st.e2e_fit.form, params = st.e2e_fit.params, sse = st.e2e_fit.sse,
+      r2 = st.e2e_fit.r2, observed = st.e2e_y }
+  end
+  if st.predicted_loss then r.predicted_loss = st.predicted_loss end
+  -- Truth, when the target's results are in the data.
+  if job.target and job.col[job.target] and job.actual then
+    r.actual = job.actual
+    if st.subset and #st.subset > 0 then
+      r.actual_subset = job.P:col_means(st.subset)[job.col[job.target]]
+    end
+    if r.prediction then r.fe = math.abs(r.prediction - r.actual) * 100 end
+    if r.subset_prediction and r.actual_subset then
+      r.ee = math.abs(r.subset_prediction - r.actual_subset) * 100
+    end
+  elseif job.actual then
+    r.actual = job.actual
+    if r.prediction then r.fe = math.abs(r.prediction - r.actual) * 100 end
+  end
+  r._state = st
+  r._item_ids = job.item_ids
+  return r
+end
+
+--- Mean and Max FE and EE over a report's sets (the paper's Table 1 layout): sets
+--- report.summary and returns it.
+function M.summarise(report)
+  local fe, ee = {}, {}
+  for _, s in ipairs(report.sets) do
+    if s.fe then fe[#fe + 1] = s.fe end
+    if s.ee then ee[#ee + 1] = s.ee end
+  end
+  report.summary = { fe = files.stats(fe), ee = files.stats(ee) }
+  return report.summary
+end
+
 
 -- ------------------------------------------------------------------ console table
 
@@ -76,6 +196,7 @@ function M.table(report)
   if has_interval then head = head .. ("  %-17s"):format("interval") end
   head = head .. ("%8s %8s"):format("subset", "TR")
   if has_truth then head = head .. ("%9s %9s %7s %7s"):format("actual", "act.sub", "FE", "EE") end
+  head = head .. "  from"
   lines[#lines + 1] = head
   lines[#lines + 1] = ("-"):rep(#head)
   for _, s in ipairs(report.sets) do
@@ -90,15 +211,17 @@ function M.table(report)
     if has_truth then
       row = row .. ("%9s %9s %7s %7s"):format(num(s.actual), num(s.actual_subset), pct(s.fe), pct(s.ee))
     end
-    if s.fallback then row = row .. "  (fallback: " .. s.fallback.recipe .. ")" end
+    row = row .. "  " .. M.source(s)
+    if s.fallback then row = row .. " (fallback: " .. s.fallback.recipe .. ")" end
     lines[#lines + 1] = row
   end
   local sm = report.summary
   if sm and sm.fe then
     lines[#lines + 1] = ("-"):rep(#head)
-    local pad = #head - 16
-    lines[#lines + 1] = ("%-" .. (pad) .. "s %7s %7s"):format("Mean", pct(sm.fe.mean), sm.ee and pct(sm.ee.mean) or "-")
-    lines[#lines + 1] = ("%-" .. (pad) .. "s %7s %7s"):format("Max", pct(sm.fe.max), sm.ee and pct(sm.ee.max) or "-")
+    local pad = #head - 22
+    local function label(w) return w .. (" "):rep(math.max(0, pad - #w)) end
+    lines[#lines + 1] = ("%s %7s %7s"):format(label("Mean"), pct(sm.fe.mean), sm.ee and pct(sm.ee.mean) or "-")
+    lines[#lines + 1] = ("%s %7s %7s"):format(label("Max"), pct(sm.fe.max), sm.ee and pct(sm.ee.max) or "-")
   end
   return table.concat(lines, "\n") .. "\n"
 end
@@ -329,12 +452,19 @@ local function md_report(report, plots)
   local function add(s) L[#L + 1] = s end
   add("# codlua prediction report")
   add("")
+  add("## How much to trust this")
+  add("")
+  add(M.trust_paragraph(report))
+  add("")
+  add("## Settings")
+  add("")
   add(("- recipe: %s — %s"):format(md(report.recipe), md(report.recipe_description or "")))
   add(("- target: %s"):format(md(tostring(report.target))))
   add(("- ladder (%d): %s"):format(#report.ladder, md_list(report.ladder)))
   add(("- anchors: %s"):format(#report.anchors > 0 and md_list(report.anchors) or "none"))
   add(("- compute unit: %g FLOPs; bootstrap rounds: %d; seed: %d"):format(report.compute_unit,
     report.settings.bootstrap, report.settings.seed))
+  add(("- candidates: %s"):format(md_list(report.settings.candidates or {})))
   add(("- codlua %s"):format(report.version))
   add("")
   local warnings = M.warning_lines(report)
@@ -346,8 +476,10 @@ local function md_report(report, plots)
   end
   add("## Predictions")
   add("")
-  -- An indented code block: no line of the table (names included) can close it.
+  -- An indented code block: no line of the tables (names included) can close it.
   for line in M.table(report):gmatch("[^\n]+") do add("    " .. line) end
+  add("")
+  for line in M.candidates_table(report):gmatch("[^\n]+") do add("    " .. line) end
   add("")
   if plots.summary then add("![predicted vs actual](plots/" .. plots.summary .. ".svg)") add("") end
   for _, s in ipairs(report.sets) do
@@ -356,21 +488,30 @@ local function md_report(report, plots)
     add(("- prediction p̂ = %s; subset prediction ŷ_S = %s; predictable ratio TR = %s"):format(
       num(s.prediction), num(s.subset_prediction), s.predictable_ratio and ("%.1f%%"):format(100 * s.predictable_ratio) or "-"))
     if s.interval then
-      add(("- %d%% bootstrap interval on p̂: [%.4f, %.4f] (%d rounds)"):format(math.floor(100 * s.bootstrap.level + 0.5),
-        s.interval[1], s.interval[2], s.bootstrap.rounds))
+      add(("- 90%% interval on p̂: [%.4f, %.4f] (model error from the backtests%s)"):format(s.interval[1],
+        s.interval[2], s.bootstrap and (", and %d bootstrap rounds"):format(s.bootstrap.rounds) or ""))
     end
     if s.actual then add(("- actual %s, FE %s points; EE %s points"):format(num(s.actual), pct(s.fe), pct(s.ee))) end
     if s.fallback then
       add(("- no cluster extrapolated (%s): fallback %s"):format(md(s.fallback.reason), md(s.fallback.recipe)))
     end
-    if s.self_check_target then
-      local parts = {}
-      local names = {}
-      for n in pairs(s.self_check) do names[#names + 1] = n end
-      table.sort(names)
-      for _, n in ipairs(names) do parts[#parts + 1] = ("%s %.2f"):format(md(n), s.self_check[n]) end
-      add(("- self-check (predicting %s from the models below it), FE in points: %s; best: %s"):format(
-        md(s.self_check_target), table.concat(parts, ", "), md(tostring(s.self_check_best))))
+    if s.candidates then
+      add("")
+      add(("Candidates (backtests: the ladder's top model predicted from the ladder cut below it; signed " ..
+        "errors in points; the headline is %s):"):format(s.recipe == "auto" and "their weighted combination" or
+        md(s.recipe)))
+      add("")
+      add("| candidate | weight | prediction | backtest errors (cut: points) | error rate (points per ln C) |")
+      add("|---|---:|---:|---|---:|")
+      for _, c in ipairs(s.candidates) do
+        local errs = {}
+        for _, e in ipairs(c.backtest.errors or {}) do errs[#errs + 1] = ("%d: %+.2f"):format(e.cut, e.error) end
+        for _, f in ipairs(c.backtest.failures or {}) do errs[#errs + 1] = md(f) end
+        add(("| %s | %.0f%% | %s | %s | %s |"):format(md(c.recipe), 100 * (c.weight or 0),
+          c.prediction and num(c.prediction) or ("none: " .. md(tostring(c.reason))), table.concat(errs, ", "),
+          c.backtest.pooled_rate and ("%.2f"):format(c.backtest.pooled_rate) or "-"))
+      end
+      add("")
     end
     if s.clustering then
       add(("- clustering %s: %d items clustered, IAD %.4f, OR %.1f%%"):format(md(s.clustering.method),
@@ -399,6 +540,7 @@ local function md_report(report, plots)
     if p then
       if p.clusters then add("![clusters](plots/" .. p.clusters .. ".svg)") end
       if p.mapping then add("![mapping](plots/" .. p.mapping .. ".svg)") end
+      if p.candidates then add("![candidates](plots/" .. p.candidates .. ".svg)") end
       add("")
     end
   end
@@ -438,6 +580,9 @@ function M.write(report, out)
       end
       local r = M.plot_mapping(s, tmp .. "/plots/" .. base .. "_mapping")
       if r then p.mapping = base .. "_mapping" end
+      track(r)
+      r = M.plot_candidates(s, tmp .. "/plots/" .. base .. "_candidates")
+      if r then p.candidates = base .. "_candidates" end
       track(r)
       plots[s.name] = p
     end

@@ -61,18 +61,18 @@ return {
     stderr = "items_wrong_header%.csv:1: column 'benchmark': missing column; the header has: 'set', 'question'" },
 
   -- ---------------------------------------------------------------- encodings, BOM, CRLF
-  { name = "items with a UTF-8 BOM and CRLF line ends are read", args = items("items_bom_crlf.csv"), status = 0,
+  { name = "items with a UTF-8 BOM and CRLF line ends are read", args = with(items("items_bom_crlf.csv"), "--recipe", "cod"), status = 0,
     stdout = "alpha%s+0%.5291" },
-  { name = "models with a UTF-8 BOM and CRLF line ends are read", args = models("models_bom_crlf.csv"), status = 0,
+  { name = "models with a UTF-8 BOM and CRLF line ends are read", args = with(models("models_bom_crlf.csv"), "--recipe", "cod"), status = 0,
     stdout = "alpha%s+0%.5291" },
   { name = "items in UTF-16 (with BOM)", args = items("items_utf16.csv"), status = 1,
     stderr = "UTF%-16" },
   { name = "models in UTF-16 big-endian (with BOM)", args = models("models_utf16be.csv"), status = 1,
     stderr = "UTF%-16" },
-  { name = "Latin-1 set name: read as bytes, report.json stays valid UTF-8", args = items("items_latin1.csv"),
+  { name = "Latin-1 set name: read as bytes, report.json stays valid UTF-8", args = with(items("items_latin1.csv"), "--recipe", "cod"),
     status = 0, stdout = "caf.%s+0%.5291", json_valid = true },
   { name = "a NUL byte inside a set name", args = items("items_nul_byte.csv"), status = 1, stderr = "NUL" },
-  { name = "a 200,000-character item id is fine", args = items("items_long_id.csv"), status = 0,
+  { name = "a 200,000-character item id is fine", args = with(items("items_long_id.csv"), "--recipe", "cod"), status = 0,
     stdout = "beta%s+0%.4877" },
 
   -- ---------------------------------------------------------------- numbers in the items
@@ -131,10 +131,10 @@ return {
     status = 0, stdout_absent = "single%-answer" },
   { name = "every pass rate 1: no prediction, said plainly", args = items("items_all_one.csv"), status = 0,
     stdout = "No prediction: end%-to%-end fit failed: y is constant %(1 at all 6 points%)" },
-  { name = "sets of 5 items, fewer than the minimum cluster size", args = items("items_five_per_set.csv"),
+  { name = "sets of 5 items, fewer than the minimum cluster size", args = with(items("items_five_per_set.csv"), "--recipe", "cod"),
     status = 0, stdout = "No cluster extrapolates" },
-  { name = "the target has no results: a prediction without truth", args = items("items_no_target.csv"), status = 0,
-    stdout = "alpha%s+0%.5291%s+0%.506%s+70%.8%%\n" },
+  { name = "the target has no results: a prediction without truth", args = with(items("items_no_target.csv"), "--recipe", "cod"),
+    status = 0, stdout = "alpha%s+0%.5291%s+%[0%.%d+, 0%.%d+%]%s+0%.506%s+70%.8%%%s+cod\n" },
   { name = "a ladder model missing from one set is left out of that set's ladder", args = items("items_ladder_gap.csv"),
     status = 0, stdout = "1 ladder model%(s%) have no results in this set and were left out of its ladder %(s3%)" },
 
@@ -145,7 +145,7 @@ return {
     stderr = "the ladder has 0 model%(s%); at least 2 are needed" },
   { name = "a ladder of one model", args = with(P, "--ladder", "s1"), status = 1,
     stderr = "the ladder has 1 model%(s%); at least 2 are needed" },
-  { name = "a ladder of two models still predicts (self-check skipped)", args = with(P, "--ladder", "s1,s2"),
+  { name = "a ladder of two models still predicts (backtest skipped)", args = with(P, "--ladder", "s1,s2"),
     status = 0, stdout = "alpha" },
   { name = "an anchor that is also a ladder model", args = with(P, "--ladder", "s1,s2,s3,s4,s5,s6", "--anchors", "s6"),
     status = 1, stderr = "model 's6' is both a ladder model and an anchor" },
@@ -207,10 +207,10 @@ return {
   { name = "a ladder whose models all have the same compute", args = models("models_same_compute.csv"), status = 1,
     stderr = "the ladder's 6 models all have the same compute %(1%.2 units%); a scaling law needs ladder models of "
       .. "different compute" },
-  { name = "--target-flops below the ladder: a warning", args = with(P, "--target-flops", "1e17", "--no-self-check"),
+  { name = "--target-flops below the ladder: a warning", args = with(P, "--target-flops", "1e17", "--no-backtest"),
     status = 0, stdout = "WARNING: the target's compute %(1e%+17 FLOPs%) is not above the ladder's largest model %('s6'" },
   { name = "a target inside the ladder: a warning", args = with(P, "--target", "s2", "--ladder", "s3,s4,s5",
-    "--no-self-check"), status = 0, stdout = "WARNING: the target's compute .- is not above the ladder's largest "
+    "--no-backtest"), status = 0, stdout = "WARNING: the target's compute .- is not above the ladder's largest "
       .. "model %('s5'" },
 
   -- ---------------------------------------------------------------- name lists (issue 9)
@@ -263,7 +263,9 @@ return {
 
   -- ---------------------------------------------------------------- recipes
   { name = "unknown recipe name", args = with(P, "--recipe", "nosuch"), status = 1,
-    stderr = "unknown recipe 'nosuch' %(recipes: cod, cod_no_mapping," },
+    stderr = "unknown recipe 'nosuch' %(recipes: cod, cod_paper, cod_no_mapping," },
+  { name = "unknown candidate recipe: one line, a suggestion", args = with(P, "--candidates", "default,e2e_pasrate"),
+    status = 1, stderr = "^codlua: unknown recipe 'e2e_pasrate' %(did you mean 'e2e_passrate'%?%) %(recipes: [^\n]*\n$" },
   { name = "recipe file missing", args = recipe("nosuch.lua"), status = 1,
     stderr = "cannot load recipe file cannot open .*nosuch%.lua" },
   { name = "recipe path is a folder", args = with(P, "--recipe", "$RECIPES/"), status = 1,

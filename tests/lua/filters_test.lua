@@ -14,9 +14,9 @@ local function cluster(params, extra)
 end
 
 T.test("the registry holds the paper's rule and its ablations", function()
-  T.eq(filters.names(), { "ablation_a", "ablation_b", "ablation_c", "none", "paper" })
+  T.eq(filters.names(), { "ablation_a", "ablation_b", "ablation_c", "cod", "none", "paper" })
   local list = filters.list()
-  T.eq(list[5], { name = "paper", description = "a > 1 and b > 0.1 and 0 <= c < 1 (the paper's rule, §4.3)" })
+  T.eq(list[6], { name = "paper", description = "a > 1 and b > 0.1 and 0 <= c < 1 (the paper's rule, §4.3)" })
   T.eq(filters.get("paper").name, "paper")
   T.truthy(filters.is_rule(filters.get("none")))
   T.eq(tostring(filters.get("ablation_c")),
@@ -91,7 +91,7 @@ T.test("combinators: all, any, negate", function()
   T.eq(select(2, filters.check(function() return false end, good)), { rule = "<function>", clause = "rejected" })
   T.raises(function() filters.all({}) end, "bad argument #1 to 'all' (non-empty list of rules expected)")
   T.raises(function() filters.any({ "paper", "nope" }) end,
-    "unknown filter rule 'nope' (did you mean 'none'?) (registered: ablation_a, ablation_b, ablation_c, none, paper)")
+    "unknown filter rule 'nope' (did you mean 'none'?) (registered: ablation_a, ablation_b, ablation_c, cod, none, paper)")
 end)
 
 T.test("a user rule registered in a recipe sees the whole cluster", function()
@@ -168,7 +168,7 @@ T.test("apply marks every cluster and counts the passes", function()
     "bad argument #2 to 'apply' (cluster 1 has no fit result)")
   T.raises(function() filters.apply("paper", 3) end, "bad argument #2 to 'apply' (table of clusters expected, got number)")
   T.raises(function() filters.apply("nope", cs) end,
-    "unknown filter rule 'nope' (did you mean 'none'?) (registered: ablation_a, ablation_b, ablation_c, late_rise, none, paper, raises, steep)")
+    "unknown filter rule 'nope' (did you mean 'none'?) (registered: ablation_a, ablation_b, ablation_c, cod, late_rise, none, paper, raises, steep)")
   T.raises(function() filters.apply(42, cs) end, "filter rule expected (a name, a rule or a function), got number")
   T.raises(function() filters.check("paper", 3) end, "bad argument #2 to 'check' (cluster table expected, got number)")
   T.raises(function() filters.thresholds({ a_mn = 1 }) end,
@@ -201,3 +201,30 @@ T.test("verdicts on real fits match the golden file (low_ceiling, flat_near_g)",
 end)
 
 T.done()
+
+T.test("the degenerate-fit guard (rule cod) rejects a step fit the paper's rule passes, keeps smooth fits", function()
+  local C = {}
+  for j = 1, 8 do C[j] = 10 ^ (3 * (j - 1) / 7) end  -- 1e18 .. 1e21 FLOPs in units of 1e18
+  -- A noisy flat cluster whose best fit is a step: flat at g through seven points, a jump at the eighth.
+  local flat = { 0.47, 0.52, 0.45, 0.55, 0.44, 0.51, 0.49, 0.58 }
+  local step = law.curve("cod", { a = 2.4e10, b = 1.95, c = 0, g = 0.49 }, 1)
+  local function as_cluster(fit, y) return { fit = fit, size = 40, y = y, x = C, label = 1 } end
+  T.truthy(filters.check("paper", as_cluster(step, flat)), "the paper's rule passes the step")
+  local ok, why = filters.check("cod", as_cluster(step, flat))
+  T.eq(ok, false)
+  T.truthy(why.clause:find("^degenerate: the curve leaves its floor at 1 of 8 ladder points"), why.clause)
+  -- Smooth rising clusters (fitted, not made up) pass both rules.
+  for _, p in ipairs({ { a = 6, b = 0.4, c = 0.1, g = 0 }, { a = 30, b = 0.5, c = 0.05, g = 0.25 },
+    { a = 3, b = 0.2, c = 0.3, g = 0 } }) do
+    local truth = law.curve("cod", p, 1)
+    local y = {}
+    for j, x in ipairs(C) do y[j] = truth:eval(x) + 0.004 * ((j % 3) - 1) end
+    local fit = law.fit("cod", C, y)
+    T.truthy(fit.ok)
+    T.truthy(filters.check("paper", as_cluster(fit, y)), "paper passes a smooth fit")
+    local ok2, why2 = filters.check("cod", as_cluster(fit, y))
+    T.truthy(ok2, why2 and why2.clause)
+  end
+  -- Without the ladder's compute the test cannot judge and passes.
+  T.truthy(filters.check("cod", { fit = step, size = 40, y = flat }))
+end)

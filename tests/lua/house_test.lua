@@ -36,6 +36,10 @@ T.test("check: argument types, option keys, ranges with the offending value", fu
   T.raises(function() fit({}, { tol = 0 / 0 }) end, "bad option 'tol' to 'fit' (a finite number > 0 expected, got NaN)")
   T.raises(function() fit({}, { tol = math.huge }) end,
     "bad option 'tol' to 'fit' (a finite number > 0 expected, got inf)")
+  T.raises(function() check.one_of("f", "method", "splne", { "spline", "pchip" }, "mapping method") end,
+    "bad option 'method' to 'f' (unknown mapping method 'splne' (did you mean 'spline'?); known: spline, pchip)")
+  T.eq(check.one_of("f", "method", "pchip", { "spline", "pchip" }), "pchip")
+  T.raises(function() check.option_fail("f", "k", "must be even") end, "bad option 'k' to 'f' (must be even)")
   T.eq(fit({}, nil), {})
   T.eq(fit({}, { k = 3 }).k, 3)
   -- The position is the caller of the checked function (as luaL_argerror's).

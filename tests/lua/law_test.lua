@@ -379,7 +379,7 @@ T.test("extrapolate: size-weighted subset prediction, reasons, run()", function(
     "bad option 'rul' to 'run' (valid options: fixed, form, ftol_rel, local_starts, lower, max_eval, rule, starts, "
     .. "threads, upper, weights, xtol_rel) (did you mean 'rule'?)")
   T.raises(function() ex.run(P, labels, C, C_target, { rule = "nope" }) end,
-    "unknown filter rule 'nope' (did you mean 'none'?) (registered: ablation_a, ablation_b, ablation_c, none, paper)")
+    "unknown filter rule 'nope' (did you mean 'none'?) (registered: ablation_a, ablation_b, ablation_c, cod, none, paper)")
 end)
 
 T.done()

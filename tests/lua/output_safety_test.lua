@@ -29,7 +29,7 @@ local function ls(dir)
   return list
 end
 local function predict(out, extra)
-  return T.run(("cd %s && timeout 120 %s predict --data %s --no-self-check --out %s %s"):format(q(scratch), bin, q(base),
+  return T.run(("cd %s && timeout 120 %s predict --data %s --no-backtest --out %s %s"):format(q(scratch), bin, q(base),
     q(out), extra or ""))
 end
 
@@ -177,7 +177,7 @@ T.test("two predicts on one --out: one complete report, a clear message for the 
 end)
 
 T.test("--json to a full standard output fails", function()
-  local code, _, err = T.run(("(%s predict --data %s --no-self-check --json >/dev/full)"):format(bin, q(base)))
+  local code, _, err = T.run(("(%s predict --data %s --no-backtest --json >/dev/full)"):format(bin, q(base)))
   T.eq(code, 1)
   T.truthy(err:find("cannot write to standard output: No space left on device"), err)
 end)
@@ -243,7 +243,7 @@ end
 local function run_named(tag, a, b)
   local items = items_named(scratch .. "/" .. tag .. ".csv", a, b)
   local out = scratch .. "/" .. tag
-  local code, stdout, err = T.run(("cd %s && %s predict --models %s --items %s --no-self-check --out %s"):format(
+  local code, stdout, err = T.run(("cd %s && %s predict --models %s --items %s --no-backtest --out %s"):format(
     q(scratch), bin, q(base .. "/models.csv"), q(items), q(out)))
   T.eq(code, 0, err)
   return out, stdout

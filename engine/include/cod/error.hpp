@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace cod {
 
@@ -44,5 +45,14 @@ private:
   std::size_t line_;
   std::string column_;
 };
+
+/**
+ * A " (did you mean 'x'?)" suffix naming the candidate closest to `name`, or "" when none is
+ * close: a case-insensitive match, else at most max(1, len/3) edits of the optimal string
+ * alignment distance (insertions, deletions, substitutions, adjacent transpositions; on
+ * lower-cased bytes). An exact match needs no suggestion (""). Names over 64 bytes are not
+ * compared. Ties go to the earlier candidate.
+ */
+std::string did_you_mean(const std::string& name, const std::vector<std::string>& candidates);
 
 }  // namespace cod

@@ -1,4 +1,5 @@
---- cod.experiments.datasets: the datasets a run covers: the synthetic ladder with known truth (and two families), the bundled real data with their presets, model selection.
+--- cod.experiments.datasets: the datasets a run covers: the synthetic ladder with known truth
+--- (and two families), the bundled real data with their presets, model selection.
 --- A part of cod.experiments (which see): this file adds its functions to the module table.
 
 local errors = require("cod.errors")
@@ -6,12 +7,7 @@ local sys = require("cod.core.sys")
 
 ---@param M table  the cod.experiments module table
 return function(M)
-  local function contains(list, v)
-    for _, x in ipairs(list or {}) do
-      if x == v then return true end
-    end
-    return false
-  end
+  local contains = M.contains  -- (cod.experiments.options)
 
   -- The model names of a dataset below `target` in compute, other than the target's size when
   -- `other_sizes`, without anchors.
@@ -226,7 +222,7 @@ return function(M)
   ---@return cod.experiments.Entry[]
   function M.datasets(o, how)
     if o.data or o.items or o.models or o.scores then
-      local ds = require("cod.cli.predict").load(o)
+      local ds = require("cod.cli.common").load(o)
       local path = o.data and (o.data:gsub("/+$", "")) or o.items or o.scores
       local name = path:match("([^/]+)$") or path
       local preset = o.data and M.presets[name] or nil

@@ -32,12 +32,17 @@ return function(M)
   local DATASET_NAMES = { "synthetic" }
   for _, n in ipairs(M.bundled) do DATASET_NAMES[#DATASET_NAMES + 1] = n end
 
-  local function contains(list, v)
+  --- Whether `list` (nil: none) holds `v`.
+  ---@param list any[]|nil
+  ---@param v any
+  ---@return boolean
+  function M.contains(list, v)
     for _, x in ipairs(list or {}) do
       if x == v then return true end
     end
     return false
   end
+  local contains = M.contains
 
   -- The repository root, from the running script's path (scripts/<name>.lua), else ".".
   local function repo_root()
@@ -138,8 +143,11 @@ return function(M)
   ---@param o table  parsed options
   ---@param fn fun()
   function M.main(o, fn)
+    -- CODLUA_TRACEBACK=1 shows the traceback of user errors too, as the host does.
+    local v = os.getenv("CODLUA_TRACEBACK")
+    local traceback_always = v ~= nil and v ~= "" and v ~= "0"
     local ok, err = xpcall(fn, function(e)
-      if errors.is_user(e) and os.getenv("CODLUA_TRACEBACK") ~= "1" then return e end
+      if errors.is_user(e) and not traceback_always then return e end
       return debug.traceback(tostring(e), 2)
     end)
     if ok then return end

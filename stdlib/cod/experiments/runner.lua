@@ -1,4 +1,5 @@
---- cod.experiments.runner: running recipes set by set, the cells of a table, means and statistics, and the variants_script skeleton.
+--- cod.experiments.runner: running recipes set by set, the cells of a table, means and
+--- statistics, and the variants_script skeleton.
 --- A part of cod.experiments (which see): this file adds its functions to the module table.
 
 local sys = require("cod.core.sys")

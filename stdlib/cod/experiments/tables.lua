@@ -9,6 +9,32 @@ local errors = require("cod.errors")
 return function(M)
   -- ------------------------------------------------------------------ tables
 
+  --- The Mean and Max rows under a per-set table. Each cell {key, field, as, fmt?, mean_only?}
+  --- is the statistic over the sets of rows' results[key][field]: shown formatted (fmt,
+  --- default "%.2f") in column `as`, kept raw under `as` in the CSV row.
+  ---@param entry cod.experiments.Entry
+  ---@param rows table[]
+  ---@param cells {key: string, field: string, as: string, fmt?: string, mean_only?: boolean}[]
+  ---@return table[] shown  the two table rows (set = "Mean", "Max")
+  ---@return table[] csv    the two CSV rows (dataset, set = "Mean", "Max")
+  function M.mean_max_rows(entry, rows, cells)
+    local shown, csv = {}, {}
+    for _, which in ipairs({ "mean", "max" }) do
+      local label = which == "mean" and "Mean" or "Max"
+      local r, c = { set = label }, { dataset = entry.name, set = label }
+      for _, cell in ipairs(cells) do
+        if not (cell.mean_only and which == "max") then
+          local s = M.stats((M.column(rows, cell.key, cell.field)))
+          r[cell.as] = M.fmt(s and s[which], cell.fmt)
+          c[cell.as] = s and s[which]
+        end
+      end
+      shown[#shown + 1] = r
+      csv[#csv + 1] = c
+    end
+    return shown, csv
+  end
+
   --- Lines saying which sets were skipped and why, one line per reason.
   ---@param rows cod.experiments.Row[]
   ---@return string[]

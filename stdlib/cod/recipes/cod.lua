@@ -1,15 +1,16 @@
---- cod: the complete COD pipeline (SPEC §2–§7). When no cluster extrapolates it
---- falls back to the end-to-end exponential fit, and the report says so.
+--- cod: the complete COD pipeline (SPEC §2–§7) with the degenerate-fit guard of SPEC §13
+--- (filter rule "cod": the paper's rule, and a fitted rise the ladder supports). When no
+--- cluster extrapolates it falls back to the end-to-end exponential fit, and the report says so.
 local pipeline = require("cod.pipeline")
 
 return pipeline.recipe({
   name = "cod",
-  description = "COD: Improved MeanShift clusters, cod-form fits, the paper's filter, spline mapping with anchors",
+  description = "COD: Improved MeanShift clusters, cod-form fits, the paper's filter plus the degenerate-fit guard, spline mapping with anchors",
   steps = {
     { "features", {} },
     { "cluster", { method = "improved_meanshift" } },
     { "fit", { form = "cod" } },
-    { "filter", { rule = "paper" } },
+    { "filter", { rule = "cod" } },
     { "extrapolate", {} },
     { "map", { method = "spline", anchors = true } },
   },

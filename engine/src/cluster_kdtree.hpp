@@ -1,0 +1,231 @@
+#pragma once
+/// @file cluster_kdtree.hpp
+/// Private machinery of the cluster module: the KD-tree over weighted points (tight boxes,
+/// subtree weights and exact sums, one ball traversal with visitors) and its vector kernels
+/// (cluster_simd.cpp). Not installed.
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "cluster_points.hpp"
+
+namespace cod::cluster::detail {
+
+// ------------------------------------------------------------------ vector kernels (cluster_simd.cpp)
+
+/**
+ * Box of a node against the ball rdist <= r2: -1 every point outside, +1 every point
+ * inside, 0 undecided. Decides only with a 1e-12 relative margin, so it never
+ * contradicts rdist() on any point of the box.
+ */
+int classify_box(const double* lo, const double* hi, const double* q, int d, double r2);
+
+/**
+ * Bit i set when rows first + i (i < count <= 32) of a transposed block (column j at
+ * xt + j·len) are within the ball: the same squared distance as rdist(), bit for bit.
+ */
+std::uint32_t leaf_mask(const double* q, const double* xt, int len, int first, int count, int d, double r2);
+
+/** rdist() of every row of a transposed leaf block (len rows), bit for bit, into out[0..len). */
+void leaf_rdist(const double* q, const double* xt, int len, int d, double* out);
+
+/** True when the AVX2 kernels are in use. */
+bool simd_enabled();
+
+// ------------------------------------------------------------------ KD-tree
+
+/**
+ * KD-tree over weighted points with tight bounding boxes, subtree weights and
+ * exact subtree sums. Queries decide membership with rdist() on every point
+ * unless a node's bounds settle all its points at once, and the bounds never
+ * contradict rdist() (see above), so results never depend on the tree.
+ */
+class KdTree {
+ public:
+  KdTree(const Points& P, const FixedScale* fx, int leaf_size = 16);
+
+  int dim() const { return d_; }
+  std::size_t size() const { return w_.size(); }
+
+  /** Weight and exact sum of the points with rdist(q, p) <= r2. */
+  void window(const double* q, double r2, std::int64_t& weight, i128* sum) const;
+
+  /** Weight of the points with rdist(q, p) <= r2. */
+  std::int64_t count_within(const double* q, double r2) const;
+
+  /** Call f(point index, rdist) for every point with rdist <= r2 (index in the Points). */
+  template <class F>
+  void for_each_within(const double* q, double r2, F&& f) const;
+
+  /** Tree slots of the points with rdist(q, p) <= r2, appended to `out` in slot order. */
+  void slots_within(const double* q, double r2, std::vector<int>& out) const;
+  /** Point, weight and weighted fixed-point values (when built with a FixedScale) of tree slot t. */
+  const double* slot_point(std::size_t t) const { return x_.data() + t * static_cast<std::size_t>(d_); }
+  std::int64_t slot_weight(std::size_t t) const { return w_[t]; }
+  const i128* slot_wfixed(std::size_t t) const { return wfixed_.data() + t * static_cast<std::size_t>(d_); }
+
+  /** Nearest point: (index, rdist); ties go to the lowest index. */
+  std::pair<std::size_t, double> nearest(const double* q) const;
+
+  /** Scratch space of kth_rdist. */
+  struct KthScratch {
+    std::vector<std::pair<double, std::int64_t>> cand;
+    std::vector<int> stack;
+    std::vector<double> r;
+  };
+  /**
+   * The k-th smallest rdist from q counting multiplicities. [lo, hi] is a guess
+   * of where it lies (any guess works; a good one is fast).
+   */
+  double kth_rdist(const double* q, std::int64_t k, double lo, double hi, KthScratch& s) const;
+
+  /** Original point index of tree slot t, and the points in tree order (for coherent query order). */
+  std::size_t index_at(std::size_t t) const { return perm_[t]; }
+
+  /**
+   * Points can be switched off one by one (DBSCAN labels each point once and
+   * then never needs to see it again): `alive` holds per-node counts of live
+   * points, `dead` per-point flags; subtrees without live points are skipped.
+   */
+  std::vector<int> alive_counts() const;
+  void kill(std::vector<int>& alive, std::vector<char>& dead, std::size_t point) const;
+  /** for_each_within over live points only. */
+  template <class F>
+  void for_each_alive_within(const double* q, double r2, const std::vector<int>& alive,
+                             const std::vector<char>& dead, F&& f) const;
+
+ private:
+  struct Node {
+    int begin, end;    // tree slots
+    int left, right;   // children, -1 for a leaf
+    std::int64_t weight;
+  };
+  /**
+   * The one ball traversal: visits, depth first in slot order, the nodes that may hold
+   * points with rdist(q, p) <= r2. The visitor decides what a visit does:
+   *   bool skip(int node)            prune this subtree before looking at it;
+   *   void inside(const Node&, int k) the bounds put every point of node k in the ball;
+   *   void cut(const Node&, int k)   leaf k is cut by the sphere: test its points.
+   */
+  template <class V>
+  void ball(const double* q, double r2, V& v) const;
+  void bounds(int node, const double* q, double& mn, double& mx) const;
+  /** Node k against the ball rdist <= r2: -1 all points outside, +1 all inside, 0 both. */
+  int classify(int node, const double* q, double r2) const;
+  int build(int begin, int end);
+  static double select_weighted(std::vector<std::pair<double, std::int64_t>>& c, std::int64_t need);
+
+  int d_;
+  int leaf_size_;
+  const FixedScale* fx_;
+  std::vector<double> x_;          // tree order
+  std::vector<std::int64_t> w_;    // tree order
+  std::vector<std::size_t> perm_;  // tree slot -> point index
+  std::vector<Node> nodes_;
+  std::vector<double> lo_, hi_;    // node boxes
+  std::vector<i128> sums_;         // node sums (when fx_)
+  std::vector<i128> wfixed_;       // per point, weight · fixed value (when fx_)
+  std::vector<double> xt_;         // per leaf, its points transposed (column j at begin·d + j·len)
+  std::vector<int> parent_;        // node -> parent, -1 at the root
+  std::vector<int> leaf_of_;       // point index -> its leaf
+};
+
+/** rdist(a, b) <= r2. (Stopping the sum early once it passes r2 gives the same verdict but measured slower.) */
+inline bool within(const double* a, const double* b, int d, double r2) { return rdist(a, b, d) <= r2; }
+
+inline int KdTree::classify(int node, const double* q, double r2) const {
+  const std::size_t off = static_cast<std::size_t>(node) * d_;
+  return classify_box(lo_.data() + off, hi_.data() + off, q, d_, r2);
+}
+
+inline void KdTree::bounds(int node, const double* q, double& mn, double& mx) const {
+  const double* lo = lo_.data() + static_cast<std::size_t>(node) * d_;
+  const double* hi = hi_.data() + static_cast<std::size_t>(node) * d_;
+  double smin = 0.0, smax = 0.0;
+  for (int j = 0; j < d_; ++j) {
+    const double a = q[j] - lo[j];  // >= 0 when q is right of the box's low side
+    const double b = hi[j] - q[j];  // >= 0 when q is left of the box's high side
+    const double dmin = a < 0 ? -a : (b < 0 ? -b : 0.0);
+    const double dmax = std::max(std::fabs(a), std::fabs(b));
+    smin += dmin * dmin;
+    smax += dmax * dmax;
+  }
+  mn = smin;
+  mx = smax;
+}
+
+template <class V>
+void KdTree::ball(const double* q, double r2, V& v) const {
+  if (nodes_.empty()) return;
+  int stack[128];
+  int top = 0;
+  stack[top++] = 0;
+  while (top > 0) {
+    const int k = stack[--top];
+    if (v.skip(k)) continue;
+    const Node& nd = nodes_[static_cast<std::size_t>(k)];
+    const int c = classify(k, q, r2);
+    if (c < 0) continue;
+    if (c > 0) {
+      v.inside(nd, k);
+    } else if (nd.left < 0) {
+      v.cut(nd, k);
+    } else {
+      stack[top++] = nd.right;
+      stack[top++] = nd.left;
+    }
+  }
+}
+
+template <class F>
+void KdTree::for_each_within(const double* q, double r2, F&& f) const {
+  // Every point gets its rdist (f wants it), whether or not its node is settled.
+  struct Visit {
+    const KdTree& t;
+    const double* q;
+    double r2;
+    F& f;
+    bool skip(int) const { return false; }
+    void inside(const Node& nd, int) { cut(nd, 0); }
+    void cut(const Node& nd, int) {
+      for (int s = nd.begin; s < nd.end; ++s) {
+        const std::size_t su = static_cast<std::size_t>(s);
+        const double r = rdist(q, t.slot_point(su), t.d_);
+        if (r <= r2) f(t.perm_[su], r);
+      }
+    }
+  } v{*this, q, r2, f};
+  ball(q, r2, v);
+}
+
+template <class F>
+void KdTree::for_each_alive_within(const double* q, double r2, const std::vector<int>& alive,
+                                   const std::vector<char>& dead, F&& f) const {
+  struct Visit {
+    const KdTree& t;
+    const double* q;
+    double r2;
+    const std::vector<int>& alive;
+    const std::vector<char>& dead;
+    F& f;
+    bool skip(int k) const { return alive[static_cast<std::size_t>(k)] == 0; }
+    void inside(const Node& nd, int) {
+      for (int s = nd.begin; s < nd.end; ++s) {
+        const std::size_t i = t.perm_[static_cast<std::size_t>(s)];
+        if (!dead[i]) f(i);
+      }
+    }
+    void cut(const Node& nd, int) {
+      for (int s = nd.begin; s < nd.end; ++s) {
+        const std::size_t su = static_cast<std::size_t>(s), i = t.perm_[su];
+        if (!dead[i] && within(q, t.slot_point(su), t.d_, r2)) f(i);
+      }
+    }
+  } v{*this, q, r2, alive, dead, f};
+  ball(q, r2, v);
+}
+
+}  // namespace cod::cluster::detail
