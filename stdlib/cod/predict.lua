@@ -32,7 +32,7 @@ end
 ---@param ds cod.Dataset
 ---@param set string
 ---@param sel {ladder: string[], target?: string, anchors: string[], target_compute?: number}
----@param opts? {smooth?: integer, rows?: integer[], rng?: any, base?: table}
+---@param opts? {smooth?: integer, feature?: string, rows?: integer[], rng?: any, base?: table}
 ---@return table job
 function M.job(ds, set, sel, opts)
   opts = opts or {}
@@ -53,6 +53,11 @@ function M.job(ds, set, sel, opts)
   if base.N and opts.rng then
     P = opts.rng:resample_passrates(P, opts.rows and base.N:select_rows(opts.rows) or base.N)
   end
+  local metric = P
+  -- A feature other than the metric (SPEC §14) drives clustering, the cluster fits and the
+  -- mapping's x; the full-set metric (job.full, job.mean, job.actual) stays the metric.
+  if base.F then P = opts.rows and base.F:select_rows(opts.rows) or base.F end
+  job.feature = base.feature
   job.P = P
   job.item_ids = item_ids
   job.items = P:rows()
@@ -66,7 +71,7 @@ function M.job(ds, set, sel, opts)
     job.X = job.Y
   end
   -- Metrics per model on these rows; a user's score replaces the full-set mean.
-  local means = P:col_means()
+  local means = metric:col_means()
   job.mean, job.full = {}, {}
   for name, c in pairs(base.col) do
     job.mean[name] = means[c]
@@ -110,6 +115,15 @@ function M.base(ds, set, sel, opts)
   base.P = all:select_cols(cols)
   local trials = ds:trials(set)
   if trials then base.N = trials:select_cols(cols) end
+  base.feature = opts.feature or "metric"
+  if base.feature ~= "metric" then
+    if opts.smooth and opts.smooth > 0 then
+      require("cod.errors").usage(("--smooth averages pass rates of checkpoints; it does not apply with --feature %s")
+        :format(base.feature))
+    end
+    base.F = ds:feature(set, base.feature):select_cols(cols)
+    base.N = nil  -- trial counts describe the metric: no binomial resampling or few-trials warning for a feature
+  end
   base.C = {}
   for j, m in ipairs(sel.ladder) do base.C[j] = ds:compute(m) end
   if sel.target_compute then
@@ -243,14 +257,14 @@ end
 --- with the recommendation beside it. Sets without items (scores only) are predicted by
 --- the candidates that need no items.
 ---@param ds cod.Dataset
----@param opts {target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], backtest?: boolean, sets?: string[], bootstrap?: integer, seed?: integer, threads?: integer, progress?: boolean, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
+---@param opts {target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], backtest?: boolean, sets?: string[], feature?: string, bootstrap?: integer, seed?: integer, threads?: integer, progress?: boolean, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
 ---@return table report
 function M.run(ds, opts)
   check.arg("run", 1, ds, "userdata")
   opts = check.options("run", opts, { target = "string", ladder = "table", anchors = "table",
     recipe = "string|table", candidates = "table", backtest = "boolean", sets = "table", bootstrap = "integer",
     seed = "integer", smooth = "integer", target_compute = "number", transfer_ladder = "table",
-    transfer_labels = "table", level = "number", progress = "boolean", threads = "integer" }, 2)
+    transfer_labels = "table", level = "number", progress = "boolean", threads = "integer", feature = "string" }, 2)
   check.integer("run", "bootstrap", opts.bootstrap, { min = 0, optional = true })
   check.integer("run", "smooth", opts.smooth, { min = 0, optional = true })
   check.number("run", "target_compute", opts.target_compute, { above = 0, finite = true, optional = true })
@@ -273,6 +287,7 @@ function M.run(ds, opts)
         table.concat(all_sets, ", ")))
     end
   end
+  require("cod.data").check_feature(ds, sets, opts.feature)
   local report = {
     tool = "codlua",
     version = require("cod").version,
@@ -288,6 +303,8 @@ function M.run(ds, opts)
     end)(),
     anchors = sel.anchors,
     compute_unit = ds:compute_unit(),
+    feature = opts.feature or "metric",
+    sources = require("cod.data").sources(ds),
     settings = {
       bootstrap = opts.bootstrap or 0,
       seed = opts.seed or 1,
@@ -306,23 +323,40 @@ function M.run(ds, opts)
     end
     report.settings.steps[i] = { stage = s.name, options = o, custom = s.fn ~= nil }
   end
-  local prepared = {}
+  -- The backtests of every set run as one batch of tasks (parallel.gather: one map per set
+  -- would leave a worker idle whenever a set's cuts do not divide evenly).
+  local fns, missing_of = {}, {}
+  local tty = opts.progress ~= false and not parallel.worker() and sys.isatty(2)
+  local start = sys.clock()
+  local function add(set, set_sel, missing, score_job)
+    local k = #fns + 1
+    missing_of[k] = missing
+    fns[k] = function(map)
+      if tty then
+        io.stderr:write(("\rpredict: set %d/%d, %.0fs \027[K"):format(k, #fns, sys.clock() - start))
+        io.stderr:flush()
+      end
+      return M.prepare_set(ds, set, set_sel, recipe, opts, score_job, map)
+    end
+  end
   for _, set in ipairs(sets) do
     if #ds:items(set) > 0 then
       local set_sel, missing = M.set_selection(ds, set, sel)
-      prepared[#prepared + 1] = M.prepare_set(ds, set, set_sel, recipe, opts)
-      prepared[#prepared].missing = missing
+      add(set, set_sel, missing)
     elseif next(ds:scores(set)) ~= nil then
       -- Scores only: the candidates that need no items predict it (SPEC §13).
       local ok, job = pcall(M.score_job, ds, set, sel)
       if ok then
-        prepared[#prepared + 1] = M.prepare_set(ds, set, sel, recipe, opts, job)
-        prepared[#prepared].missing = {}
+        add(set, sel, {}, job)
       else
         report.skipped[#report.skipped + 1] = { name = set, reason = errors.message(job) }
       end
     end
   end
+  local prepared = parallel.gather(fns, { threads = opts.threads,
+    progress = progress_bar("backtests", opts) })
+  if tty then io.stderr:write(("\rpredict: %d set(s) prepared, %.0fs\027[K\n"):format(#fns, sys.clock() - start)) end
+  for k, p in ipairs(prepared) do p.missing = missing_of[k] end
   -- The candidates' weights pool every set's backtests: three per set are too few to trust alone.
   local weights = recommend.weights(prepared)
   report.candidate_weights = weights
@@ -425,9 +459,10 @@ local function set_candidates(opts, job, headline)
 end
 
 --- One set's candidates: each one's prediction of the target and its backtest on the ladder
---- (independent tasks). `score_job` is the job of a scores-only set. The headline is chosen
+--- (independent tasks). `score_job` is the job of a scores-only set. `map_tasks(list, fn)`,
+--- when given, runs the backtest's tasks (default: cod.parallel.map). The headline is chosen
 --- later (M.finish_set), once every set's backtests are in.
-function M.prepare_set(ds, set, sel, recipe, opts, score_job)
+function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks)
   local base, job
   if score_job then
     job = score_job
@@ -470,6 +505,7 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job)
   for i, r in ipairs(cands) do order[i] = r.name end
   -- The cuts are independent tasks returning plain numbers: cod.parallel's workers run them.
   local function map(list, fn)
+    if map_tasks then return map_tasks(list, fn) end  -- M.run batches every set's backtests
     return parallel.map(list, fn, { threads = opts.threads })
   end
   return { ds = ds, set = set, sel = sel, job = job, base = base, cands = cands, order = order, results = results,

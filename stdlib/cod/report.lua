@@ -239,6 +239,29 @@ function M.warning_lines(report)
   return out
 end
 
+--- Lines naming the lm-eval files averaged together or skipped for one model and task
+--- (report.sources.merged; empty for CSV input or when every pair has one file). Names and
+--- paths pass through `show` (default cod.text.printable; report.md uses cod.text.markdown).
+---@param report table
+---@param show? fun(s: string): string
+---@return string[]
+function M.source_lines(report, show)
+  show = show or require("cod.text").printable
+  local function list(paths)
+    local shown = {}
+    for i, p in ipairs(paths) do shown[i] = show(p) end
+    return table.concat(shown, ", ")
+  end
+  local out = {}
+  for _, g in ipairs(report.sources and report.sources.merged or {}) do
+    local line = ("lm-eval: model %s, task %s: %d file(s) averaged: %s"):format(show(g.model), show(g.set), #g.files,
+      list(g.files))
+    if #g.skipped > 0 then line = line .. ("; older run(s) skipped: %s"):format(list(g.skipped)) end
+    out[#out + 1] = line
+  end
+  return out
+end
+
 -- ------------------------------------------------------------------ CSV
 
 local write_csv = files.write_csv
@@ -466,8 +489,19 @@ local function md_report(report, plots)
   add(("- compute unit: %g FLOPs; bootstrap rounds: %d; seed: %d"):format(report.compute_unit,
     report.settings.bootstrap, report.settings.seed))
   add(("- candidates: %s"):format(md_list(report.settings.candidates or {})))
+  if report.feature and report.feature ~= "metric" then
+    add(("- per-item feature: %s (clustering and cluster fits; the prediction is the full-set metric, mapped "
+      .. "from the feature subset through the ladder)"):format(md(report.feature)))
+  end
   add(("- codlua %s"):format(report.version))
   add("")
+  local merged = M.source_lines(report, require("cod.text").markdown)
+  if #merged > 0 then
+    add("## Input files merged")
+    add("")
+    for _, line in ipairs(merged) do add("- " .. line) end
+    add("")
+  end
   local warnings = M.warning_lines(report)
   if #warnings > 0 then
     add("## Warnings")
