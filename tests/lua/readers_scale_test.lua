@@ -58,13 +58,13 @@ end)
 T.test("a 50,000-byte set name is quoted as an excerpt", function()
   local name = ("n"):rep(50000)
   local items = small_items(scratch .. "/longname.csv", function(line) return (line:gsub("^alpha,", name .. ",")) end)
-  local code, out, err = T.run(("%s predict --models %s --items %s --sets alpha --no-self-check"):format(bin,
+  local code, out, err = T.run(("%s predict --models %s --items %s --sets alpha --no-backtest"):format(bin,
     q(base .. "/models.csv"), q(items)))
   T.eq(code, 1)
   T.truthy(#err < 2000, ("%d bytes of message"):format(#err))
   T.truthy(err:find("unknown evaluation set 'alpha' %(sets: nnnnnnnn.-… %(50000 bytes%)"), err)
   -- A run with it works, and the table shows a cut name.
-  code, out, err = T.run(("%s predict --models %s --items %s --no-self-check --out %s"):format(bin,
+  code, out, err = T.run(("%s predict --models %s --items %s --no-backtest --out %s"):format(bin,
     q(base .. "/models.csv"), q(items), q(scratch .. "/out")))
   T.eq(code, 0, err:sub(1, 500))
   T.truthy(out:find("\nnnnnnnnnnnnnnnnnnnnnnnnnn%.%.%. "), out:sub(1, 500))
