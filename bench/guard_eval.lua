@@ -37,7 +37,7 @@ for seed = o.first_seed, o.first_seed + o.seeds - 1 do
   local line = ("%-6d"):format(seed)
   local deg
   for _, name in ipairs({ "cod", "cod_paper" }) do
-    local mean, max, d = summary(predict.run(ds, { recipe = name, candidates = { name } }))
+    local mean, max, d = summary(predict.run(ds, { recipe = name, candidates = { name }, backtest = false }))
     totals[name][#totals[name] + 1] = mean
     line = line .. ("   %7.2f / %6.2f"):format(mean, max)
     if name == "cod" then deg = d end

@@ -291,6 +291,43 @@ int d_full_metric(lua_State* L) {
   });
 }
 
+// ds:feature(set, name) -> cod.Matrix items × set models ("metric" is the pass-rate matrix)
+int d_feature(lua_State* L) {
+  const auto& ds = self(L);
+  const std::string name = luaL_checkstring(L, 3);
+  return guarded(L, [&] {
+    codlua::push_matrix(L, check_set(L, ds, 2).feature(name));
+    return 1;
+  });
+}
+
+// ds:feature_names(set) -> {"metric", ...}: the per-item features the set has
+int d_feature_names(lua_State* L) {
+  const auto& ds = self(L);
+  return guarded(L, [&] {
+    codlua::push_string_array(L, check_set(L, ds, 2).feature_names());
+    return 1;
+  });
+}
+
+// ds:sources() -> { {path, set, model, date?, samples, used}, ... }: the lm-eval files read or skipped
+int d_sources(lua_State* L) {
+  const auto& ds = self(L);
+  lua_createtable(L, static_cast<int>(ds.sources.size()), 0);
+  for (std::size_t i = 0; i < ds.sources.size(); ++i) {
+    const cod::SourceFile& f = ds.sources[i];
+    lua_createtable(L, 0, 6);  // [list, entry]
+    set_field(L, "path", f.path);
+    set_field(L, "set", f.set);
+    set_field(L, "model", f.model);
+    if (!f.date.empty()) set_field(L, "date", f.date);
+    set_field(L, "samples", f.samples);
+    set_field(L, "used", f.used);
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));  // [list]
+  }
+  return 1;
+}
+
 int d_ignored_columns(lua_State* L) {
   codlua::push_string_array(L, self(L).ignored_columns);
   return 1;
@@ -445,6 +482,9 @@ const luaL_Reg kMethods[] = {{"models", d_models},
                              {"metric", d_metric},
                              {"full_metric", d_full_metric},
                              {"ignored_columns", d_ignored_columns},
+                             {"feature", d_feature},
+                             {"feature_names", d_feature_names},
+                             {"sources", d_sources},
                              {nullptr, nullptr}};
 
 const luaL_Reg kFunctions[] = {{"zero_items", f_zero_items}, {"from_tables", f_from_tables}, {nullptr, nullptr}};

@@ -21,10 +21,12 @@ void push_dataset(lua_State* L, cod::Dataset ds) {
   codlua::push_box(L, std::make_shared<cod::Dataset>(std::move(ds)), kDatasetType);
 }
 
-// io.read{models=, items=, scores=, lmeval=, metric=, filter=, tasks=, compute_unit=} -> cod.Dataset
+// io.read{models=, items=, scores=, lmeval=, metric=, filter=, tasks=, responses=, strip=, ignore_case=,
+//         ignore_punctuation=, runs=, compute_unit=} -> cod.Dataset
 int f_read(lua_State* L) {
   luaL_checktype(L, 1, LUA_TTABLE);
-  codlua::Options opts(L, 1, "read", {"models", "items", "scores", "lmeval", "metric", "filter", "tasks", "compute_unit"});
+  codlua::Options opts(L, 1, "read", {"models", "items", "scores", "lmeval", "metric", "filter", "tasks", "responses", "strip",
+                                          "ignore_case", "ignore_punctuation", "runs", "compute_unit"});
   cod::DatasetFiles files;
   auto models = opts.string("models");
   if (!models) opts.fail("models", "a models CSV path is required");
@@ -39,6 +41,13 @@ int f_read(lua_State* L) {
     files.lmeval.tasks = codlua::check_string_array(L, -1);
     lua_pop(L, 1);
   }
+  files.lmeval.responses = opts.boolean("responses", false);
+  files.lmeval.match.strip = opts.boolean("strip", files.lmeval.match.strip);
+  files.lmeval.match.ignore_case = opts.boolean("ignore_case", false);
+  files.lmeval.match.ignore_punctuation = opts.boolean("ignore_punctuation", false);
+  files.lmeval.runs = opts.string("runs", files.lmeval.runs);
+  if (files.lmeval.runs != "average" && files.lmeval.runs != "newest")
+    opts.fail("runs", "expected \"average\" or \"newest\", got '" + files.lmeval.runs + "'");
   files.compute_unit = opts.number("compute_unit", 1e18);
   if (!(files.compute_unit > 0)) opts.fail("compute_unit", "must be > 0");
   if (!files.items && !files.scores && !files.lmeval_dir)

@@ -412,6 +412,38 @@ int f_defaults(lua_State* L) {
   });
 }
 
+// ---------------------------------------------------------------- synth.lmeval
+
+// lmeval(ds, set_names, probs, dir [, {seed=, choices=, noise=, date=}]) -> {files}, {acc matrices}
+int f_lmeval(lua_State* L) {
+  const auto ds = codlua::check_box<cod::Dataset>(L, 1, kDatasetType);
+  const std::vector<std::string> names = codlua::check_string_array(L, 2);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  std::vector<cod::Matrix> probs;
+  for (lua_Integer i = 1; i <= static_cast<lua_Integer>(names.size()); ++i) {
+    lua_rawgeti(L, 3, i);  // [.., prob]
+    probs.push_back(codlua::check_matrix(L, -1));
+    lua_pop(L, 1);
+  }
+  const std::string dir = luaL_checkstring(L, 4);
+  codlua::Options opts(L, 5, "lmeval", {"seed", "choices", "noise", "date"});
+  cod::SynthLmEvalOptions opt;
+  opt.seed = static_cast<std::uint64_t>(opts.integer("seed", 1));
+  opt.choices = opts.integer("choices", opt.choices);
+  opt.noise = opts.number("noise", opt.noise);
+  opt.date = opts.string("date", opt.date);
+  return guarded(L, [&] {
+    cod::SynthLmEvalResult r = cod::synth_lmeval(ds->models, names, probs, dir, opt);
+    codlua::push_string_array(L, r.files);  // [files]
+    lua_createtable(L, static_cast<int>(r.acc.size()), 0);  // [files, acc]
+    for (std::size_t s = 0; s < r.acc.size(); ++s) {
+      codlua::push_matrix(L, std::move(r.acc[s]));
+      lua_rawseti(L, -2, static_cast<lua_Integer>(s + 1));
+    }
+    return 2;
+  });
+}
+
 // item_probability({alpha=, beta=, gamma=, guess=, cap=}, C) -> the item law without noise
 // (cod::synth_item_probability), C in compute units.
 int f_item_probability(lua_State* L) {
@@ -432,7 +464,8 @@ int f_item_probability(lua_State* L) {
 }
 
 const luaL_Reg kFunctions[] = {{"ladder", f_ladder}, {"defaults", f_defaults},
-                               {"item_probability", f_item_probability}, {nullptr, nullptr}};
+                               {"item_probability", f_item_probability}, {"lmeval", f_lmeval},
+                               {nullptr, nullptr}};
 
 int luaopen_cod_core_synth(lua_State* L) {
   // The dataset userdata's metatable belongs to cod.core.data: make sure it exists.

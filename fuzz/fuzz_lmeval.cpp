@@ -1,6 +1,7 @@
 // libFuzzer target: the lm-evaluation-harness --log_samples reader (SPEC §12). The input
 // is split at the first NUL byte (or used whole): the first part is one samples_*.jsonl file
-// of model m1, the second part one of model m2; the metric is "acc", the filter "none".
+// of model m1, the second part one of model m2; the metric is "acc", the filter "none". Each
+// input is read twice: by its metric (with the log-likelihood features), then as responses.
 
 #include <cstddef>
 #include <cstdint>
@@ -35,6 +36,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   cod::DatasetFiles files;
   files.models = models;
   files.lmeval_dir = scratch.dir() + "/logs";
+  try {
+    const cod::Dataset ds = cod::read_dataset(files);
+    fuzz::check_dataset(ds);
+  } catch (const cod::Error& e) {
+    fuzz::check_error(e);
+  }
+  // The same logs as generated responses of repeats (SPEC §14), newest run only.
+  files.lmeval.responses = true;
+  files.lmeval.match.ignore_case = size % 2 == 0;
+  files.lmeval.match.ignore_punctuation = size % 3 == 0;
+  files.lmeval.runs = "newest";
   try {
     const cod::Dataset ds = cod::read_dataset(files);
     fuzz::check_dataset(ds);

@@ -54,6 +54,20 @@ int EvalSet::column_of(std::size_t model) const {
   return -1;
 }
 
+const Matrix& EvalSet::feature(const std::string& wanted) const {
+  if (wanted == "metric") return pass;
+  for (const auto& f : extra_features)
+    if (f.first == wanted) return f.second;
+  throw UserError("set '" + name + "' has no feature '" + wanted + "' (features present: " +
+              name_list(feature_names()) + "; choice_prob and answer_prob come from lm-eval multiple-choice " +
+              "log-likelihoods)");
+}
+
+std::vector<std::string> EvalSet::feature_names() const {
+  std::vector<std::string> names{"metric"};
+  for (const auto& f : extra_features) names.push_back(f.first);
+  return names;
+}
 namespace {
 
 // The first index whose name is `name`, through `cache` (rebuilt when the list changed).
@@ -139,6 +153,12 @@ void Dataset::validate() const {
       throw Error("set '" + s.name + "': trial counts do not match the pass matrix's shape");
     if (!s.scores.empty() && s.scores.size() != models.size())
       throw Error("set '" + s.name + "': scores must have one entry per model");
+    for (const auto& f : s.extra_features) {
+      if (f.second.rows() != s.pass.rows() || f.second.cols() != s.pass.cols())
+        throw UserError("set '" + s.name + "': feature '" + f.first + "' does not match the pass matrix's shape");
+      if (!(f.second.array() >= 0.0 && f.second.array() <= 1.0).all())
+        throw UserError("set '" + s.name + "': feature '" + f.first + "' has values outside [0, 1]");
+    }
   }
 }
 

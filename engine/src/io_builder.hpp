@@ -4,6 +4,7 @@
 // checks that every set is complete and only then builds the Dataset, so a reading error
 // never leaves a partial result behind.
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <limits>
@@ -67,6 +68,9 @@ struct Cell {
   Origin origin;     ///< where the cell was first given; origin.line == 0 while empty
 };
 
+/** Sums of kLmEvalFeatures over the lines merged into a cell, then the number of lines (NaN: a line lacked it). */
+using FeatureSums = std::array<double, kLmEvalFeatureCount + 1>;
+
 /** One evaluation set while reading. */
 struct SetBuild {
   std::string name;
@@ -75,6 +79,8 @@ struct SetBuild {
   std::vector<std::int32_t> column_of;       ///< per dataset model: its column, or -1
   std::vector<std::uint32_t> column_model;   ///< per column: the dataset model
   std::vector<std::vector<Cell>> columns;    ///< per column: cells by item (grown on demand)
+  /** Per column: sums of the lm-eval log-likelihood features by item, then the line count; empty when none. */
+  std::vector<std::vector<FeatureSums>> feature_columns;
   std::vector<double> scores;                ///< empty, or one per dataset model (NaN = none)
   std::vector<Origin> score_origin;
   std::uint32_t last_item = kNone;           ///< files are grouped: the next item is often the last one + 1
@@ -99,6 +105,10 @@ public:
   /** The cell of (set, item, model), created empty on first use. */
   Cell& cell(std::uint32_t s, std::uint32_t item, std::uint32_t model);
   SetBuild& set_build(std::uint32_t s) { return sets_[s]; }
+  /** The feature sums of (set, item, model), whose cell() must exist; all zero on first use. */
+  FeatureSums& feature_sums(std::uint32_t s, std::uint32_t item, std::uint32_t model);
+  /** lm-eval files read or skipped, for Dataset::sources. */
+  std::vector<SourceFile> lmeval_sources;
 
   const std::vector<Model>& models() const { return models_; }
   const std::string& models_file() const { return models_file_; }

@@ -98,6 +98,15 @@ Cell& Builder::cell(std::uint32_t s, std::uint32_t item, std::uint32_t model) {
   return col[item];
 }
 
+FeatureSums& Builder::feature_sums(std::uint32_t s, std::uint32_t item, std::uint32_t model) {
+  SetBuild& sb = sets_[s];
+  const auto c = static_cast<std::size_t>(sb.column_of[model]);  // cell() created the column
+  if (sb.feature_columns.size() < sb.columns.size()) sb.feature_columns.resize(sb.columns.size());
+  auto& col = sb.feature_columns[c];
+  if (item >= col.size()) col.resize(std::max<std::size_t>(sb.items.size(), item + 1), FeatureSums{});
+  return col[item];
+}
+
 std::string Builder::where(Origin o, std::uint32_t from) const {
   if (o.source == from) return "line " + std::to_string(o.line);
   return sources_[o.source] + ":" + std::to_string(o.line);
@@ -164,6 +173,7 @@ Dataset Builder::finish(double compute_unit) {
   ds.models = models_;
   ds.compute_unit = compute_unit;
   ds.ignored_columns = ignored_;
+  ds.sources = lmeval_sources;
   ds.sets.reserve(sets_.size());
   for (SetBuild& sb : sets_) {
     const auto order = column_order(sb);
@@ -202,6 +212,26 @@ Dataset Builder::finish(double compute_unit) {
         es.pass(i, j) = samples ? cell.value / cell.n : cell.value;
         if (with_n) es.n_samples(i, j) = cell.n;
       }
+    }
+    // lm-eval features every cell has (a set mixing task kinds keeps only the shared ones).
+    if (!sb.feature_columns.empty()) {
+      for (std::size_t k = 0; k < kLmEvalFeatureCount; ++k) {
+        Matrix F(n_items, n_cols);
+        bool complete = true;
+        for (Eigen::Index j = 0; j < n_cols && complete; ++j) {
+          const std::size_t c = order[static_cast<std::size_t>(j)];
+          const auto* col = c < sb.feature_columns.size() ? &sb.feature_columns[c] : nullptr;
+          for (Eigen::Index i = 0; i < n_items && complete; ++i) {
+            const auto ii = static_cast<std::size_t>(i);
+            const FeatureSums* fs = col && ii < col->size() ? &(*col)[ii] : nullptr;
+            const double v = fs && (*fs)[kLmEvalFeatureCount] > 0 ? (*fs)[k] / (*fs)[kLmEvalFeatureCount] : kUnknown;
+            complete = v >= 0 && v <= 1;
+            F(i, j) = v;
+          }
+        }
+        if (complete) es.extra_features.emplace_back(kLmEvalFeatures[k], std::move(F));
+      }
+      std::vector<std::vector<FeatureSums>>().swap(sb.feature_columns);
     }
     std::vector<std::vector<Cell>>().swap(sb.columns);  // free as we go: peak memory matters for big inputs
     es.scores = std::move(sb.scores);

@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <system_error>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "cod/csv.hpp"
 #include "cod/error.hpp"
 #include "io_builder.hpp"
+#include "lmeval_sample.hpp"
 
 namespace cod {
 namespace io_detail {
@@ -36,15 +38,17 @@ bool looks_like_date(std::string_view s) {
 
 // Task named by a samples file, or "" when the name is not samples_*.jsonl. The task may contain
 // underscores, so the date is the last '_'-separated part, and only when it looks like a date.
-std::string task_of(const std::string& filename) {
+std::string task_of(const std::string& filename, std::string* date = nullptr) {
   const std::string prefix = "samples_", suffix = ".jsonl";
   if (filename.size() <= prefix.size() + suffix.size() || filename.compare(0, prefix.size(), prefix) != 0 ||
       filename.compare(filename.size() - suffix.size(), suffix.size(), suffix) != 0)
     return "";
   const std::string stem = filename.substr(prefix.size(), filename.size() - prefix.size() - suffix.size());
   const auto us = stem.rfind('_');
-  if (us != std::string::npos && us > 0 && looks_like_date(std::string_view(stem).substr(us + 1)))
+  if (us != std::string::npos && us > 0 && looks_like_date(std::string_view(stem).substr(us + 1))) {
+    if (date) *date = stem.substr(us + 1);
     return stem.substr(0, us);
+  }
   return stem;
 }
 
@@ -63,6 +67,7 @@ const char* type_name(od::json_type t) {
 struct SamplesFile {
   std::string path;
   std::string task;
+  std::string date;
 };
 
 struct ModelFolder {
@@ -84,7 +89,10 @@ public:
     path_ = &path;
     src_ = b_.add_source(path, true);
     std::size_t used = 0, pos = 0;
+    // A UTF-8 byte-order mark (some editors and Windows tools write one) is not part of the JSON.
+    if (size >= 3 && std::memcmp(data, "\xEF\xBB\xBF", 3) == 0) pos = 3;
     line_ = 0;
+    std::fill(seen_line_.begin(), seen_line_.end(), 0u);
     while (pos < size) {
       ++line_;
       const void* nl = std::memchr(data + pos, '\n', size - pos);
@@ -118,51 +126,48 @@ private:
         fail("", "expected a JSON object (one sample per line), got another JSON value");
       bad_json(e);
     }
-    bool has_id = false, has_metric = false;
+    bool has_id = false, has_metric = false, has_target = false;
     std::string_view filter = "none";  // lines without "filter" count as filter "none"
     double metric = 0;
     const char* metric_type = nullptr;  // set when the metric is present but not a number or bool
-    for (auto res : obj) {
-      od::field field;
-      if (auto e = std::move(res).get(field)) bad_json(e);
-      std::string_view key;
-      if (auto e = field.unescaped_key().get(key)) bad_json(e);
-      if (key == "doc_id") {
-        od::json_type t;
-        if (auto e = field.value().type().get(t)) bad_json(e);
-        if (t == od::json_type::number) {
-          od::number num;
-          if (auto e = field.value().get_number().get(num)) bad_json(e);
-          if (num.is_int64()) doc_id_ = std::to_string(num.get_int64());
-          else if (num.is_uint64()) doc_id_ = std::to_string(num.get_uint64());
-          else fail("doc_id", fmt::format("expected an integer or a string, got the number {}", num.get_double()));
-        } else if (t == od::json_type::string) {
-          std::string_view s;
-          if (auto e = field.value().get_string().get(s)) bad_json(e);
-          doc_id_.assign(s.data(), s.size());
-        } else {
-          fail("doc_id", std::string("expected an integer or a string, got ") + type_name(t));
-        }
-        has_id = true;
-      } else if (key == "filter") {
-        if (auto e = field.value().get_string().get(filter)) {
-          if (e == simdjson::INCORRECT_TYPE) fail("filter", "expected a string (the filter's name)");
-          bad_json(e);
-        }
-      } else if (key == opts_.metric) {
-        od::json_type t;
-        if (auto e = field.value().type().get(t)) bad_json(e);
-        has_metric = true;
-        if (t == od::json_type::boolean) {
-          bool v = false;
-          if (auto e = field.value().get_bool().get(v)) bad_json(e);
-          metric = v ? 1.0 : 0.0;
-        } else if (t == od::json_type::number) {
-          if (auto e = field.value().get_double().get(metric)) bad_json(e);
-        } else {
-          metric_type = type_name(t);
+    SampleResponses resp;
+    try {
+      for (auto res : obj) {
+        od::field field;
+        if (auto e = std::move(res).get(field)) bad_json(e);
+        std::string_view key;
+        if (auto e = field.unescaped_key().get(key)) bad_json(e);
+        if (key == "doc_id") {
+          has_id = scalar_text(field.value(), "doc_id", false, doc_id_);
+        } else if (key == "filter") {
+          if (auto e = field.value().get_string().get(filter)) {
+            if (e == simdjson::INCORRECT_TYPE) fail("filter", "expected a string (the filter's name)");
+            bad_json(e);
+          }
+        } else if (key == "target") {
+          has_target = scalar_text(field.value(), "target", true, target_);
+        } else if (key == "filtered_resps") {
+          parse_filtered_resps(field.value(), resp);
+        } else if (key == "arguments") {
+          parse_arguments(field.value(), resp);
+        } else if (!opts_.responses && key == opts_.metric) {
+          od::json_type t;
+          if (auto e = field.value().type().get(t)) bad_json(e);
+          has_metric = true;
+          if (t == od::json_type::boolean) {
+            bool v = false;
+            if (auto e = field.value().get_bool().get(v)) bad_json(e);
+            metric = v ? 1.0 : 0.0;
+          } else if (t == od::json_type::number) {
+            if (auto e = field.value().get_double().get(metric)) bad_json(e);
+          } else {
+            metric_type = type_name(t);
+          }
         }
       }
+      finish(resp);
+    } catch (const SampleError& e) {
+      fail(e.key, e.what());
     }
     // ondemand stops after the object; anything after it (e.g. two samples run together on one
     // line by concurrent writers) would otherwise be dropped without a word. Note that values
@@ -174,26 +179,86 @@ private:
     if (filters.size() < 64) filters.emplace(filter);
     if (filter != opts_.filter) return 0;
     if (!has_id) fail("doc_id", "missing key (expected every line to have a doc_id)");
-    if (!has_metric) fail(opts_.metric, "missing metric key; the metrics present are: " + metrics_present(p, len, capacity));
-    if (metric_type)
-      fail(opts_.metric, std::string("expected a number or a bool (0/1 or a value in [0, 1]), got ") + metric_type);
-    if (!(metric >= 0 && metric <= 1)) fail(opts_.metric, fmt::format("value {} is outside [0, 1]", metric));
 
-    const std::uint32_t item = b_.item(set, doc_id_, Origin{src_, static_cast<std::uint32_t>(line_)});
+    double value = 0, trials = 1;
+    if (opts_.responses) {
+      if (!has_target) fail("target", "missing key (expected the target to compare the responses with)");
+      if (!resp.has_resps) fail("filtered_resps", "missing key (expected the filtered responses of the line)");
+      if (resp.texts.empty())
+        fail("filtered_resps", resp.loglik.empty() ? "no responses (expected generated strings)"
+                                                   : "holds log-likelihoods, not generated responses (pass rates from "
+                                                     "responses need a generate-until task; read a metric instead)");
+      value = static_cast<double>(matching_responses(resp, target_, opts_.match));
+      trials = static_cast<double>(resp.texts.size());
+    } else {
+      if (!has_metric)
+        fail(opts_.metric, "missing metric key; the metrics present are: " + metrics_present(p, len, capacity));
+      if (metric_type)
+        fail(opts_.metric, std::string("expected a number or a bool (0/1 or a value in [0, 1]), got ") + metric_type);
+      if (!(metric >= 0 && metric <= 1)) fail(opts_.metric, fmt::format("value {} is outside [0, 1]", metric));
+      value = metric;
+    }
+    LmFeatures features;
+    features.fill(kUnknown);
+    if (has_target && !resp.loglik.empty()) {
+      try {
+        features = loglik_features(resp, target_);
+      } catch (const SampleError& e) {
+        fail(e.key, e.what());
+      }
+    }
+
+    const Origin here{src_, static_cast<std::uint32_t>(line_)};
+    const std::uint32_t item = b_.item(set, doc_id_, here);
+    // One file holds one run: the same doc_id twice under one filter is a broken or concatenated log.
+    if (item >= seen_line_.size()) seen_line_.resize(std::max<std::size_t>(item + 1, 2 * seen_line_.size()), 0u);
+    if (seen_line_[item] != 0)
+      fail("doc_id", "doc_id " + csv::quote(doc_id_) + " appears twice with filter " + csv::quote(opts_.filter) +
+                         " in this file (first at line " + std::to_string(seen_line_[item]) +
+                         "; expected one line per document and filter)");
+    seen_line_[item] = here.line;
     Cell& cell = b_.cell(set, item, model);
-    if (cell.origin.line == 0) {
-      cell.value = metric;
-      cell.n = 1;
-      cell.origin = Origin{src_, static_cast<std::uint32_t>(line_)};
+    const bool first = cell.origin.line == 0;
+    if (first) {
+      cell.value = value;
+      cell.n = trials;
+      cell.origin = here;
     } else if (b_.is_samples(cell.origin.source)) {
-      cell.value += metric;  // repeats and seeds average into one pass rate
-      cell.n += 1;
+      cell.value += value;  // runs of one model and task average into one pass rate (LmEvalOptions::runs)
+      cell.n += trials;
     } else {
       fail("doc_id", "task " + csv::quote(b_.set_build(set).name) + ", doc_id " + csv::quote(doc_id_) +
                          ", model " + csv::quote(b_.models()[model].name) + " already has a row in " +
                          b_.where(cell.origin, src_) + " (expected each result from one source only)");
     }
+    FeatureSums& sums = b_.feature_sums(set, item, model);
+    for (std::size_t k = 0; k < kLmEvalFeatureCount; ++k) sums[k] = first ? features[k] : sums[k] + features[k];
+    sums[kLmEvalFeatureCount] = first ? 1 : sums[kLmEvalFeatureCount] + 1;
     return 1;
+  }
+
+  // doc_id or target into `out`: a string, or an integer (as text). `lenient` (target): other numbers are
+  // kept as text and other values (a list of answers) give false: no single target, features unknown.
+  bool scalar_text(od::value v, const char* key, bool lenient, std::string& out) {
+    od::json_type t;
+    if (auto e = v.type().get(t)) bad_json(e);
+    if (t == od::json_type::string) {
+      std::string_view s;
+      if (auto e = v.get_string().get(s)) bad_json(e);
+      out.assign(s.data(), s.size());
+      return true;
+    }
+    if (t == od::json_type::number) {
+      od::number num;
+      if (auto e = v.get_number().get(num)) bad_json(e);
+      if (num.is_int64()) out = std::to_string(num.get_int64());
+      else if (num.is_uint64()) out = std::to_string(num.get_uint64());
+      else if (lenient) out = fmt::format("{}", num.get_double());
+      else fail(key, fmt::format("expected an integer or a string, got the number {}", num.get_double()));
+      return true;
+    }
+    if (lenient) return false;
+    fail(key, std::string("expected an integer or a string, got ") + type_name(t));
   }
 
   // For the missing-metric message: the line's "metrics" list, or else its number/bool keys.
@@ -230,12 +295,17 @@ private:
   std::uint32_t src_ = 0;
   std::size_t line_ = 0;
   std::string doc_id_;
+  std::string target_;
+  std::vector<std::uint32_t> seen_line_;  // per item of the current set: its line in this file, 0 = not yet
 };
 
 }  // namespace
 
 void read_lmeval_dir(const std::string& dir, const LmEvalOptions& opts, Builder& b) {
-  if (opts.metric.empty()) throw UserError("lm-eval: no metric named (expected e.g. \"acc\" or \"exact_match\")");
+  if (opts.metric.empty() && !opts.responses)
+    throw UserError("lm-eval: no metric named (expected e.g. \"acc\" or \"exact_match\")");
+  if (opts.runs != "average" && opts.runs != "newest")
+    throw UserError("lm-eval: runs must be \"average\" or \"newest\", got " + csv::quote(opts.runs));
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
     if (fs::exists(dir, ec)) throw InputError(dir, 0, "", "not a directory (expected an lm-eval --log_samples output folder)");
@@ -258,11 +328,12 @@ void read_lmeval_dir(const std::string& dir, const LmEvalOptions& opts, Builder&
     for (fs::directory_iterator jt(it->path(), ec), jend; !ec && jt != jend; jt.increment(ec)) {
       if (!jt->is_regular_file(ec)) continue;
       const std::string fname = jt->path().filename().string();
-      const std::string task = task_of(fname);
+      std::string date;
+      const std::string task = task_of(fname, &date);
       if (task.empty()) continue;  // results_*.json and other files
       tasks_present.insert(task);
       if (!opts.tasks.empty() && std::find(opts.tasks.begin(), opts.tasks.end(), task) == opts.tasks.end()) continue;
-      mf.files.push_back({jt->path().string(), task});
+      mf.files.push_back({jt->path().string(), task, date});
     }
     if (ec) throw InputError(mf.path, 0, "", "cannot list the folder: " + ec.message());
     if (mf.files.empty()) continue;
@@ -297,14 +368,30 @@ void read_lmeval_dir(const std::string& dir, const LmEvalOptions& opts, Builder&
       const std::string& task = mf.files[f].task;
       const std::uint32_t set = b.set(task);
       std::set<std::string> filters;
-      std::size_t used = 0, first = f;
-      for (; f < mf.files.size() && mf.files[f].task == task; ++f) used += reader.read(mf.files[f].path, set, model, filters);
+      std::size_t used = 0, first = f, last = f;
+      while (last < mf.files.size() && mf.files[last].task == task) ++last;
+      // "newest": the file with the latest date id (ISO dates sort as strings; undated files first).
+      std::size_t newest = first;
+      for (std::size_t g = first + 1; g < last; ++g)
+        if (std::tie(mf.files[g].date, mf.files[g].path) > std::tie(mf.files[newest].date, mf.files[newest].path))
+          newest = g;
+      for (; f < last; ++f) {
+        SourceFile src{mf.files[f].path, task, mf.name, mf.files[f].date, 0, true};
+        if (opts.runs == "newest" && f != newest) {
+          src.used = false;
+        } else {
+          src.samples = reader.read(mf.files[f].path, set, model, filters);
+          used += src.samples;
+        }
+        b.lmeval_sources.push_back(std::move(src));
+      }
+      const std::string& shown = mf.files[opts.runs == "newest" ? newest : first].path;
       if (used == 0 && filters.empty())
-        throw InputError(mf.files[first].path, 0, "",
+        throw InputError(shown, 0, "",
                          "no samples in the file (expected one JSON object per line, as lm-eval --log_samples writes)");
       if (used == 0) {
         const std::vector<std::string> seen(filters.begin(), filters.end());
-        throw InputError(mf.files[first].path, 0, "filter",
+        throw InputError(shown, 0, "filter",
                          "no line has filter " + csv::quote(opts.filter) + " (filters present: " + name_list(seen, 20) +
                              "; expected one of them as the filter option)");
       }

@@ -37,12 +37,12 @@ local function targets(ds, opts)
 end
 
 ---@param ds cod.Dataset
----@param opts {target?: string, top?: integer, recipes?: string[], sets?: string[], anchors?: string[], threads?: integer}
+---@param opts {target?: string, top?: integer, recipes?: string[], sets?: string[], anchors?: string[], threads?: integer, feature?: string}
 ---@return table
 function M.run(ds, opts)
   check.arg("run", 1, ds, "userdata")
   opts = check.options("run", opts, { target = "string", top = "integer", recipes = "table", sets = "table",
-    anchors = "table", threads = "integer" }, 2)
+    anchors = "table", threads = "integer", feature = "string" }, 2)
   check.integer("run", "top", opts.top, { min = 1, optional = true })
   local names = opts.recipes
   if not names then
@@ -54,7 +54,9 @@ function M.run(ds, opts)
   for i, n in ipairs(names) do rs[i] = recipes.get(n) end
   local all_sets = ds:sets()
   local sets = opts.sets or all_sets
-  local out = { tool = "codlua", version = require("cod").version, recipes = {}, targets = {} }
+  require("cod.data").check_feature(ds, sets, opts.feature)
+  local out = { tool = "codlua", version = require("cod").version, recipes = {}, targets = {},
+    feature = opts.feature or "metric" }
   for i, r in ipairs(rs) do out.recipes[i] = r.name end
   -- Every (target, set) pair is one independent task.
   local tasks = {}
@@ -66,7 +68,7 @@ function M.run(ds, opts)
       tasks[#tasks + 1] = { entry = #out.targets, sel = sel, set = set }
     end
   end
-  local rows = parallel.map(tasks, function(task) return M.row(ds, task.set, task.sel, rs) end,
+  local rows = parallel.map(tasks, function(task) return M.row(ds, task.set, task.sel, rs, opts.feature) end,
     { threads = opts.threads })
   for k, task in ipairs(tasks) do
     local entry = out.targets[task.entry]
@@ -77,8 +79,8 @@ function M.run(ds, opts)
 end
 
 --- One set's row of the backtest of `sel.target`: every recipe's result; false when the set
---- has no result for the target.
-function M.row(ds, set, sel, rs)
+--- has no result for the target. `feature`: the per-item feature (SPEC §14; nil = the metric).
+function M.row(ds, set, sel, rs, feature)
   local t = sel.target
   local n_items = #ds:items(set)
   local has_target = false
@@ -94,7 +96,7 @@ function M.row(ds, set, sel, rs)
     if n_items > 0 then
       -- Sets may cover different models: the set's ladder is the ladder models it has.
       local set_sel = predict.set_selection(ds, set, sel)
-      local base = predict.base(ds, set, set_sel, {})
+      local base = predict.base(ds, set, set_sel, { feature = feature })
       job = predict.job(ds, set, set_sel, { base = base })
     else
       -- Scores only (no items): only end-to-end recipes apply.
@@ -152,8 +154,8 @@ end
 function M.table(bt)
   local L = {}
   for _, e in ipairs(bt.targets) do
-    L[#L + 1] = ("target %s (ladder of %d models: %s ... %s)"):format(e.target, #e.ladder, e.ladder[1] or "-",
-      e.ladder[#e.ladder] or "-")
+    L[#L + 1] = ("target %s (ladder of %d models: %s ... %s)%s"):format(e.target, #e.ladder, e.ladder[1] or "-",
+      e.ladder[#e.ladder] or "-", (bt.feature and bt.feature ~= "metric") and (", feature " .. bt.feature) or "")
     local head = ("%-28s %8s"):format("set (FE, points)", "actual")
     for _, n in ipairs(bt.recipes) do head = head .. (" %14s"):format(n:sub(1, 14)) end
     L[#L + 1] = head

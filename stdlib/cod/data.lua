@@ -28,6 +28,9 @@ local M = {}
 ---@field metric fun(self, set: string|integer, model: string, items?: integer[]): number|nil
 ---@field full_metric fun(self, set: string|integer, model: string): number|nil
 ---@field ignored_columns fun(self): string[]
+---@field feature fun(self, set: string|integer, name: string): cod.Matrix   a per-item feature ("metric" = pass)
+---@field feature_names fun(self, set: string|integer): string[]          "metric" and the lm-eval features the set has
+---@field sources fun(self): {path: string, set: string, model: string, date?: string, samples: integer, used: boolean}[]
 
 local function io_core()
   return require("cod.core.io")
@@ -44,7 +47,7 @@ function M.load(dir, opts)
 end
 
 --- Read a dataset from named files.
----@param opts {models: string, items?: string, scores?: string, lmeval?: string, metric?: string, filter?: string, tasks?: string[], compute_unit?: number}
+---@param opts {models: string, items?: string, scores?: string, lmeval?: string, metric?: string, filter?: string, tasks?: string[], responses?: boolean, strip?: boolean, ignore_case?: boolean, ignore_punctuation?: boolean, runs?: "average"|"newest", compute_unit?: number}
 ---@return cod.Dataset
 function M.read(opts)
   return io_core().read(opts)
@@ -62,6 +65,58 @@ end
 ---@return integer[]
 function M.zero_items(X)
   return core.zero_items(X)
+end
+
+local function has(list, v)
+  for _, x in ipairs(list) do
+    if x == v then return true end
+  end
+  return false
+end
+
+--- Check that every set with items among `sets` has the per-item feature `feature` (nil: the
+--- metric); a missing one is a user's error naming the set and the features it has.
+---@param ds cod.Dataset
+---@param sets string[]
+---@param feature? string
+function M.check_feature(ds, sets, feature)
+  if feature == nil or feature == "metric" then return end
+  for _, set in ipairs(sets) do
+    if #ds:items(set) > 0 then
+      local names = ds:feature_names(set)
+      if not has(names, feature) then
+        local text = require("cod.text")
+        require("cod.errors").user(("--feature %s: set '%s' has no such per-item feature (it has: %s; choice_prob " ..
+          "needs lm-eval multiple-choice logs, answer_prob lm-eval log-likelihoods)"):format(text.excerpt(feature),
+          text.excerpt(set), table.concat(names, ", ")))
+      end
+    end
+  end
+end
+
+--- The lm-eval files behind the dataset, and the (model, task) pairs whose files were merged
+--- (averaged) or skipped (older runs): {files = {...}, merged = {{set, model, files, skipped}}}.
+---@param ds cod.Dataset
+---@return table|nil  nil for CSV input
+function M.sources(ds)
+  local files = ds:sources()
+  if #files == 0 then return nil end
+  local groups, order = {}, {}
+  for _, f in ipairs(files) do
+    local key = f.model .. "\0" .. f.set
+    local g = groups[key]
+    if not g then
+      g = { set = f.set, model = f.model, files = {}, skipped = {} }
+      groups[key] = g
+      order[#order + 1] = g
+    end
+    if f.used then g.files[#g.files + 1] = f.path else g.skipped[#g.skipped + 1] = f.path end
+  end
+  local merged = {}
+  for _, g in ipairs(order) do
+    if #g.files > 1 or #g.skipped > 0 then merged[#merged + 1] = g end
+  end
+  return { files = files, merged = merged }
 end
 
 --- Per-set summary: name, item count, models (ordered by compute) and each model's mean pass rate.

@@ -108,6 +108,39 @@ function M.stages.features(job, st, opts)
   st.X_active = job.X:select_rows(active)
 end
 
+--- irt_features: like features, but clustering sees each item's smooth item-response curve over
+--- the ladder (cod.irt, SPEC §14) instead of its raw 0/1 pattern; zero items stay the raw ones.
+--- opts are cod.irt.fit's (slope_sd, difficulty_sd, ability_sd, max_iterations) and `fit_curves`:
+--- true makes the fit stage fit each cluster's mean *curve* rather than its raw mean accuracy.
+function M.stages.irt_features(job, st, opts)
+  check_opts("irt_features", opts, { slope_sd = "number", difficulty_sd = "number", ability_sd = "number",
+    max_iterations = "integer", fit_curves = "boolean" })
+  M.stages.features(job, st, {})
+  local fit_opts = {}
+  for k, v in pairs(opts) do
+    if k ~= "fit_curves" then fit_opts[k] = v end
+  end
+  local fit = require("cod.irt").fit(job.Y, fit_opts)
+  if opts.fit_curves then st.fit_Y = fit.curves end
+  st.irt = { ability = fit.ability, converged = fit.converged, status = fit.status, evaluations = fit.evaluations }
+  st.X_active = fit.curves:select_rows(st.active)
+end
+
+--- irt_extrapolate: an end-to-end item-response prediction (SPEC §14): the joint fit's abilities
+--- are extrapolated linearly in log-compute and every item's curve is read at the target; the
+--- prediction is their mean. opts are cod.irt.fit's.
+function M.stages.irt_extrapolate(job, st, opts)
+  check_opts("irt_extrapolate", opts, { slope_sd = "number", difficulty_sd = "number", ability_sd = "number",
+    max_iterations = "integer" })
+  local irt = require("cod.irt")
+  local fit = irt.fit(job.Y, opts)
+  local e = irt.extrapolate(fit, job.C, job.target_C)
+  st.irt = { ability = fit.ability, converged = fit.converged, status = fit.status, evaluations = fit.evaluations,
+    target_ability = e.ability, ability_slope = e.slope }
+  st.prediction = e.metric
+  st.subset_prediction = e.metric
+end
+
 --- cluster: label the active items. opts.method (default "improved_meanshift", or a name given
 --- to cluster.register) and the method's own options in opts.options; opts.labels gives labels by item id instead (transfer).
 function M.stages.cluster(job, st, opts)
@@ -155,7 +188,7 @@ function M.stages.fit(job, st, opts)
       m[#m + 1] = i
     end
   end
-  local fits = law.fit_clusters(job.Y, st.labels, job.C,
+  local fits = law.fit_clusters(st.fit_Y or job.Y, st.labels, job.C,
     { form = form, fixed = opts.fixed, weights = opts.weights, threads = opts.threads or 2 })
   for _, c in ipairs(fits) do
     c.rows = members[c.label]

@@ -32,7 +32,7 @@ end
 ---@param ds cod.Dataset
 ---@param set string
 ---@param sel {ladder: string[], target?: string, anchors: string[], target_compute?: number}
----@param opts? {smooth?: integer, rows?: integer[], rng?: any, base?: table}
+---@param opts? {smooth?: integer, feature?: string, rows?: integer[], rng?: any, base?: table}
 ---@return table job
 function M.job(ds, set, sel, opts)
   opts = opts or {}
@@ -53,6 +53,11 @@ function M.job(ds, set, sel, opts)
   if base.N and opts.rng then
     P = opts.rng:resample_passrates(P, opts.rows and base.N:select_rows(opts.rows) or base.N)
   end
+  local metric = P
+  -- A feature other than the metric (SPEC §14) drives clustering, the cluster fits and the
+  -- mapping's x; the full-set metric (job.full, job.mean, job.actual) stays the metric.
+  if base.F then P = opts.rows and base.F:select_rows(opts.rows) or base.F end
+  job.feature = base.feature
   job.P = P
   job.item_ids = item_ids
   job.items = P:rows()
@@ -66,7 +71,7 @@ function M.job(ds, set, sel, opts)
     job.X = job.Y
   end
   -- Metrics per model on these rows; a user's score replaces the full-set mean.
-  local means = P:col_means()
+  local means = metric:col_means()
   job.mean, job.full = {}, {}
   for name, c in pairs(base.col) do
     job.mean[name] = means[c]
@@ -110,6 +115,15 @@ function M.base(ds, set, sel, opts)
   base.P = all:select_cols(cols)
   local trials = ds:trials(set)
   if trials then base.N = trials:select_cols(cols) end
+  base.feature = opts.feature or "metric"
+  if base.feature ~= "metric" then
+    if opts.smooth and opts.smooth > 0 then
+      require("cod.errors").usage(("--smooth averages pass rates of checkpoints; it does not apply with --feature %s")
+        :format(base.feature))
+    end
+    base.F = ds:feature(set, base.feature):select_cols(cols)
+    base.N = nil  -- trial counts describe the metric: no binomial resampling or few-trials warning for a feature
+  end
   base.C = {}
   for j, m in ipairs(sel.ladder) do base.C[j] = ds:compute(m) end
   if sel.target_compute then
@@ -243,14 +257,14 @@ end
 --- with the recommendation beside it. Sets without items (scores only) are predicted by
 --- the candidates that need no items.
 ---@param ds cod.Dataset
----@param opts {target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], backtest?: boolean, sets?: string[], bootstrap?: integer, seed?: integer, threads?: integer, progress?: boolean, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
+---@param opts {target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], backtest?: boolean, sets?: string[], feature?: string, bootstrap?: integer, seed?: integer, threads?: integer, progress?: boolean, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
 ---@return table report
 function M.run(ds, opts)
   check.arg("run", 1, ds, "userdata")
   opts = check.options("run", opts, { target = "string", ladder = "table", anchors = "table",
     recipe = "string|table", candidates = "table", backtest = "boolean", sets = "table", bootstrap = "integer",
     seed = "integer", smooth = "integer", target_compute = "number", transfer_ladder = "table",
-    transfer_labels = "table", level = "number", progress = "boolean", threads = "integer" }, 2)
+    transfer_labels = "table", level = "number", progress = "boolean", threads = "integer", feature = "string" }, 2)
   check.integer("run", "bootstrap", opts.bootstrap, { min = 0, optional = true })
   check.integer("run", "smooth", opts.smooth, { min = 0, optional = true })
   check.number("run", "target_compute", opts.target_compute, { above = 0, finite = true, optional = true })
@@ -273,6 +287,7 @@ function M.run(ds, opts)
         table.concat(all_sets, ", ")))
     end
   end
+  require("cod.data").check_feature(ds, sets, opts.feature)
   local report = {
     tool = "codlua",
     version = require("cod").version,
@@ -288,6 +303,8 @@ function M.run(ds, opts)
     end)(),
     anchors = sel.anchors,
     compute_unit = ds:compute_unit(),
+    feature = opts.feature or "metric",
+    sources = require("cod.data").sources(ds),
     settings = {
       bootstrap = opts.bootstrap or 0,
       seed = opts.seed or 1,

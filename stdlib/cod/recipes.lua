@@ -18,7 +18,7 @@ local M = {}
 --- Built-in recipe names, in the paper's order.
 M.builtin = {
   "cod", "cod_paper", "cod_no_mapping", "cod_anchor", "cod_no_anchor", "cod_f1", "cod_f2", "cod_f3",
-  "cod_kmeans", "cod_improved_kmeans", "cod_dbscan", "cod_meanshift",
+  "cod_kmeans", "cod_improved_kmeans", "cod_dbscan", "cod_meanshift", "cod_irt", "irt_extrapolate",
   "e2e_exp", "e2e_passrate", "bnsl", "loss_intermediate", "transfer",
 }
 

@@ -21,6 +21,7 @@ M.source = shown.source
 M.candidates_table = shown.candidates_table
 M.trust_paragraph = shown.trust_paragraph
 M.plot_candidates = shown.plot_candidates
+M.candidates_markdown = shown.candidates_markdown
 
 local function num(v, fmt)
   if v == nil or v ~= v then return "" end
@@ -234,6 +235,29 @@ function M.warning_lines(report)
     for _, w in ipairs(s.warnings or {}) do
       out[#out + 1] = ("WARNING [%s]: %s"):format(text.excerpt(s.name), text.printable(w))
     end
+  end
+  return out
+end
+
+--- Lines naming the lm-eval files averaged together or skipped for one model and task
+--- (report.sources.merged; empty for CSV input or when every pair has one file). Names and
+--- paths pass through `show` (default cod.text.printable; report.md uses cod.text.markdown).
+---@param report table
+---@param show? fun(s: string): string
+---@return string[]
+function M.source_lines(report, show)
+  show = show or require("cod.text").printable
+  local function list(paths)
+    local shown = {}
+    for i, p in ipairs(paths) do shown[i] = show(p) end
+    return table.concat(shown, ", ")
+  end
+  local out = {}
+  for _, g in ipairs(report.sources and report.sources.merged or {}) do
+    local line = ("lm-eval: model %s, task %s: %d file(s) averaged: %s"):format(show(g.model), show(g.set), #g.files,
+      list(g.files))
+    if #g.skipped > 0 then line = line .. ("; older run(s) skipped: %s"):format(list(g.skipped)) end
+    out[#out + 1] = line
   end
   return out
 end
@@ -465,8 +489,19 @@ local function md_report(report, plots)
   add(("- compute unit: %g FLOPs; bootstrap rounds: %d; seed: %d"):format(report.compute_unit,
     report.settings.bootstrap, report.settings.seed))
   add(("- candidates: %s"):format(md_list(report.settings.candidates or {})))
+  if report.feature and report.feature ~= "metric" then
+    add(("- per-item feature: %s (clustering and cluster fits; the prediction is the full-set metric, mapped "
+      .. "from the feature subset through the ladder)"):format(md(report.feature)))
+  end
   add(("- codlua %s"):format(report.version))
   add("")
+  local merged = M.source_lines(report, require("cod.text").markdown)
+  if #merged > 0 then
+    add("## Input files merged")
+    add("")
+    for _, line in ipairs(merged) do add("- " .. line) end
+    add("")
+  end
   local warnings = M.warning_lines(report)
   if #warnings > 0 then
     add("## Warnings")
@@ -485,8 +520,15 @@ local function md_report(report, plots)
   for _, s in ipairs(report.sets) do
     add("## " .. md(s.name))
     add("")
-    add(("- prediction p̂ = %s; subset prediction ŷ_S = %s; predictable ratio TR = %s"):format(
-      num(s.prediction), num(s.subset_prediction), s.predictable_ratio and ("%.1f%%"):format(100 * s.predictable_ratio) or "-"))
+    if s.subset_prediction then
+      add(("- prediction p̂ = %s; subset prediction ŷ_S = %s; predictable ratio TR = %s"):format(
+        num(s.prediction), num(s.subset_prediction), s.predictable_ratio and ("%.1f%%"):format(100 * s.predictable_ratio) or "-"))
+    else
+      add(("- prediction p̂ = %s, from %s"):format(s.prediction and num(s.prediction) or "none", md(M.source(s))))
+    end
+    if s.diagnostics_from then
+      add(("- the clusters, fits and mapping below are those of candidate %s"):format(md(s.diagnostics_from)))
+    end
     if s.interval then
       add(("- 90%% interval on p̂: [%.4f, %.4f] (model error from the backtests%s)"):format(s.interval[1],
         s.interval[2], s.bootstrap and (", and %d bootstrap rounds"):format(s.bootstrap.rounds) or ""))
@@ -495,24 +537,7 @@ local function md_report(report, plots)
     if s.fallback then
       add(("- no cluster extrapolated (%s): fallback %s"):format(md(s.fallback.reason), md(s.fallback.recipe)))
     end
-    if s.candidates then
-      add("")
-      add(("Candidates (backtests: the ladder's top model predicted from the ladder cut below it; signed " ..
-        "errors in points; the headline is %s):"):format(s.recipe == "auto" and "their weighted combination" or
-        md(s.recipe)))
-      add("")
-      add("| candidate | weight | prediction | backtest errors (cut: points) | error rate (points per ln C) |")
-      add("|---|---:|---:|---|---:|")
-      for _, c in ipairs(s.candidates) do
-        local errs = {}
-        for _, e in ipairs(c.backtest.errors or {}) do errs[#errs + 1] = ("%d: %+.2f"):format(e.cut, e.error) end
-        for _, f in ipairs(c.backtest.failures or {}) do errs[#errs + 1] = md(f) end
-        add(("| %s | %.0f%% | %s | %s | %s |"):format(md(c.recipe), 100 * (c.weight or 0),
-          c.prediction and num(c.prediction) or ("none: " .. md(tostring(c.reason))), table.concat(errs, ", "),
-          c.backtest.pooled_rate and ("%.2f"):format(c.backtest.pooled_rate) or "-"))
-      end
-      add("")
-    end
+    for _, line in ipairs(M.candidates_markdown(s)) do add(line) end
     if s.clustering then
       add(("- clustering %s: %d items clustered, IAD %.4f, OR %.1f%%"):format(md(s.clustering.method),
         s.clustering.clustered, s.clustering.iad or 0, s.clustering.outlier_rate))

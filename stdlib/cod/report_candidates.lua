@@ -101,6 +101,33 @@ function M.trust_paragraph(report)
   return table.concat(parts, " ")
 end
 
+--- One set's candidates as Markdown lines for report.md (empty when it has none): each
+--- candidate's weight, prediction, signed backtest errors per cut and pooled error rate.
+---@param s table  a set of the report
+---@return string[]
+function M.candidates_markdown(s)
+  local L = {}
+  if not s.candidates then return L end
+  local md = text.markdown
+  L[#L + 1] = ""
+  L[#L + 1] = ("Candidates (backtests: the ladder's top model predicted from the ladder cut below it; signed " ..
+    "errors in points; the headline is %s):"):format(s.recipe == "auto" and "their weighted combination" or
+    md(s.recipe))
+  L[#L + 1] = ""
+  L[#L + 1] = "| candidate | weight | prediction | backtest errors (cut: points) | error rate (points per ln C) |"
+  L[#L + 1] = "|---|---:|---:|---|---:|"
+  for _, c in ipairs(s.candidates) do
+    local errs = {}
+    for _, e in ipairs(c.backtest.errors or {}) do errs[#errs + 1] = ("%d: %+.2f"):format(e.cut, e.error) end
+    for _, f in ipairs(c.backtest.failures or {}) do errs[#errs + 1] = md(f) end
+    L[#L + 1] = ("| %s | %.0f%% | %s | %s | %s |"):format(md(c.recipe), 100 * (c.weight or 0),
+      c.prediction and ("%.4f"):format(c.prediction) or ("none: " .. md(tostring(c.reason))), table.concat(errs, ", "),
+      c.backtest.pooled_rate and ("%.2f"):format(c.backtest.pooled_rate) or "-")
+  end
+  L[#L + 1] = ""
+  return L
+end
+
 local palette = { "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22" }
 
 --- The candidates' curves of one set against compute (those that are a curve: end-to-end

@@ -163,6 +163,31 @@ function M.paper_like(opts)
   }
 end
 
+--- Write a generated ladder as an lm-evaluation-harness 0.4.x `--log_samples` folder of
+--- multiple-choice logs: `<dir>/models.csv` and `<dir>/samples/<model>/samples_<set>_<date>.jsonl`
+--- (string leaves, string target). Each item's gold choice gets the item's true pass probability
+--- (with log-normal noise `noise`), so `choice_prob` tracks the truth; `acc` is lm-eval's argmax.
+--- `dir` must be new or empty. Read it back with
+--- `data.read{models = dir .. "/models.csv", lmeval = dir .. "/samples"}`.
+---@param ds cod.Dataset      from synth.ladder
+---@param truth cod.synth.Truth
+---@param dir string
+---@param opts? {seed?: integer, choices?: integer, noise?: number, date?: string}
+---@return string[] files     every file written
+---@return table<string, cod.Matrix> acc  per set: items × models acc as written
+function M.lmeval(ds, truth, dir, opts)
+  if type(truth) ~= "table" or type(truth.sets) ~= "table" then
+    error(("bad argument #2 to 'lmeval' (synth truth table expected, got %s)"):format(type(truth)), 2)
+  end
+  if type(dir) ~= "string" then error(("bad argument #3 to 'lmeval' (string expected, got %s)"):format(type(dir)), 2) end
+  local probs = {}
+  for i, name in ipairs(truth.set_names) do probs[i] = truth.sets[name].prob end
+  local files, acc = core.lmeval(ds, truth.set_names, probs, dir, opts)
+  local by_set = {}
+  for i, name in ipairs(truth.set_names) do by_set[name] = acc[i] end
+  return files, by_set
+end
+
 --- Expected metric of `model` (name or 1-based index in truth.models) on `set`, over all
 --- items or over the given 1-based item indices (e.g. a predictable subset).
 ---@param truth cod.synth.Truth

@@ -306,4 +306,21 @@ return {
     "--out", "$OUT" }, status = 1, stderr = "unknown recipe 'nosuch'" },
   { name = "backtest with an unknown set", args = { "backtest", "--data", "$BASE", "--sets", "gamma", "--out", "$OUT" },
     status = 1, stderr = "unknown evaluation set 'gamma' %(sets: alpha, beta%)" },
+
+  -- ---------------------------------------------------------------- lm-eval logs (issue 9 item 7, issue 11)
+  { name = "lm-eval: a .jsonl with a UTF-8 BOM is read", args = { "predict", "--models", "$FILES/lmeval/models.csv",
+    "--lmeval", "$FILES/lmeval/bom", "--recipe", "e2e_exp", "--no-backtest", "--out", "$OUT" }, status = 0,
+    stdout = "mc%s+none" },
+  { name = "lm-eval: a doc_id twice in one file", args = { "predict", "--models", "$FILES/lmeval/models.csv",
+    "--lmeval", "$FILES/lmeval/duplicate_doc_id", "--out", "$OUT" }, status = 1,
+    stderr = "small/samples_mc_2025%-01%-01T00%-00%-00%.000000%.jsonl:3: column 'doc_id': doc_id '0' appears twice " ..
+      "with filter 'none' in this file %(first at line 1" },
+  { name = "lm-eval: a log-likelihood that is not a number", args = { "predict", "--models",
+    "$FILES/lmeval/models.csv", "--lmeval", "$FILES/lmeval/loglik_not_number", "--out", "$OUT" }, status = 1,
+    stderr = "jsonl:1: column 'filtered_resps': request 2: expected a %[log%-likelihood, is%-greedy%] pair" },
+  { name = "lm-eval: --runs neither average nor newest", args = { "predict", "--models", "$FILES/lmeval/models.csv",
+    "--lmeval", "$FILES/lmeval/bom", "--runs", "latest", "--out", "$OUT" }, status = 2,
+    stderr = "%-%-runs must be average or newest, got 'latest'" },
+  { name = "--feature choice_prob on CSV data", args = with(P, "--feature", "choice_prob"), status = 1,
+    stderr = "%-%-feature choice_prob: set 'alpha' has no such per%-item feature %(it has: metric;" },
 }

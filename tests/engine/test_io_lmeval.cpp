@@ -2,6 +2,7 @@
 // (realistic arc_easy and gsm8k lines) and one bad folder per error in tests/data/bad/lmeval_*.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -209,4 +210,158 @@ TEST_CASE("lm-eval: a result given both in the items CSV and in the samples is a
         kOut + "/EleutherAI__pythia-70m/samples_arc_easy_2024-05-01T12-00-00.123456.jsonl:1: column 'doc_id': task "
                "'arc_easy', doc_id '2', model 'EleutherAI__pythia-70m' already has a row in " +
             kBad + "items_overlaps_lmeval.csv:2 (expected each result from one source only)");
+}
+
+// ---------------------------------------------------------------- log-likelihood features (SPEC §14)
+
+namespace {
+
+const std::string kFeat = COD_TEST_DATA_DIR "/lmeval/features/";
+
+cod::DatasetFiles features_files(const std::string& task, const std::string& metric = "acc") {
+  cod::DatasetFiles f;
+  f.models = kFeat + "models.csv";
+  f.lmeval_dir = kFeat + "output";
+  f.lmeval.metric = metric;
+  f.lmeval.tasks = {task};
+  return f;
+}
+
+const cod::Matrix& feature_of(const cod::Dataset& ds, const std::string& name) { return ds.sets.at(0).feature(name); }
+
+double softmax_at(std::vector<double> ll, std::size_t g) {
+  double s = 0;
+  for (double v : ll) s += std::exp(v);
+  return std::exp(ll[g]) / s;
+}
+
+std::string bad_feature_error(const std::string& name) {
+  return input_error([&] {
+    cod::DatasetFiles f;
+    f.models = kFeat + "models.csv";
+    f.lmeval_dir = kBad + name;
+    cod::read_dataset(f);
+  });
+}
+
+}  // namespace
+
+TEST_CASE("lm-eval features: multiple choice with string leaves, string/int/text targets, a BOM") {
+  // runs = newest: big's older run of mc (different log-likelihoods) is skipped.
+  cod::DatasetFiles f = features_files("mc");
+  f.lmeval.runs = "newest";
+  const cod::Dataset ds = cod::read_dataset(f);
+  REQUIRE(ds.sets.size() == 1);
+  const cod::EvalSet& s = ds.sets[0];
+  CHECK(s.feature_names() == std::vector<std::string>{"metric", "choice_prob", "choice_prob_norm", "answer_prob",
+                                                      "answer_prob_norm"});
+  CHECK(&s.feature("metric") == &s.pass);
+  const cod::Matrix& cp = s.feature("choice_prob");
+  // small (column 0): target "0", target 2 (an int), target "CCCC" (the third continuation's text).
+  CHECK(cp(0, 0) == doctest::Approx(softmax_at({-1, -2, -3}, 0)).epsilon(1e-12));
+  CHECK(cp(1, 0) == doctest::Approx(softmax_at({-0.5, -1.5, -2.5}, 2)).epsilon(1e-12));
+  CHECK(cp(2, 0) == doctest::Approx(1.0 / 3).epsilon(1e-12));
+  CHECK(cp(2, 2) == doctest::Approx(softmax_at({-4, -4, -0.1}, 2)).epsilon(1e-12));
+  const cod::Matrix& ap = s.feature("answer_prob");
+  CHECK(ap(0, 0) == doctest::Approx(std::exp(-1.0)).epsilon(1e-12));
+  CHECK(ap(1, 1) == doctest::Approx(std::exp(-1.0)).epsilon(1e-12));
+  // Normalised by the continuation's length in characters without the leading space (lm-eval's acc_norm).
+  const cod::Matrix& apn = s.feature("answer_prob_norm");
+  CHECK(apn(1, 0) == doctest::Approx(std::exp(-2.5 / 4)).epsilon(1e-12));
+  const cod::Matrix& cpn = s.feature("choice_prob_norm");
+  CHECK(cpn(0, 0) == doctest::Approx(softmax_at({-1.0 / 1, -2.0 / 2, -3.0 / 4}, 0)).epsilon(1e-12));
+  CHECK(s.pass(0, 0) == 1.0);
+  ds.validate();
+  CHECK_THROWS_WITH_AS(s.feature("loss"),
+                       doctest::Contains("set 'mc' has no feature 'loss' (features present: metric, choice_prob,"),
+                       cod::Error);
+  // Provenance: big's older run is listed as skipped, every other file as used with its line count.
+  REQUIRE(ds.sources.size() == 4);
+  CHECK(ds.sources[0].model == "big");
+  CHECK(ds.sources[0].date == "2024-06-01T00-00-00.000000");
+  CHECK_FALSE(ds.sources[0].used);
+  CHECK(ds.sources[0].samples == 0);
+  CHECK(ds.sources[1].used);
+  CHECK(ds.sources[1].samples == 3);
+  CHECK(ds.sources[1].set == "mc");
+}
+
+TEST_CASE("lm-eval features: runs = average merges dated files (listed as used), features average too") {
+  const cod::Dataset ds = cod::read_dataset(features_files("mc"));
+  const cod::EvalSet& s = ds.sets[0];
+  const int big = s.column_of(ds.model_index("big"));
+  REQUIRE(big >= 0);
+  CHECK(s.pass(0, big) == 0.5);  // the older run had acc 0, the newer 1
+  CHECK(s.n_samples(0, big) == 2);
+  CHECK(s.feature("answer_prob")(0, big) == doctest::Approx((std::exp(-5.0) + std::exp(-0.01)) / 2).epsilon(1e-12));
+  REQUIRE(ds.sources.size() == 4);
+  CHECK(ds.sources[0].used);
+  CHECK(ds.sources[1].used);
+  cod::DatasetFiles bad = features_files("mc");
+  bad.lmeval.runs = "latest";
+  CHECK_THROWS_WITH_AS(cod::read_dataset(bad), doctest::Contains("runs must be \"average\" or \"newest\""), cod::Error);
+}
+
+TEST_CASE("lm-eval features: the loglikelihood output type has answer_prob but no choice_prob") {
+  const cod::Dataset ds = cod::read_dataset(features_files("lambada"));
+  const cod::EvalSet& s = ds.sets[0];
+  CHECK(s.feature_names() == std::vector<std::string>{"metric", "answer_prob", "answer_prob_norm"});
+  CHECK(s.feature("answer_prob")(0, 0) == doctest::Approx(std::exp(-2.0)).epsilon(1e-12));
+  CHECK(s.feature("answer_prob_norm")(1, 2) == doctest::Approx(std::exp(-0.25 / 5)).epsilon(1e-12));
+  CHECK(s.pass(1, 0) == 1.0);
+}
+
+TEST_CASE("lm-eval: pass rates from the filtered responses of repeats, with exact-match normalisation") {
+  cod::DatasetFiles f = features_files("arith", "exact_match");
+  f.lmeval.responses = true;
+  const cod::Dataset ds = cod::read_dataset(f);
+  const cod::EvalSet& s = ds.sets[0];
+  // Default: whitespace stripped, case and punctuation kept.
+  CHECK(s.pass(0, 0) == doctest::Approx(2.0 / 3));
+  CHECK(s.pass(1, 0) == 0.0);
+  CHECK(s.pass(1, 1) == doctest::Approx(1.0 / 3));
+  // Strings that look like a log-likelihood pair are responses when the arguments say generation.
+  CHECK(s.pass(0, 2) == doctest::Approx(1.0 / 3));
+  REQUIRE(s.has_trials());
+  CHECK(s.n_samples(0, 0) == 3);
+  CHECK(s.feature_names() == std::vector<std::string>{"metric"});
+
+  f.lmeval.match.ignore_case = true;
+  f.lmeval.match.ignore_punctuation = true;
+  const cod::Dataset folded = cod::read_dataset(f);
+  CHECK(folded.sets[0].pass(1, 0) == doctest::Approx(2.0 / 3));  // "yes", "Yes." match "Yes"
+  CHECK(folded.sets[0].pass(1, 1) == doctest::Approx(2.0 / 3));
+
+  f.lmeval.match = cod::MatchOptions{};
+  f.lmeval.match.strip = false;
+  CHECK(cod::read_dataset(f).sets[0].pass(0, 0) == 0.0);  // " 4" and "4 " no longer match
+
+  cod::DatasetFiles mc = features_files("lambada");
+  mc.lmeval.responses = true;
+  CHECK(input_error([&] { cod::read_dataset(mc); }).find("holds log-likelihoods, not generated responses") !=
+        std::string::npos);
+}
+
+TEST_CASE("lm-eval: malformed responses, targets and duplicated doc_ids are file:line errors") {
+  const std::string file = "/small/samples_mc_2025-01-01T00-00-00.000000.jsonl";
+  CHECK(bad_feature_error("lmeval_duplicate_doc_id") ==
+        kBad + "lmeval_duplicate_doc_id" + file +
+            ":3: column 'doc_id': doc_id '0' appears twice with filter 'none' in this file (first at line 1; expected "
+            "one line per document and filter)");
+  CHECK(bad_feature_error("lmeval_loglik_not_number") ==
+        kBad + "lmeval_loglik_not_number" + file +
+            ":1: column 'filtered_resps': request 2: expected a [log-likelihood, is-greedy] pair such as [\"-2.5\", "
+            "\"False\"], as the line's other requests have");
+  CHECK(bad_feature_error("lmeval_loglik_positive") ==
+        kBad + "lmeval_loglik_positive" + file + ":1: column 'filtered_resps': request 3: log-likelihood 0.5 is not a number <= 0");
+  CHECK(bad_feature_error("lmeval_target_out_of_range") ==
+        kBad + "lmeval_target_out_of_range" + file + ":1: column 'target': 7 is not a choice index (the line has 3 choices, 0 to 2)");
+  CHECK(bad_feature_error("lmeval_target_unknown_text") ==
+        kBad + "lmeval_target_unknown_text" + file +
+            ":1: column 'target': 'DDDD' is neither a choice index nor one of the choices' continuations");
+  CHECK(bad_feature_error("lmeval_resps_object") ==
+        kBad + "lmeval_resps_object" + file + ":1: column 'filtered_resps': expected an array (one entry per request), got an object");
+  CHECK(bad_feature_error("lmeval_resps_null_leaf") ==
+        kBad + "lmeval_resps_null_leaf" + file +
+            ":1: column 'filtered_resps': request 2: expected a string response or a [log-likelihood, is-greedy] pair, got null");
 }

@@ -208,4 +208,24 @@ T.test("bad options and missing anchors are errors with a clear message", functi
   T.eq(err, "table2: no source family: give --source-ladder M1,... (or --split-step S to split the ladder by step)\n")
 end)
 
+T.test("features.lua: single-answer backtests and the generated lm-eval ladder, with the measured shape", function()
+  local dir = tmpdir()
+  local code, out, err = T.run(bin .. " " .. script("features") .. " --seeds 1 --items 300 --csv " ..
+    q(dir .. "/features.csv") .. " --tmp " .. q(dir .. "/logs"))
+  T.eq(code, 0, err)
+  T.truthy(out:find("### BIG%-G | feature metric"), out)
+  T.truthy(out:find("### synthetic lm%-eval | feature choice_prob"), out)
+  local _, rows = read_csv(dir .. "/features.csv")
+  local bigg = 0
+  for _, r in ipairs(rows) do
+    if r.dataset == "BIG-G" then
+      bigg = bigg + 1
+      -- Single-answer BIG-G: the item-response recipe is far closer than plain COD (docs/features.md).
+      T.truthy(r.cod_irt < r.cod, ("%s %s: cod_irt %.2f vs cod %.2f"):format(r.target, r.set, r.cod_irt, r.cod))
+    end
+  end
+  T.eq(bigg, 4)
+  T.remove_tree(dir)
+end)
+
 T.done()

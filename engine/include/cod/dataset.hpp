@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <unordered_map>
 #include <vector>
 
@@ -56,11 +57,31 @@ struct EvalSet {
   Matrix n_samples;
   /** Per-model full-set score indexed by dataset model index (NaN = none given); may be empty. */
   std::vector<double> scores;
+  /**
+   * Per-item features besides the metric (SPEC §14), each items × models like `pass`, values in
+   * [0, 1]: e.g. "choice_prob" from lm-eval log-likelihoods. Only features every cell has are kept.
+   */
+  std::vector<std::pair<std::string, Matrix>> extra_features;
+
+  /** `pass` for "metric", else the named extra feature; throws cod::Error naming the features present. */
+  const Matrix& feature(const std::string& name) const;
+  /** "metric" and the names of extra_features, in order. */
+  std::vector<std::string> feature_names() const;
 
   /** Column of dataset model `model` in `pass`, or -1 when the set has no items for it. */
   int column_of(std::size_t model) const;
   /** True when trial counts are known. */
   bool has_trials() const { return n_samples.size() > 0; }
+};
+
+/** One lm-eval samples file and what became of it: the provenance a report lists (SPEC §12). */
+struct SourceFile {
+  std::string path;
+  std::string set;        ///< the task (evaluation set)
+  std::string model;
+  std::string date;       ///< the file name's date id, "" when it has none
+  std::size_t samples = 0;  ///< lines used (those with the chosen filter)
+  bool used = true;       ///< false: skipped as an older run (LmEvalOptions::runs == "newest")
 };
 
 /** Models and evaluation sets, plus the unit in which compute enters fits (SPEC §1). */
@@ -71,6 +92,8 @@ public:
   double compute_unit = 1e18;  ///< fits use C / compute_unit
   /** Columns of the input files that were not used (listed once, for the user). */
   std::vector<std::string> ignored_columns;
+  /** lm-eval samples files read (or skipped), by model then task; empty for CSV input. */
+  std::vector<SourceFile> sources;
 
   /** Index of the model called `name`; throws cod::Error listing a few known names. */
   std::size_t model_index(const std::string& name) const;

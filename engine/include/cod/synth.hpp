@@ -221,3 +221,40 @@ std::vector<double> synth_model_flops(const SynthOptions& opt);
 SynthResult synth_ladder(const SynthOptions& opt);
 
 }  // namespace cod
+
+namespace cod {
+
+// ---------------------------------------------------------------- lm-eval logs
+
+/** How synth_lmeval writes multiple-choice logs. */
+struct SynthLmEvalOptions {
+  std::uint64_t seed = 1;
+  long long choices = 4;     ///< choices per item, ≥ 2
+  double noise = 0.3;        ///< sd of per (item, model, choice) normal noise on the choices' log-probabilities
+  std::string date = "2026-01-01T00-00-00.000000";  ///< the files' date id
+};
+
+/** What synth_lmeval wrote, and the accuracy its logs hold. */
+struct SynthLmEvalResult {
+  std::vector<std::string> files;  ///< every file written, in order
+  std::vector<Matrix> acc;         ///< per set: items × models, lm-eval's acc (argmax of the log-likelihoods)
+};
+
+/**
+ * Write `models` and per-item true pass probabilities `prob` (one items × models matrix per set,
+ * columns in `models` order, item ids "0", "1", ...) as an lm-evaluation-harness 0.4.x
+ * `--log_samples` folder: `<dir>/models.csv` and `<dir>/samples/<model>/samples_<set>_<date>.jsonl`,
+ * every leaf of resps/filtered_resps a string, target the gold index as a string.
+ *
+ * Item i's choice distribution for model j: gold g_i (uniform), π_gold = p_ij, the distractors
+ * sharing 1 − p_ij by weights w_i ~ Dirichlet(1, …) fixed per item; each choice's log-probability
+ * gets N(0, noise²) noise and the result is renormalised, so choice_prob ≈ p_ij. The written
+ * log-likelihood of choice k is log π_k − len_k·ℓ_j (len_k its length in words, ℓ_j = 0.1·the
+ * model's loss when known, else 0): a whole-continuation likelihood. acc = 1 when the gold choice
+ * has the largest log-likelihood; acc_norm the same on log-likelihood per character.
+ * `dir` must not exist or be empty; throws cod::Error (with the path) on a failed write.
+ */
+SynthLmEvalResult synth_lmeval(const std::vector<Model>& models, const std::vector<std::string>& set_names,
+                               const std::vector<Matrix>& prob, const std::string& dir, const SynthLmEvalOptions& opt);
+
+}  // namespace cod

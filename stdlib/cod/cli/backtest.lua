@@ -27,7 +27,7 @@ function M.run(argv)
   local backtest = require("cod.backtest")
   common.check_sets(ds, o.sets)
   local bt = backtest.run(ds, { target = o.target, top = o.top, recipes = o.recipes, sets = o.sets,
-    anchors = o.anchors })
+    anchors = o.anchors, feature = o.feature })
   io.stdout:write(backtest.table(bt))
   if o.out then
     backtest.write(bt, o.out)

@@ -16,6 +16,11 @@ M.data_options = {
   { "metric", "KEY", "lm-eval per-sample metric key", default = "acc" },
   { "filter", "NAME", "lm-eval filter", default = "none" },
   { "tasks", "T1,...", "lm-eval tasks to read (default: all)", list = true },
+  { "responses", nil, "lm-eval: pass rate = share of the filtered responses matching the target (repeats)" },
+  { "match", "OPT,...", "lm-eval --responses normalisation: ignore_case, ignore_punctuation, no_strip", list = true },
+  { "runs", "average|newest", "lm-eval: several dated files of one model and task", default = "average" },
+  { "feature", "NAME", "per-item feature for clustering and cluster fits: metric, choice_prob, choice_prob_norm, "
+    .. "answer_prob, answer_prob_norm (lm-eval log-likelihoods; docs/features.md)", default = "metric" },
 }
 
 --- --threads N, shared by predict and backtest (docs/parallel.md).
@@ -99,9 +104,26 @@ function M.load(o)
   end
   if not o.models then errors.usage("missing --models FILE (or --data DIR)") end
   if not (o.items or o.scores or o.lmeval) then errors.usage("missing --items FILE (or --lmeval DIR, --scores FILE)") end
-  return data.read({ models = o.models, items = o.items, scores = o.scores, lmeval = o.lmeval,
+  local read = { models = o.models, items = o.items, scores = o.scores, lmeval = o.lmeval,
     metric = o.lmeval and o.metric or nil, filter = o.lmeval and o.filter or nil, tasks = o.lmeval and o.tasks or nil,
-    compute_unit = o.compute_unit })
+    compute_unit = o.compute_unit }
+  if o.lmeval then
+    if o.runs ~= "average" and o.runs ~= "newest" then
+      errors.usage(("--runs must be average or newest, got '%s'"):format(require("cod.text").excerpt(o.runs)))
+    end
+    read.runs = o.runs
+    read.responses = o.responses or nil
+    local known = { ignore_case = "ignore_case", ignore_punctuation = "ignore_punctuation", no_strip = "strip" }
+    for _, m in ipairs(o.match or {}) do
+      local key = known[m]
+      if not key then
+        errors.usage(("--match: unknown option '%s' (options: ignore_case, ignore_punctuation, no_strip)")
+          :format(require("cod.text").excerpt(m)))
+      end
+      read[key] = key ~= "strip"
+    end
+  end
+  return data.read(read)
 end
 
 --- Make --threads the default of cod.parallel (and the cap of the engine's threads).

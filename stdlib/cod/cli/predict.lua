@@ -57,7 +57,7 @@ function M.run(argv)
   local report = predict.run(ds, {
     target = o.target, ladder = o.ladder, anchors = o.anchors, recipe = o.recipe, sets = o.sets,
     bootstrap = o.bootstrap, seed = o.seed, smooth = o.smooth, candidates = o.candidates,
-    backtest = not o.no_backtest,
+    backtest = not o.no_backtest, feature = o.feature,
     target_compute = o.target_flops and o.target_flops / ds:compute_unit() or nil,
     transfer_ladder = o.transfer_ladder,
     transfer_labels = o.labels and require("cod.report").read_labels(o.labels) or nil,
@@ -68,9 +68,10 @@ function M.run(argv)
     io.stdout:write(require("cod.json").encode(rep.to_json(report), { indent = 1 }), "\n")
   else
     local text = require("cod.text")
-    io.stdout:write(("codlua predict: recipe %s, target %s, ladder of %d models, %d anchors\n"):format(
+    io.stdout:write(("codlua predict: recipe %s, target %s, ladder of %d models, %d anchors%s\n"):format(
       text.excerpt(report.recipe), text.excerpt(report.target or ("compute " .. tostring(o.target_flops))),
-      #report.ladder, #report.anchors))
+      #report.ladder, #report.anchors, report.feature ~= "metric" and (", feature " .. report.feature) or ""))
+    for _, line in ipairs(rep.source_lines(report)) do io.stdout:write(line, "\n") end
     io.stdout:write(rep.table(report))
     io.stdout:write(rep.candidates_table(report))
     for _, w in ipairs(rep.warning_lines(report)) do io.stdout:write(w, "\n") end
