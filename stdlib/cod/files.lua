@@ -179,7 +179,8 @@ local function check_parent(key)
     errors.user(("--out %s: %s is not a folder"):format(shown_path(key), shown_path(dir)))
   end
   if not sys.writable_dir(dir) then
-    errors.user(("--out %s: cannot create files in %s: Permission denied"):format(shown_path(key), shown_path(dir)))
+    errors.user(("--out %s: cannot create files in %s (no write permission, or a read-only file system)"):format(
+      shown_path(key), shown_path(dir)))
   end
 end
 
@@ -255,7 +256,7 @@ function M.claim_output(out, opts)
   for _, input in ipairs((opts or {}).inputs or {}) do
     local rin = resolve(input)
     if rout and rin and (rin == rout or rout == "/" or rin:sub(1, #rout + 1) == rout .. "/") then
-      errors.user(("--out %s holds the input %s, and codlua replaces the --out folder: choose another folder")
+      errors.user(("--out %s is or holds the input %s, and codlua replaces the --out folder: choose another folder")
         :format(shown_path(key), shown_path(input)))
     end
   end

@@ -250,7 +250,7 @@ return {
   { name = "--out is the user's file: refused before computing", args = with(P, "--bootstrap", "100000"), status = 1,
     setup = "file", stderr = "%-%-out '.-/out' exists and is not a folder" },
   { name = "--out equal to --data: the inputs are never deleted", args = { "predict", "--data", "$OUT", "--out", "$OUT" },
-    status = 1, setup = "data", stderr = "%-%-out '.-/out' holds the input '.-/out'" },
+    status = 1, setup = "data", stderr = "%-%-out '.-/out' is or holds the input '.-/out'" },
   { name = "--out equal to --data with a trailing slash", args = { "predict", "--data", "$OUT", "--out", "$OUT/" },
     status = 1, setup = "data", stderr = "holds the input" },
   { name = "--out is empty", args = { "predict", "--data", "$BASE", "--out", "" }, status = 2,

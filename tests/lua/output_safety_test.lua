@@ -182,6 +182,23 @@ T.test("--json to a full standard output fails", function()
   T.truthy(err:find("cannot write to standard output: No space left on device"), err)
 end)
 
+T.test("an unwritable parent folder is found before computing", function()
+  local ro = scratch .. "/ro"
+  assert(sys.mkdir(ro))
+  if T.run("test \"$(id -u)\" = 0") ~= 0 or T.run("mount -t tmpfs -o ro,size=16k tmpfs " .. q(ro) .. " 2>/dev/null") ~= 0 then
+    io.stdout:write("SKIP read-only parent test: needs root and tmpfs (mount -t tmpfs -o ro)\n")
+    return
+  end
+  local ok, problem = pcall(function()
+    local code, _, err = predict(ro .. "/sub/out", "--bootstrap 100000")
+    T.eq(code, 1)
+    T.truthy(err:find("%-%-out '.-/ro/sub/out': cannot create files in '.-/ro' %(no write permission"), err)
+  end)
+  os.execute("umount " .. q(ro))
+  if not ok then error(problem, 0) end
+  T.eq(T.run("rmdir " .. q(ro)), 0)
+end)
+
 T.test("a full disk: exit 1 naming the file and the reason, the previous report intact", function()
   local id = T.run("test \"$(id -u)\" = 0")
   local disk = scratch .. "/disk"
