@@ -5,7 +5,7 @@
 #   - 6 sets x 2,000 items with --bootstrap 200, --threads 1 and 2;
 #   - 2 sets x 2,000 items (default run), --threads 1 and 2;
 #   - one set of N items for N in $SIZES (default 2000 10000 50000), --threads 2,
-#     no self-check (the growth of one set's main run);
+#     no backtest (the growth of one set's main run);
 # each line with the load average before and after (the machine may be shared).
 #
 # usage: bench/parallel_bench.sh <build-dir> [scratch=/tmp/codlua-parallel-bench]

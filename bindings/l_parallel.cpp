@@ -417,6 +417,9 @@ int f_map_indices(lua_State* L) {
   if (has_done) luaL_checktype(L, 4, LUA_TFUNCTION);
   luaL_argcheck(L, n >= 0 && n <= INT32_MAX, 1, "must be in [0, 2147483647]");
   luaL_argcheck(L, threads >= 1 && threads <= kMaxWorkers, 3, "must be in [1, 256]");
+  // Workers never start workers (cod.parallel.map runs sequentially there): at most 256
+  // processes at a time, also for code under --sandbox.
+  if (g_in_worker) return luaL_error(L, "cod.parallel: map_indices called inside a worker process");
   lua_settop(L, 4);
   lua_createtable(L, static_cast<int>(n), 0);  // [n, fn, threads, on_done, results]
   const int results = 5;

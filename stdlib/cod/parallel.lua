@@ -43,8 +43,9 @@ end
 function M.map(tasks, fn, opts)
   check.arg("map", 1, tasks, "table")
   check.arg("map", 2, fn, "function")
-  opts = check.options("map", opts, { threads = "integer", progress = "function" }, 3)
-  local threads = check.integer("map", "threads", opts.threads or core.threads(), { min = 0 })
+  opts = check.options("map", opts, { threads = "integer?", progress = "function?" }, 3)
+  check.integer("map", "threads", opts.threads, { min = 0, max = 256, optional = true })
+  local threads = opts.threads or core.threads()
   if threads == 0 then threads = core.threads() end
   local progress = opts.progress
   local n = #tasks
@@ -57,6 +58,62 @@ function M.map(tasks, fn, opts)
     return results
   end
   return core.map_indices(n, function(i) return fn(tasks[i], i) end, math.min(threads, n, 256), progress)
+end
+
+--- Run fns[k](map) for every k and return their results in order, where `map(list, fn)` is
+--- a parallel.map that does not run at once: each fns[k] runs in a coroutine that pauses at
+--- its map, and the maps pending at that moment run together as one parallel.map (so a
+--- worker is not left idle at the end of each small map). A fn may call map several times.
+--- Errors are raised as by a sequential loop over fns (a bug keeps its traceback).
+---@param fns (fun(map: fun(list: any[], fn: fun(task: any, i: integer): any): any[]): any)[]
+---@param opts? {threads?: integer, progress?: fun(done: integer, total: integer)}
+---@return any[] results
+function M.gather(fns, opts)
+  check.arg("gather", 1, fns, "table")
+  opts = check.options("gather", opts, { threads = "integer?", progress = "function?" }, 2)
+  local function traced(e)
+    if type(e) == "string" then return debug.traceback(e, 2) end
+    return e
+  end
+  local runs, results = {}, {}
+  for k, f in ipairs(fns) do
+    runs[k] = coroutine.create(function()
+      return xpcall(f, traced, function(list, fn) return coroutine.yield(list, fn) end)
+    end)
+  end
+  local pending = {}  -- k -> {list, fn} of a paused run
+  local function step(k, ...)
+    local resumed, a, b = coroutine.resume(runs[k], ...)
+    if not resumed then error(a, 0) end
+    if coroutine.status(runs[k]) == "dead" then  -- a, b: xpcall's status and value
+      if not a then error(b, 0) end
+      results[k] = b
+    else  -- paused at map(a, b)
+      pending[k] = { list = a, fn = b }
+    end
+  end
+  for k in ipairs(runs) do step(k) end
+  while next(pending) do
+    local batch = {}
+    for k = 1, #runs do
+      local p = pending[k]
+      if p then
+        for i, task in ipairs(p.list) do batch[#batch + 1] = { k = k, i = i, task = task } end
+      end
+    end
+    local out = M.map(batch, function(t) return pending[t.k].fn(t.task, t.i) end, opts)
+    local per = {}
+    for n, t in ipairs(batch) do
+      per[t.k] = per[t.k] or {}
+      per[t.k][t.i] = out[n]
+    end
+    local resumed = pending
+    pending = {}
+    for k = 1, #runs do
+      if resumed[k] then step(k, per[k] or {}) end
+    end
+  end
+  return results
 end
 
 return M

@@ -323,23 +323,40 @@ function M.run(ds, opts)
     end
     report.settings.steps[i] = { stage = s.name, options = o, custom = s.fn ~= nil }
   end
-  local prepared = {}
+  -- The backtests of every set run as one batch of tasks (parallel.gather: one map per set
+  -- would leave a worker idle whenever a set's cuts do not divide evenly).
+  local fns, missing_of = {}, {}
+  local tty = opts.progress ~= false and not parallel.worker() and sys.isatty(2)
+  local start = sys.clock()
+  local function add(set, set_sel, missing, score_job)
+    local k = #fns + 1
+    missing_of[k] = missing
+    fns[k] = function(map)
+      if tty then
+        io.stderr:write(("\rpredict: set %d/%d, %.0fs \027[K"):format(k, #fns, sys.clock() - start))
+        io.stderr:flush()
+      end
+      return M.prepare_set(ds, set, set_sel, recipe, opts, score_job, map)
+    end
+  end
   for _, set in ipairs(sets) do
     if #ds:items(set) > 0 then
       local set_sel, missing = M.set_selection(ds, set, sel)
-      prepared[#prepared + 1] = M.prepare_set(ds, set, set_sel, recipe, opts)
-      prepared[#prepared].missing = missing
+      add(set, set_sel, missing)
     elseif next(ds:scores(set)) ~= nil then
       -- Scores only: the candidates that need no items predict it (SPEC §13).
       local ok, job = pcall(M.score_job, ds, set, sel)
       if ok then
-        prepared[#prepared + 1] = M.prepare_set(ds, set, sel, recipe, opts, job)
-        prepared[#prepared].missing = {}
+        add(set, sel, {}, job)
       else
         report.skipped[#report.skipped + 1] = { name = set, reason = errors.message(job) }
       end
     end
   end
+  local prepared = parallel.gather(fns, { threads = opts.threads,
+    progress = progress_bar("backtests", opts) })
+  if tty then io.stderr:write(("\rpredict: %d set(s) prepared, %.0fs\027[K\n"):format(#fns, sys.clock() - start)) end
+  for k, p in ipairs(prepared) do p.missing = missing_of[k] end
   -- The candidates' weights pool every set's backtests: three per set are too few to trust alone.
   local weights = recommend.weights(prepared)
   report.candidate_weights = weights
@@ -439,9 +456,10 @@ local function set_candidates(opts, job, headline)
 end
 
 --- One set's candidates: each one's prediction of the target and its backtest on the ladder
---- (independent tasks). `score_job` is the job of a scores-only set. The headline is chosen
+--- (independent tasks). `score_job` is the job of a scores-only set. `map_tasks(list, fn)`,
+--- when given, runs the backtest's tasks (default: cod.parallel.map). The headline is chosen
 --- later (M.finish_set), once every set's backtests are in.
-function M.prepare_set(ds, set, sel, recipe, opts, score_job)
+function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks)
   local base, job
   if score_job then
     job = score_job
@@ -484,6 +502,7 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job)
   for i, r in ipairs(cands) do order[i] = r.name end
   -- The cuts are independent tasks returning plain numbers: cod.parallel's workers run them.
   local function map(list, fn)
+    if map_tasks then return map_tasks(list, fn) end  -- M.run batches every set's backtests
     return parallel.map(list, fn, { threads = opts.threads })
   end
   return { ds = ds, set = set, sel = sel, job = job, base = base, cands = cands, order = order, results = results,

@@ -113,6 +113,9 @@ T.test("maps nest: inside a worker they run sequentially", function()
     return parallel.map(range(x), function(y) return x * 10 + y end, { threads = 4 })
   end, { threads = 2 })
   T.eq(got, { { 11 }, { 21, 22 }, { 31, 32, 33 } })
+  T.raises(function()
+    parallel.map({ 1, 2 }, function() return core.map_indices(2, function(i) return i end, 2) end, { threads = 2 })
+  end, "cod%.parallel: map_indices called inside a worker process")
   T.eq(parallel.worker(), false)
 end)
 
@@ -131,10 +134,33 @@ T.test("bad arguments", function()
     "bad option 'thread' to 'map' (valid options: progress, threads) (did you mean 'threads'?)")
   T.raises(function() parallel.map({}, print, { threads = 1.5 }) end,
     "bad option 'threads' to 'map' (integer expected, got 1.5)")
+  T.raises(function() parallel.map({}, print, { threads = 300 }) end,
+    "bad option 'threads' to 'map' (an integer >= 0 and <= 256 expected, got 300)")
   T.raises(function() parallel.map({}, print, { threads = -1 }) end,
-    "bad option 'threads' to 'map' (an integer >= 0 expected, got -1)")
+    "bad option 'threads' to 'map' (an integer >= 0 and <= 256 expected, got -1)")
   T.raises(function() core.map_indices(2, print, 0) end, "^.-bad argument #3 to 'map_indices' %(must be in %[1, 256%]%)")
   T.eq(parallel.map({}, print, { threads = 2 }), {})
+end)
+
+T.test("gather: several functions' maps run as one batch, results in order", function()
+  local seen = {}
+  local fns = {}
+  for k = 1, 3 do
+    fns[k] = function(map)
+      local a = map({ k, k + 10 }, function(x, i) return x * 2 + i end)
+      local b = map({ k }, function(x) return -x end)  -- a second map: a second batch
+      return { a[1], a[2], b[1] }
+    end
+  end
+  local got = parallel.gather(fns, { threads = 2, progress = function(done, total) seen[#seen + 1] = total end })
+  T.eq(got, { { 3, 24, -1 }, { 5, 26, -2 }, { 7, 28, -3 } })
+  T.eq(seen[1], 6, "the first batch holds the three first maps' six tasks")
+  T.eq(parallel.gather(fns, { threads = 1 }), got)
+  -- An error in one function is raised; a bug keeps its traceback.
+  local err = T.raises(function()
+    parallel.gather({ function() return 1 end, function(map) map({ 1 }, function() return 1 end); error("broken") end })
+  end, "parallel_test%.lua:%d+: broken")
+  T.truthy(err:find("stack traceback", 1, true), err)
 end)
 
 -- ------------------------------------------------------------------ the commands
