@@ -16,7 +16,6 @@
 
 local core = require("cod.core.cluster")
 local check = require("cod.check")
-local errors = require("cod.errors")
 
 local M = {}
 
@@ -308,12 +307,7 @@ function M.run(name, X, opts)
     local r = M[name](X, opts)
     return r
   end
-  local fn = registry.find(name)
-  if not fn then
-    local names = M.names()
-    errors.user(("unknown clustering method '%s'%s (methods: %s; add one with cluster.register)"):format(name,
-      errors.did_you_mean(name, names), table.concat(names, ", ")))
-  end
+  local fn = registry.lookup(name, "unknown clustering method '%s'%s (methods: %s; add one with cluster.register)")
   local rows = type(X) == "table" and X or X:totable()
   local res = fn(rows, opts or {})
   check_labels(name, res, #rows)

@@ -10,14 +10,14 @@ M.version = require("cod.core.version").version
 setmetatable(M, {
   __index = function(t, key)
     if type(key) ~= "string" then return nil end
-    local ok, mod = pcall(require, "cod." .. key)
-    if not ok then
-      -- Only "module not found" for this very name means "no such submodule".
-      if type(mod) == "string" and mod:find("module 'cod." .. key .. "' not found", 1, true) then
-        return nil
-      end
-      error(mod, 2)
+    -- "No such submodule" is decided by looking for it, not by the wording of require's
+    -- error; loading one is not protected, so a bug in it keeps its traceback.
+    local name = "cod." .. key
+    if package.loaded[name] == nil and package.preload[name] == nil
+      and package.searchpath(name, package.path) == nil then
+      return nil
     end
+    local mod = require(name)
     rawset(t, key, mod)
     return mod
   end,

@@ -12,7 +12,6 @@
 
 local core = require("cod.core.mapping")
 local check = require("cod.check")
-local errors = require("cod.errors")
 
 local M = {}
 
@@ -178,12 +177,7 @@ function M.fit(points, ys_or_opts, opts)
   local o = (type(ys_or_opts) == "table" and type(ys_or_opts[1]) ~= "number" and opts == nil) and ys_or_opts or opts
   local method = type(o) == "table" and o.method or nil
   if type(method) == "string" and not registry.builtin(method) then
-    local fn = registry.find(method)
-    if not fn then
-      local names = M.names()
-      errors.user(("bad option 'method' to 'fit' (unknown method '%s'%s; methods: %s)"):format(method,
-        errors.did_you_mean(method, names), table.concat(names, ", ")))
-    end
+    local fn = registry.lookup(method, "bad option 'method' to 'fit' (unknown method '%s'%s; methods: %s)")
     check.arg("fit", 1, points, "table")
     local r = fit_registered(method, fn, points, ys_or_opts, opts)
     return r

@@ -4,16 +4,17 @@
 ---
 ---   local reg = require("cod.registry").new("clustering method", { "kmeans", "dbscan" })
 ---   M.register, M.names = reg.register, reg.names
----   local fn = reg.find("mine")   -- nil for a built-in or unknown name
+---   local fn = reg.lookup("mine", "unknown clustering method '%s'%s (methods: %s)")
 
 local check = require("cod.check")
+local errors = require("cod.errors")
 
 local M = {}
 
 ---@class cod.Registry
 ---@field register fun(name: string, fn: function, opts?: {replace?: boolean})
 ---@field names fun(): string[]
----@field find fun(name: string): function|nil
+---@field lookup fun(name: string, message: string): function
 ---@field builtin fun(name: string): boolean
 
 --- A registry for `kind` ("clustering method") next to the built-in `builtin` names.
@@ -50,9 +51,17 @@ function M.new(kind, builtin)
     return out
   end
 
-  --- The function registered under `name`, or nil.
-  function R.find(name)
-    return registered[name]
+  --- The function registered under `name`; an unknown name is a user error (a name in a
+  --- recipe's settings) made from `message`, a format of the name, a suggestion and the
+  --- list of every name.
+  ---@param name string
+  ---@param message string  e.g. "unknown clustering method '%s'%s (methods: %s)"
+  ---@return function
+  function R.lookup(name, message)
+    local fn = registered[name]
+    if fn then return fn end
+    local names = R.names()
+    errors.user(message:format(name, errors.did_you_mean(name, names), table.concat(names, ", ")))
   end
 
   --- Whether `name` is a built-in name.

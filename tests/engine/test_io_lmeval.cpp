@@ -227,8 +227,6 @@ cod::DatasetFiles features_files(const std::string& task, const std::string& met
   return f;
 }
 
-const cod::Matrix& feature_of(const cod::Dataset& ds, const std::string& name) { return ds.sets.at(0).feature(name); }
-
 double softmax_at(std::vector<double> ll, std::size_t g) {
   double s = 0;
   for (double v : ll) s += std::exp(v);
