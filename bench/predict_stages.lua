@@ -90,7 +90,7 @@ report.to_json = timed("report: JSON", report.to_json)
 
 local t_all = clock()
 local t0 = clock()
-local ds = require("cod.cli.predict").load(o)
+local ds = require("cod.cli.common").load(o)
 add("read files", clock() - t0)
 
 t0 = clock()
