@@ -157,10 +157,6 @@ function M.plot_candidates(s, path)
       series[#series + 1] = { title = "target (actual)", points = { { s.target_compute, s.actual } }, style = "points",
         color = "#000000" }
     end
-    if s.actual then
-      series[#series + 1] = { title = "target (actual)", points = { { s.target_compute, s.actual } }, style = "points",
-        color = "#000000" }
-    end
     if s.interval then
       series[#series + 1] = { title = "90% interval", points = { { s.target_compute, s.interval[1] },
         { s.target_compute, s.interval[2] } }, style = "lines", color = "#d62728" }
