@@ -10,9 +10,7 @@ local bad = T.source .. "/tests/bad"
 local cases = dofile(bad .. "/cases.lua")
 local TIMEOUT = tonumber(os.getenv("CODLUA_CASE_TIMEOUT") or "") or 120
 
-local scratch = os.tmpname()
-os.remove(scratch)
-assert(sys.mkdir(scratch))
+local scratch = T.scratch()
 
 local function abs(p)
   if p:sub(1, 1) == "/" then return p end
@@ -26,13 +24,7 @@ local function subst(s, out)
   return (s:gsub("%$(%u+)", { BASE = bad .. "/base", FILES = bad .. "/files", RECIPES = bad .. "/recipes", OUT = out }))
 end
 
-local function slurp(p)
-  local f = io.open(p, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local slurp = T.slurp
 
 local function leftovers(dir)
   -- Anything in the case folder but `out` itself: a <out>.tmp-<pid> or <out>.old-<pid>.

@@ -167,12 +167,7 @@ end)
 
 local base = T.source .. "/tests/bad/base"
 
-local function slurp(p)
-  local f = assert(io.open(p, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local slurp = T.read
 
 T.test("predict --threads 1 and 2: byte-identical report.json with bootstrap and self-check", function()
   local function run(threads, extra)

@@ -6,16 +6,9 @@ local q = T.shell_quote
 
 local base = T.source .. "/tests/bad/base"
 local bin = q(T.codlua)
-local scratch = os.tmpname()
-os.remove(scratch)
-assert(sys.mkdir(scratch))
+local scratch = T.scratch()
 
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-  return path
-end
+local write = T.write
 
 -- The base items of items 1-9 only (every model), each line passed through `edit`.
 local function small_items(path, edit)

@@ -6,16 +6,9 @@ local sys = require("cod.core.sys")
 local q = T.shell_quote
 
 local base = T.source .. "/tests/bad/base"
-local scratch = os.tmpname()
-os.remove(scratch)
-assert(sys.mkdir(scratch))
+local scratch = T.scratch()
 
-local function slurp(p)
-  local f = assert(io.open(p, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local slurp = T.read
 
 -- Run `codlua <args> --out <scratch>/out` and move the folder to <scratch>/<keep>.
 local function run(keep, args)

@@ -8,22 +8,10 @@ local T = require("testlib")
 local sys = require("cod.core.sys")
 local q = T.shell_quote
 
-local scratch = os.tmpname()
-os.remove(scratch)
-assert(sys.mkdir(scratch))
+local scratch = T.scratch()
 
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
-local function slurp(p)
-  local f = io.open(p, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local write = T.write
+local slurp = T.slurp
 
 local probe = [==[
 local out = arg[1]

@@ -6,17 +6,10 @@ local sys = require("cod.core.sys")
 local q = T.shell_quote
 
 local base = T.source .. "/tests/bad/base"
-local scratch = os.tmpname()
-os.remove(scratch)
-assert(sys.mkdir(scratch))
+local scratch = T.scratch()
 local bin = q(T.codlua)
 
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-  return path
-end
+local write = T.write
 
 local function exists(p)
   return sys.exists(p)

@@ -16,12 +16,7 @@ local function tmpdir()
   return p
 end
 
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local slurp = T.read
 
 -- A CSV written by the scripts (no quoted commas in the fields tested here) as header + rows.
 local function read_csv(path)

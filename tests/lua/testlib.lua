@@ -96,15 +96,43 @@ function M.run(cmd)
   local errf = os.tmpname()
   local ok, how, code = os.execute(cmd .. " >" .. out .. " 2>" .. errf)
   local function slurp(p)
-    local f = io.open(p, "rb")
-    local s = f:read("a")
-    f:close()
+    local s = M.read(p)
     os.remove(p)
     return s
   end
   local stdout, stderr = slurp(out), slurp(errf)
   if how == "signal" then code = 128 + code end
   return (ok and 0 or code), stdout, stderr
+end
+
+--- A file's bytes, or nil when it cannot be opened.
+function M.slurp(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+--- A file's bytes; an error when it cannot be opened.
+function M.read(path)
+  return assert(M.slurp(path), "cannot read " .. tostring(path))
+end
+
+--- Write `text` to `path` (replacing it); returns the path.
+function M.write(path, text)
+  local f = assert(io.open(path, "wb"))
+  assert(f:write(text))
+  assert(f:close())
+  return path
+end
+
+--- A new empty scratch folder (delete it with T.remove_tree).
+function M.scratch()
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(require("cod.core.sys").mkdir(dir))
+  return dir
 end
 
 --- Delete a test's own scratch folder (`rm -rf`; cod.core.sys.remove_tree deletes only
