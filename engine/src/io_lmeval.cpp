@@ -52,18 +52,6 @@ std::string task_of(const std::string& filename, std::string* date = nullptr) {
   return stem;
 }
 
-const char* type_name(od::json_type t) {
-  switch (t) {
-    case od::json_type::array: return "an array";
-    case od::json_type::object: return "an object";
-    case od::json_type::number: return "a number";
-    case od::json_type::string: return "a string";
-    case od::json_type::boolean: return "a bool";
-    case od::json_type::null: return "null";
-  }
-  return "something else";
-}
-
 struct SamplesFile {
   std::string path;
   std::string task;
@@ -161,7 +149,7 @@ private:
           } else if (t == od::json_type::number) {
             if (auto e = field.value().get_double().get(metric)) bad_json(e);
           } else {
-            metric_type = type_name(t);
+            metric_type = json_type_word(t);
           }
         }
       }
@@ -258,7 +246,7 @@ private:
       return true;
     }
     if (lenient) return false;
-    fail(key, std::string("expected an integer or a string, got ") + type_name(t));
+    fail(key, std::string("expected an integer or a string, got ") + json_type_word(t));
   }
 
   // For the missing-metric message: the line's "metrics" list, or else its number/bool keys.

@@ -15,6 +15,19 @@
 namespace cod {
 namespace io_detail {
 
+/** How a JSON value of type `t` is named in messages ("an array", "a string", ...). */
+const char* json_type_word(simdjson::ondemand::json_type t) {
+  switch (t) {
+    case simdjson::ondemand::json_type::array: return "an array";
+    case simdjson::ondemand::json_type::object: return "an object";
+    case simdjson::ondemand::json_type::number: return "a number";
+    case simdjson::ondemand::json_type::string: return "a string";
+    case simdjson::ondemand::json_type::boolean: return "a bool";
+    case simdjson::ondemand::json_type::null: return "null";
+  }
+  return "something else";
+}
+
 namespace {
 
 namespace od = simdjson::ondemand;
@@ -25,17 +38,6 @@ void check(simdjson::error_code e, const char* key) {
   if (e) throw SampleError(key, std::string("invalid JSON (") + simdjson::error_message(e) + ")");
 }
 
-const char* type_word(od::json_type t) {
-  switch (t) {
-    case od::json_type::array: return "an array";
-    case od::json_type::object: return "an object";
-    case od::json_type::number: return "a number";
-    case od::json_type::string: return "a string";
-    case od::json_type::boolean: return "a bool";
-    case od::json_type::null: return "null";
-  }
-  return "something else";
-}
 
 std::string_view trim(std::string_view s) {
   const char* ws = " \t\r\n\v\f";
@@ -77,7 +79,7 @@ Leaf read_leaf(od::value v) {
     case od::json_type::boolean: check(v.get_bool().get(leaf.flag), "filtered_resps"); break;
     default:
       throw SampleError("filtered_resps", std::string("expected strings (responses or [log-likelihood, is-greedy] "
-                                                      "pairs), got ") + type_word(leaf.type) + " inside");
+                                                      "pairs), got ") + json_type_word(leaf.type) + " inside");
   }
   return leaf;
 }
@@ -95,7 +97,7 @@ void parse_filtered_resps(od::value v, SampleResponses& out) {
   od::json_type t;
   check(v.type().get(t), "filtered_resps");
   if (t != od::json_type::array)
-    throw SampleError("filtered_resps", std::string("expected an array (one entry per request), got ") + type_word(t));
+    throw SampleError("filtered_resps", std::string("expected an array (one entry per request), got ") + json_type_word(t));
   od::array requests;
   check(v.get_array().get(requests), "filtered_resps");
   out.has_resps = true;
@@ -109,7 +111,7 @@ void parse_filtered_resps(od::value v, SampleResponses& out) {
     if (et != od::json_type::array) {
       if (et != od::json_type::string)
         throw SampleError("filtered_resps", fmt::format("request {}: expected a string response or a "
-                                                        "[log-likelihood, is-greedy] pair, got {}", index, type_word(et)));
+                                                        "[log-likelihood, is-greedy] pair, got {}", index, json_type_word(et)));
       const Leaf leaf = read_leaf(e);
       out.texts.push_back(leaf.text);
       if (++others == 1) first_other = index;
@@ -147,7 +149,7 @@ void parse_filtered_resps(od::value v, SampleResponses& out) {
       } else if (!is_pair) {
         throw SampleError("filtered_resps", fmt::format("request {}: expected string responses or a "
                                                         "[log-likelihood, is-greedy] pair, got {} inside",
-                                                        index, type_word(leaf.type)));
+                                                        index, json_type_word(leaf.type)));
       }
     }
     if (!is_pair && ++others == 1) first_other = index;

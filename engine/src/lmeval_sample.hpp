@@ -35,6 +35,9 @@ struct SampleResponses {
   std::size_t mixed_at = 0;         ///< pairs and other responses mixed (an error unless generation)
 };
 
+/** How a JSON value of type `t` is named in messages ("an array", "a string", ...). */
+const char* json_type_word(simdjson::ondemand::json_type t);
+
 /** Parse the value of "filtered_resps" into `out` (throws SampleError). */
 void parse_filtered_resps(simdjson::ondemand::value v, SampleResponses& out);
 /** Parse the value of "arguments" into `out` (throws SampleError). */
