@@ -135,6 +135,15 @@ int open_target_dir(lua_State* L, const std::string& path, const Target& t, bool
   return failed(L, path, errno);
 }
 
+// `path` checked against the write roots and its folder opened without following links:
+// 0 with `t` and `dir` set, else the Lua results of the refusal or failure.
+int enter_target(lua_State* L, const std::string& path, const std::vector<std::string>& roots, bool create,
+                 Target& t, Fd& dir) {
+  std::string why;
+  if (!locate(path, roots, t, why)) return denied(L, why);
+  return open_target_dir(L, path, t, create, dir);
+}
+
 int close_stream(lua_State* L) {
   auto* p = static_cast<luaL_Stream*>(luaL_checkudata(L, 1, LUA_FILEHANDLE));
   errno = 0;
@@ -165,10 +174,8 @@ int f_open(lua_State* L) {
     return luaL_argerror(L, 2, "invalid mode");
   }
   Target t;
-  std::string why;
-  if (!locate(path, roots, t, why)) return denied(L, why);
   Fd dir;
-  if (int r = open_target_dir(L, path, t, false, dir)) return r;
+  if (int r = enter_target(L, path, roots, false, t, dir)) return r;
   // No O_TRUNC here: a file with other hard links must be refused before it is changed.
   Fd fd(::openat(dir.get(), t.name.c_str(), flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0666));
   if (!fd) {
@@ -197,10 +204,8 @@ int f_mkdir(lua_State* L) {
   const std::string path = luaL_checkstring(L, 1);
   const auto roots = roots_of(L, 2);
   Target t;
-  std::string why;
-  if (!locate(path, roots, t, why)) return denied(L, why);
   Fd dir;
-  if (int r = open_target_dir(L, path, t, true, dir)) return r;
+  if (int r = enter_target(L, path, roots, true, t, dir)) return r;
   if (::mkdirat(dir.get(), t.name.c_str(), 0777) != 0 && errno != EEXIST) return failed(L, path, errno);
   struct stat st {};
   if (::fstatat(dir.get(), t.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return failed(L, path, errno);
@@ -215,10 +220,8 @@ int f_remove(lua_State* L) {
   const std::string path = luaL_checkstring(L, 1);
   const auto roots = roots_of(L, 2);
   Target t;
-  std::string why;
-  if (!locate(path, roots, t, why)) return denied(L, why);
   Fd dir;
-  if (int r = open_target_dir(L, path, t, false, dir)) return r;
+  if (int r = enter_target(L, path, roots, false, t, dir)) return r;
   struct stat st {};
   if (::fstatat(dir.get(), t.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return failed(L, path, errno);
   if (::unlinkat(dir.get(), t.name.c_str(), S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) != 0) return failed(L, path, errno);
