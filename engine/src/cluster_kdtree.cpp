@@ -63,6 +63,7 @@ KdTree::KdTree(const Points& P, const FixedScale* fx, int leaf_size)
     wfixed_.resize(m * d_);
     for (std::size_t t = 0; t < m; ++t)
       for (int j = 0; j < d_; ++j) wfixed_[t * d_ + j] = fx_->to_fixed(x_[t * d_ + j], j) * w_[t];
+    build_limbs();
   }
   // Boxes, weights and sums, children before parents (children have larger ids).
   const std::size_t nn = nodes_.size();
@@ -97,6 +98,32 @@ KdTree::KdTree(const Points& P, const FixedScale* fx, int leaf_size)
         hi[j] = std::max(hi_[a * d_ + j], hi_[b * d_ + j]);
         if (sum) sum[j] = sums_[a * d_ + j] + sums_[b * d_ + j];
       }
+    }
+  }
+}
+
+void KdTree::build_limbs() {
+  // A window adds each slot at most once (or takes it out of a leaf's sum once), so each limb
+  // sum is a signed sum of at most m values: with m < 2^31 the lo sums stay below 2^63, and
+  // m·max|hi| < 2^63 keeps the hi sums in range. The sums are then exact in int64 (computed
+  // modulo 2^64: an exact result in range comes out right whatever the intermediate wraps).
+  const std::size_t m = w_.size();
+  const int half = (d_ + 7) / 8 * 8;
+  if (!limb_sums_allowed() || 2 * half > kMaxLimbWidth || m >= (std::size_t{1} << 31)) return;
+  i128 max_hi = 0;
+  for (const i128 v : wfixed_) {
+    const i128 hi = v >> 32;  // arithmetic shift (GCC): floor(v / 2^32)
+    max_hi = std::max(max_hi, hi < 0 ? -hi : hi);
+  }
+  if (max_hi * static_cast<i128>(m) >= (static_cast<i128>(1) << 63)) return;
+  limb_width_ = 2 * half;
+  limbs_.assign(m * static_cast<std::size_t>(limb_width_), 0);
+  for (std::size_t t = 0; t < m; ++t) {
+    std::uint64_t* row = limbs_.data() + t * static_cast<std::size_t>(limb_width_);
+    for (int j = 0; j < d_; ++j) {
+      const i128 v = wfixed_[t * d_ + j];
+      row[j] = static_cast<std::uint64_t>(v) & 0xFFFFFFFFu;
+      row[half + j] = static_cast<std::uint64_t>(static_cast<std::int64_t>(v >> 32));
     }
   }
 }
@@ -145,12 +172,15 @@ void KdTree::kill(std::vector<int>& alive, std::vector<char>& dead, std::size_t 
 }
 
 void KdTree::window(const double* q, double r2, std::int64_t& weight, i128* sum) const {
+  // Rows go into 64-bit limb accumulators when the tree has limbs, else into the i128 sums;
+  // whole nodes always add their i128 sums. All integer: any order gives the same sums.
   struct Visit {
     const KdTree& t;
     const double* q;
     double r2;
     std::int64_t& weight;
     i128* sum;
+    std::uint64_t* acc;  // limb accumulators, or null
     bool skip(int) const { return false; }
     void cut(const Node& nd, int k) {
       const int len = nd.end - nd.begin;
@@ -162,16 +192,15 @@ void KdTree::window(const double* q, double r2, std::int64_t& weight, i128* sum)
         const std::uint32_t all = len == 32 ? ~0u : ((1u << len) - 1);
         if (2 * bit_count(in) > len) {
           inside(nd, k);
-          for (std::uint32_t out = all & ~in; out != 0; out &= out - 1) sub(nd.begin + __builtin_ctz(out));
+          rows(nd.begin, all & ~in, true);
         } else {
-          for (std::uint32_t m = in; m != 0; m &= m - 1) add(nd.begin + __builtin_ctz(m));
+          rows(nd.begin, in, false);
         }
         return;
       }
       for (int first = 0; first < len; first += 32) {
         const int count = std::min(32, len - first);
-        for (std::uint32_t mask = leaf_mask(q, xt, len, first, count, t.d_, r2); mask != 0; mask &= mask - 1)
-          add(nd.begin + first + __builtin_ctz(mask));
+        rows(nd.begin + first, leaf_mask(q, xt, len, first, count, t.d_, r2), false);
       }
     }
     void inside(const Node& nd, int k) {
@@ -179,22 +208,42 @@ void KdTree::window(const double* q, double r2, std::int64_t& weight, i128* sum)
       const i128* s = t.sums_.data() + static_cast<std::size_t>(k) * t.d_;
       for (int j = 0; j < t.d_; ++j) sum[j] += s[j];
     }
-    void add(int slot) {
-      const std::size_t tu = static_cast<std::size_t>(slot);
-      weight += t.w_[tu];
-      const i128* v = t.slot_wfixed(tu);
-      for (int j = 0; j < t.d_; ++j) sum[j] += v[j];
+    // Add (or take out) slots first + i for the bits i of mask.
+    void rows(int first, std::uint32_t mask, bool subtract) {
+      if (mask == 0) return;
+      for (std::uint32_t m = mask; m != 0; m &= m - 1) {
+        const std::int64_t w = t.w_[static_cast<std::size_t>(first + __builtin_ctz(m))];
+        weight += subtract ? -w : w;
+      }
+      if (acc) {
+        limb_accumulate(t.limbs_.data() + static_cast<std::size_t>(first) * static_cast<std::size_t>(t.limb_width_),
+                        t.limb_width_, mask, subtract, acc, t.limb_width_);
+        return;
+      }
+      for (std::uint32_t m = mask; m != 0; m &= m - 1) {
+        const i128* v = t.slot_wfixed(static_cast<std::size_t>(first + __builtin_ctz(m)));
+        if (subtract) {
+          for (int j = 0; j < t.d_; ++j) sum[j] -= v[j];
+        } else {
+          for (int j = 0; j < t.d_; ++j) sum[j] += v[j];
+        }
+      }
     }
-    void sub(int slot) {
-      const std::size_t tu = static_cast<std::size_t>(slot);
-      weight -= t.w_[tu];
-      const i128* v = t.slot_wfixed(tu);
-      for (int j = 0; j < t.d_; ++j) sum[j] -= v[j];
-    }
-  } v{*this, q, r2, weight, sum};
+  };
+  alignas(64) std::uint64_t acc[kMaxLimbWidth];
+  Visit v{*this, q, r2, weight, sum, limb_width_ > 0 ? acc : nullptr};
   weight = 0;
   for (int j = 0; j < d_; ++j) sum[j] = 0;
+  if (v.acc) std::fill(acc, acc + limb_width_, std::uint64_t{0});
   ball(q, r2, v);
+  if (v.acc) {
+    const int half = limb_width_ / 2;
+    for (int j = 0; j < d_; ++j) {
+      const i128 lo = static_cast<std::int64_t>(acc[j]);
+      const i128 hi = static_cast<std::int64_t>(acc[half + j]);
+      sum[j] += hi * (static_cast<i128>(1) << 32) + lo;
+    }
+  }
 }
 
 std::int64_t KdTree::count_within(const double* q, double r2) const {

@@ -32,8 +32,22 @@ std::uint32_t leaf_mask(const double* q, const double* xt, int len, int first, i
 /** rdist() of every row of a transposed leaf block (len rows), bit for bit, into out[0..len). */
 void leaf_rdist(const double* q, const double* xt, int len, int d, double* out);
 
-/** True when the AVX2 kernels are in use. */
-bool simd_enabled();
+/**
+ * acc[0..width) += (or -=, when `subtract`) rows[i·stride + 0..width) for every bit i of
+ * `mask`, modulo 2^64 (width a multiple of 8, at most stride). The limb sums of window().
+ */
+void limb_accumulate(const std::uint64_t* rows, int stride, std::uint32_t mask, bool subtract, std::uint64_t* acc,
+                     int width);
+
+/** Kernel levels; every level gives the same bits (tests switch levels to check that). */
+enum class Simd { scalar = 0, avx2 = 1, avx512 = 2 };
+/** The level in use: the best the CPU has unless limited. */
+Simd simd_level();
+/** Use at most `max` (for tests and benchmarks; process-wide). */
+void limit_simd(Simd max);
+/** Whether new KdTrees may sum windows in 64-bit limbs (default true; false: i128 per row, for checks). */
+bool limb_sums_allowed();
+void allow_limb_sums(bool on);
 
 // ------------------------------------------------------------------ KD-tree
 
@@ -128,6 +142,13 @@ class KdTree {
   std::vector<double> lo_, hi_;    // node boxes
   std::vector<i128> sums_;         // node sums (when fx_)
   std::vector<i128> wfixed_;       // per point, weight · fixed value (when fx_)
+  // The same values split in two 64-bit limbs, v = hi·2^32 + lo with 0 <= lo < 2^32: per slot,
+  // lo of every column then hi of every column (limb_width_ / 2 each, zero padded to 8), so a
+  // window adds a row with a few vector adds. Only when the bound of build_limbs() holds.
+  std::vector<std::uint64_t> limbs_;
+  int limb_width_ = 0;             // 0: no limbs, windows add the i128 values
+  static constexpr int kMaxLimbWidth = 64;  // window() keeps the accumulators on the stack
+  void build_limbs();
   std::vector<double> xt_;         // per leaf, its points transposed (column j at begin·d + j·len)
   std::vector<int> parent_;        // node -> parent, -1 at the root
   std::vector<int> leaf_of_;       // point index -> its leaf

@@ -1,12 +1,17 @@
-// Vector kernels of the KD-tree's ball queries, chosen at run time (AVX2 when
-// the CPU has it, scalar otherwise; the engine itself is built for baseline
-// x86-64). Both kernels decide exactly as the scalar code:
-// - leaf_mask vectorises across rows, each lane summing (q_j - x_j)^2 over j in
-//   column order with separate multiply and add (no FMA), so every row's squared
-//   distance is bit-identical to rdist();
+// Vector kernels of the KD-tree's ball queries, chosen at run time (AVX-512 or
+// AVX2 when the CPU has it, scalar otherwise; the engine itself is built for
+// baseline x86-64). Every kernel decides exactly as the scalar code:
+// - leaf_mask and leaf_rdist vectorise across rows (8 lanes with AVX-512, 4 with
+//   AVX2), each lane summing (q_j - x_j)^2 over j in column order with separate
+//   multiply and add, so every row's squared distance is bit-identical to rdist()
+//   (the engine is compiled in ISO mode, -std=c++17, where GCC does not contract
+//   a*b+c into an FMA; the kernel tests compare the levels bit for bit);
+// - limb_accumulate adds 64-bit integers modulo 2^64, which no order changes;
 // - classify_box sums the box bounds in another order than rdist(), so it settles
 //   a node only with a 1e-12 relative margin (a few ulps would do); nodes within
 //   the margin are left to the per-row test.
+
+#include <atomic>
 
 #include "cluster_kdtree.hpp"
 
@@ -58,7 +63,85 @@ void leaf_rdist_scalar(const double* q, const double* xt, int len, int d, double
   }
 }
 
+void limb_accumulate_scalar(const std::uint64_t* rows, int stride, std::uint32_t mask, bool subtract,
+                            std::uint64_t* acc, int width) {
+  for (; mask != 0; mask &= mask - 1) {
+    const std::uint64_t* r = rows + static_cast<std::size_t>(__builtin_ctz(mask)) * static_cast<std::size_t>(stride);
+    if (subtract) {
+      for (int j = 0; j < width; ++j) acc[j] -= r[j];
+    } else {
+      for (int j = 0; j < width; ++j) acc[j] += r[j];
+    }
+  }
+}
+
 #ifdef COD_CLUSTER_AVX2
+__attribute__((target("avx2"))) void limb_accumulate_avx2(const std::uint64_t* rows, int stride, std::uint32_t mask,
+                                                          bool subtract, std::uint64_t* acc, int width) {
+  for (int j = 0; j < width; j += 4) {
+    __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + j));
+    for (std::uint32_t m = mask; m != 0; m &= m - 1) {
+      const std::uint64_t* r = rows + static_cast<std::size_t>(__builtin_ctz(m)) * static_cast<std::size_t>(stride) + j;
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r));
+      a = subtract ? _mm256_sub_epi64(a, v) : _mm256_add_epi64(a, v);
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + j), a);
+  }
+}
+
+__attribute__((target("avx512f"))) void limb_accumulate_avx512(const std::uint64_t* rows, int stride,
+                                                               std::uint32_t mask, bool subtract, std::uint64_t* acc,
+                                                               int width) {
+  for (int j = 0; j < width; j += 8) {
+    __m512i a = _mm512_loadu_si512(acc + j);
+    for (std::uint32_t m = mask; m != 0; m &= m - 1) {
+      const __m512i v =
+          _mm512_loadu_si512(rows + static_cast<std::size_t>(__builtin_ctz(m)) * static_cast<std::size_t>(stride) + j);
+      a = subtract ? _mm512_sub_epi64(a, v) : _mm512_add_epi64(a, v);
+    }
+    _mm512_storeu_si512(acc + j, a);
+  }
+}
+
+__attribute__((target("avx512f"))) std::uint32_t leaf_mask_avx512(const double* q, const double* xt, int len,
+                                                                  int first, int count, int d, double r2) {
+  std::uint32_t mask = 0;
+  const __m512d r2v = _mm512_set1_pd(r2);
+  int i = 0;
+  for (; i + 8 <= count; i += 8) {
+    __m512d s = _mm512_setzero_pd();
+    for (int j = 0; j < d; ++j) {
+      const __m512d t = _mm512_sub_pd(_mm512_set1_pd(q[j]), _mm512_loadu_pd(xt + j * len + first + i));
+      s = _mm512_add_pd(s, _mm512_mul_pd(t, t));
+    }
+    mask |= static_cast<std::uint32_t>(_mm512_cmp_pd_mask(s, r2v, _CMP_LE_OQ)) << i;
+  }
+  if (i < count) {  // the last rows in masked lanes (loads past count are suppressed)
+    const __mmask8 live = static_cast<__mmask8>((1u << (count - i)) - 1);
+    __m512d s = _mm512_setzero_pd();
+    for (int j = 0; j < d; ++j) {
+      const __m512d t =
+          _mm512_sub_pd(_mm512_set1_pd(q[j]), _mm512_maskz_loadu_pd(live, xt + j * len + first + i));
+      s = _mm512_add_pd(s, _mm512_mul_pd(t, t));
+    }
+    mask |= static_cast<std::uint32_t>(_mm512_mask_cmp_pd_mask(live, s, r2v, _CMP_LE_OQ)) << i;
+  }
+  return mask;
+}
+
+__attribute__((target("avx512f"))) void leaf_rdist_avx512(const double* q, const double* xt, int len, int d,
+                                                          double* out) {
+  for (int i = 0; i < len; i += 8) {
+    const __mmask8 live = static_cast<__mmask8>(len - i >= 8 ? 0xFF : (1u << (len - i)) - 1);
+    __m512d s = _mm512_setzero_pd();
+    for (int j = 0; j < d; ++j) {
+      const __m512d t = _mm512_sub_pd(_mm512_set1_pd(q[j]), _mm512_maskz_loadu_pd(live, xt + j * len + i));
+      s = _mm512_add_pd(s, _mm512_mul_pd(t, t));
+    }
+    _mm512_mask_storeu_pd(out + i, live, s);
+  }
+}
+
 __attribute__((target("avx2"))) void leaf_rdist_avx2(const double* q, const double* xt, int len, int d, double* out) {
   int i = 0;
   for (; i + 4 <= len; i += 4) {
@@ -137,37 +220,62 @@ __attribute__((target("avx2"))) std::uint32_t leaf_mask_avx2(const double* q, co
   return mask;
 }
 
-const bool kAvx2 = [] {
+const Simd kBest = [] {
   __builtin_cpu_init();  // may run before libgcc's own constructor
-  return __builtin_cpu_supports("avx2") != 0;
+  if (__builtin_cpu_supports("avx512f")) return Simd::avx512;
+  if (__builtin_cpu_supports("avx2")) return Simd::avx2;
+  return Simd::scalar;
 }();
 #else
-const bool kAvx2 = false;
+const Simd kBest = Simd::scalar;
 #endif
+
+std::atomic<int> g_level{static_cast<int>(kBest)};
+std::atomic<bool> g_limbs{true};
+
+inline Simd level() { return static_cast<Simd>(g_level.load(std::memory_order_relaxed)); }
 
 }  // namespace
 
+Simd simd_level() { return level(); }
+
+void limit_simd(Simd max) { g_level.store(static_cast<int>(std::min(max, kBest))); }
+
+bool limb_sums_allowed() { return g_limbs.load(std::memory_order_relaxed); }
+
+void allow_limb_sums(bool on) { g_limbs.store(on); }
+
+void limb_accumulate(const std::uint64_t* rows, int stride, std::uint32_t mask, bool subtract, std::uint64_t* acc,
+                     int width) {
+#ifdef COD_CLUSTER_AVX2
+  if (level() == Simd::avx512) return limb_accumulate_avx512(rows, stride, mask, subtract, acc, width);
+  if (level() == Simd::avx2) return limb_accumulate_avx2(rows, stride, mask, subtract, acc, width);
+#endif
+  limb_accumulate_scalar(rows, stride, mask, subtract, acc, width);
+}
+
 int classify_box(const double* lo, const double* hi, const double* q, int d, double r2) {
 #ifdef COD_CLUSTER_AVX2
-  if (kAvx2) return classify_box_avx2(lo, hi, q, d, r2);
+  if (level() != Simd::scalar) return classify_box_avx2(lo, hi, q, d, r2);
 #endif
   return classify_box_scalar(lo, hi, q, d, r2);
 }
 
 std::uint32_t leaf_mask(const double* q, const double* xt, int len, int first, int count, int d, double r2) {
 #ifdef COD_CLUSTER_AVX2
-  if (kAvx2) return leaf_mask_avx2(q, xt, len, first, count, d, r2);
+  if (level() == Simd::avx512) return leaf_mask_avx512(q, xt, len, first, count, d, r2);
+  if (level() == Simd::avx2) return leaf_mask_avx2(q, xt, len, first, count, d, r2);
 #endif
   return leaf_mask_scalar(q, xt, len, first, count, d, r2);
 }
 
 void leaf_rdist(const double* q, const double* xt, int len, int d, double* out) {
 #ifdef COD_CLUSTER_AVX2
-  if (kAvx2) return leaf_rdist_avx2(q, xt, len, d, out);
+  if (level() == Simd::avx512) return leaf_rdist_avx512(q, xt, len, d, out);
+  if (level() == Simd::avx2) return leaf_rdist_avx2(q, xt, len, d, out);
 #endif
   leaf_rdist_scalar(q, xt, len, d, out);
 }
 
-bool simd_enabled() { return kAvx2; }
 
 }  // namespace cod::cluster::detail
