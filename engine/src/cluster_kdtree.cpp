@@ -4,6 +4,7 @@
 // per-node weights and exact sums to add whole subtrees at once.
 
 #include <numeric>
+#include <optional>
 
 #include "cluster_kdtree.hpp"
 
@@ -17,6 +18,39 @@ inline int bit_count(std::uint32_t x) {
   x = (x + (x >> 4)) & 0x0F0F0F0Fu;
   return static_cast<int>((x * 0x01010101u) >> 24);
 }
+// Thresholds of the float pre-pass (leaf_mask_f32) for the ball rdist(q, x) <= r2.
+//
+// With u = 2^-24, every conversion to float has |fl(v) - v| <= u|v| + 2^-150 (subnormals
+// included). For one column, with t = q - x and m = |q| + |x| (so |t| <= m), the float
+// difference t' = fl(fl(q) - fl(x)) has |t' - t| <= g·m + 2^-148 with g = 2u(1 + u), hence
+// |t'^2 - t^2| <= (2g + g^2)·m^2 + 2^-146·(m + 1). The float sum of the d rounded squares
+// (separate multiply and add, or fused: either is within this) is within g_d = d·u/(1 - d·u)
+// of their exact sum, which is at most (1 + g)^2·M + 2^-140 with M = sum of m^2. The double
+// rdist() is within d·2^-53·M of the exact distance. So, with |values| <= 2^40 (then the
+// 2^-146·(m + 1) terms stay below 2^-105), the float and double distances differ by at most
+// eps = (2g + g^2 + g_d(1 + g)^2 + d·2^-52)·M + d·2^-100, and the pre-pass is used with twice
+// that: a float distance below r2 - 2·eps means rdist <= r2, above r2 + 2·eps rdist > r2.
+// M is bounded per query by sum_j (|q_j| + max|x_j|)^2.
+struct F32Margin {
+  float q[64];
+  float sure_in, sure_out;
+  F32Margin(const double* qd, const double* amax, int d, double r2) {
+    const double u = 0x1p-24, g = 2 * u * (1 + u), gd = d * u / (1 - d * u);
+    double M = 0;
+    for (int j = 0; j < d; ++j) {
+      q[j] = static_cast<float>(qd[j]);
+      const double m = std::fabs(qd[j]) + amax[j];
+      M += m * m;
+    }
+    const double eps = (2 * g + g * g + gd * (1 + g) * (1 + g) + d * 0x1p-52) * M + d * 0x1p-100;
+    const double lo = r2 - 2 * eps, hi = r2 + 2 * eps;  // the factor 2 also covers rounding here
+    sure_in = static_cast<float>(lo);
+    if (static_cast<double>(sure_in) > lo) sure_in = std::nextafter(sure_in, -1.0f);
+    sure_out = static_cast<float>(hi);
+    if (static_cast<double>(sure_out) < hi) sure_out = std::nextafter(sure_out, std::numeric_limits<float>::infinity());
+  }
+};
+
 }  // namespace
 
 KdTree::KdTree(const Points& P, const FixedScale* fx, int leaf_size)
@@ -58,6 +92,11 @@ KdTree::KdTree(const Points& P, const FixedScale* fx, int leaf_size)
       for (std::size_t j = 0; j < static_cast<std::size_t>(d_); ++j)
         xt_[base + j * len + i] = x_[(static_cast<std::size_t>(nd.begin) + i) * d_ + j];
   }
+  amax_.assign(static_cast<std::size_t>(d_), 0.0);
+  for (std::size_t t = 0; t < m; ++t)
+    for (int j = 0; j < d_; ++j) amax_[j] = std::max(amax_[j], std::fabs(x_[t * d_ + j]));
+  if (d_ <= kMaxF32Dim && *std::max_element(amax_.begin(), amax_.end()) <= 0x1p40)
+    xtf_.assign(xt_.begin(), xt_.end());  // rounded to nearest
   // Weighted fixed-point values of the points (converting on the fly would dominate window sums).
   if (fx_) {
     wfixed_.resize(m * d_);
@@ -181,14 +220,21 @@ void KdTree::window(const double* q, double r2, std::int64_t& weight, i128* sum)
     std::int64_t& weight;
     i128* sum;
     std::uint64_t* acc;  // limb accumulators, or null
+    const F32Margin* f32;  // the float pre-pass, or null
     bool skip(int) const { return false; }
+    std::uint32_t mask(const double* xt, const float* xtf, int len, int first, int count) const {
+      return f32 ? leaf_mask_f32(q, f32->q, xt, xtf, len, first, count, t.d_, r2, f32->sure_in, f32->sure_out)
+                 : leaf_mask(q, xt, len, first, count, t.d_, r2);
+    }
     void cut(const Node& nd, int k) {
       const int len = nd.end - nd.begin;
-      const double* xt = t.xt_.data() + static_cast<std::size_t>(nd.begin) * t.d_;
+      const std::size_t off = static_cast<std::size_t>(nd.begin) * t.d_;
+      const double* xt = t.xt_.data() + off;
+      const float* xtf = f32 ? t.xtf_.data() + off : nullptr;
       if (len <= 32) {
         // One block: when most rows are in, add the leaf's sum and take the others out
         // (integer sums, so the same result with fewer additions).
-        const std::uint32_t in = leaf_mask(q, xt, len, 0, len, t.d_, r2);
+        const std::uint32_t in = mask(xt, xtf, len, 0, len);
         const std::uint32_t all = len == 32 ? ~0u : ((1u << len) - 1);
         if (2 * bit_count(in) > len) {
           inside(nd, k);
@@ -200,7 +246,7 @@ void KdTree::window(const double* q, double r2, std::int64_t& weight, i128* sum)
       }
       for (int first = 0; first < len; first += 32) {
         const int count = std::min(32, len - first);
-        rows(nd.begin + first, leaf_mask(q, xt, len, first, count, t.d_, r2), false);
+        rows(nd.begin + first, mask(xt, xtf, len, first, count), false);
       }
     }
     void inside(const Node& nd, int k) {
@@ -231,7 +277,9 @@ void KdTree::window(const double* q, double r2, std::int64_t& weight, i128* sum)
     }
   };
   alignas(64) std::uint64_t acc[kMaxLimbWidth];
-  Visit v{*this, q, r2, weight, sum, limb_width_ > 0 ? acc : nullptr};
+  std::optional<F32Margin> f32;
+  if (!xtf_.empty() && f32_prefilter()) f32.emplace(q, amax_.data(), d_, r2);
+  Visit v{*this, q, r2, weight, sum, limb_width_ > 0 ? acc : nullptr, f32 ? &*f32 : nullptr};
   weight = 0;
   for (int j = 0; j < d_; ++j) sum[j] = 0;
   if (v.acc) std::fill(acc, acc + limb_width_, std::uint64_t{0});
@@ -341,10 +389,13 @@ double KdTree::kth_rdist(const double* q, std::int64_t k, double lo, double hi, 
       const int n = s.stack.back();
       s.stack.pop_back();
       const Node& nd = nodes_[static_cast<std::size_t>(n)];
+      // The box's bounds with a margin (box_range is not summed like rdist()): a node is
+      // beyond hi or below lo only when it is so by far more than rounding.
       double mn, mx;
-      bounds(n, q, mn, mx);
-      if (mn > hi) continue;
-      if (mx < lo) {
+      const std::size_t off = static_cast<std::size_t>(n) * d_;
+      box_range(lo_.data() + off, hi_.data() + off, q, d_, mn, mx);
+      if (mn > hi * (1 + 1e-12)) continue;
+      if (mx < lo * (1 - 1e-12)) {  // lo > 0 here: mx >= 0
         below += nd.weight;
         continue;
       }

@@ -17,17 +17,39 @@ namespace cod::cluster::detail {
 // ------------------------------------------------------------------ vector kernels (cluster_simd.cpp)
 
 /**
+ * Smallest and largest squared distance from q to the box [lo, hi], summed in any order
+ * (within a relative d·2^-53 of the exact values): decide with a margin (classify_box).
+ */
+void box_range(const double* lo, const double* hi, const double* q, int d, double& mn, double& mx);
+
+/**
  * Box of a node against the ball rdist <= r2: -1 every point outside, +1 every point
  * inside, 0 undecided. Decides only with a 1e-12 relative margin, so it never
  * contradicts rdist() on any point of the box.
  */
-int classify_box(const double* lo, const double* hi, const double* q, int d, double r2);
+inline int classify_box(const double* lo, const double* hi, const double* q, int d, double r2) {
+  double mn, mx;
+  box_range(lo, hi, q, d, mn, mx);
+  if (mn > r2 * (1 + 1e-12)) return -1;
+  if (mx <= r2 * (1 - 1e-12)) return 1;
+  return 0;
+}
 
 /**
  * Bit i set when rows first + i (i < count <= 32) of a transposed block (column j at
  * xt + j·len) are within the ball: the same squared distance as rdist(), bit for bit.
  */
 std::uint32_t leaf_mask(const double* q, const double* xt, int len, int first, int count, int d, double r2);
+
+/**
+ * leaf_mask() with a float32 pre-pass (AVX-512 only; other levels call leaf_mask): a row
+ * whose float distance from qf is < sure_in is in, > sure_out out, and any other row gets
+ * the exact double test. Equal to leaf_mask() when the thresholds come from F32Margin.
+ */
+std::uint32_t leaf_mask_f32(const double* q, const float* qf, const double* xt, const float* xtf, int len, int first,
+                            int count, int d, double r2, float sure_in, float sure_out);
+/** Whether leaf_mask_f32 runs the float pre-pass at the current level. */
+bool f32_prefilter();
 
 /** rdist() of every row of a transposed leaf block (len rows), bit for bit, into out[0..len). */
 void leaf_rdist(const double* q, const double* xt, int len, int d, double* out);
@@ -148,6 +170,11 @@ class KdTree {
   std::vector<std::uint64_t> limbs_;
   int limb_width_ = 0;             // 0: no limbs, windows add the i128 values
   static constexpr int kMaxLimbWidth = 64;  // window() keeps the accumulators on the stack
+  // Float copies of xt_ for the pre-pass of window() (empty when a value exceeds 2^40 in
+  // magnitude or d > kMaxF32Dim), and the largest |value| of each column.
+  std::vector<float> xtf_;
+  std::vector<double> amax_;
+  static constexpr int kMaxF32Dim = 64;
   void build_limbs();
   std::vector<double> xt_;         // per leaf, its points transposed (column j at begin·d + j·len)
   std::vector<int> parent_;        // node -> parent, -1 at the root
