@@ -221,6 +221,7 @@ void KdTree::window(const double* q, double r2, std::int64_t& weight, i128* sum)
     i128* sum;
     std::uint64_t* acc;  // limb accumulators, or null
     const F32Margin* f32;  // the float pre-pass, or null
+    bool leaves_unclassified() const { return true; }
     bool skip(int) const { return false; }
     std::uint32_t mask(const double* xt, const float* xtf, int len, int first, int count) const {
       return f32 ? leaf_mask_f32(q, f32->q, xt, xtf, len, first, count, t.d_, r2, f32->sure_in, f32->sure_out)
@@ -300,6 +301,7 @@ std::int64_t KdTree::count_within(const double* q, double r2) const {
     const double* q;
     double r2;
     std::int64_t weight = 0;
+    bool leaves_unclassified() const { return false; }
     bool skip(int) const { return false; }
     void inside(const Node& nd, int) { weight += nd.weight; }
     void cut(const Node& nd, int) {
@@ -317,6 +319,7 @@ void KdTree::slots_within(const double* q, double r2, std::vector<int>& out) con
     const double* q;
     double r2;
     std::vector<int>& out;
+    bool leaves_unclassified() const { return false; }
     bool skip(int) const { return false; }
     void inside(const Node& nd, int) {
       for (int s = nd.begin; s < nd.end; ++s) out.push_back(s);

@@ -144,7 +144,9 @@ class KdTree {
    * points with rdist(q, p) <= r2. The visitor decides what a visit does:
    *   bool skip(int node)            prune this subtree before looking at it;
    *   void inside(const Node&, int k) the bounds put every point of node k in the ball;
-   *   void cut(const Node&, int k)   leaf k is cut by the sphere: test its points.
+   *   void cut(const Node&, int k)   leaf k is cut by the sphere: test its points;
+   *   bool leaves_unclassified()  when true, every leaf reached goes to cut()
+   *                                  without a box test (cheaper when most leaves are cut).
    */
   template <class V>
   void ball(const double* q, double r2, V& v) const;
@@ -215,6 +217,10 @@ void KdTree::ball(const double* q, double r2, V& v) const {
     const int k = stack[--top];
     if (v.skip(k)) continue;
     const Node& nd = nodes_[static_cast<std::size_t>(k)];
+    if (v.leaves_unclassified() && nd.left < 0) {
+      v.cut(nd, k);
+      continue;
+    }
     const int c = classify(k, q, r2);
     if (c < 0) continue;
     if (c > 0) {
@@ -236,6 +242,7 @@ void KdTree::for_each_within(const double* q, double r2, F&& f) const {
     const double* q;
     double r2;
     F& f;
+    bool leaves_unclassified() const { return false; }
     bool skip(int) const { return false; }
     void inside(const Node& nd, int) { cut(nd, 0); }
     void cut(const Node& nd, int) {
@@ -259,6 +266,7 @@ void KdTree::for_each_alive_within(const double* q, double r2, const std::vector
     const std::vector<int>& alive;
     const std::vector<char>& dead;
     F& f;
+    bool leaves_unclassified() const { return false; }
     bool skip(int k) const { return alive[static_cast<std::size_t>(k)] == 0; }
     void inside(const Node& nd, int) {
       for (int s = nd.begin; s < nd.end; ++s) {
