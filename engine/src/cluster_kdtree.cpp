@@ -4,7 +4,6 @@
 // per-node weights and exact sums to add whole subtrees at once.
 
 #include <numeric>
-#include <optional>
 
 #include "cluster_kdtree.hpp"
 
@@ -18,6 +17,8 @@ inline int bit_count(std::uint32_t x) {
   x = (x + (x >> 4)) & 0x0F0F0F0Fu;
   return static_cast<int>((x * 0x01010101u) >> 24);
 }
+}  // namespace
+
 // Thresholds of the float pre-pass (leaf_mask_f32) for the ball rdist(q, x) <= r2.
 //
 // With u = 2^-24, every conversion to float has |fl(v) - v| <= u|v| + 2^-150 (subnormals
@@ -31,27 +32,22 @@ inline int bit_count(std::uint32_t x) {
 // eps = (2g + g^2 + g_d(1 + g)^2 + d·2^-52)·M + d·2^-100, and the pre-pass is used with twice
 // that: a float distance below r2 - 2·eps means rdist <= r2, above r2 + 2·eps rdist > r2.
 // M is bounded per query by sum_j (|q_j| + max|x_j|)^2.
-struct F32Margin {
-  float q[64];
-  float sure_in, sure_out;
-  F32Margin(const double* qd, const double* amax, int d, double r2) {
-    const double u = 0x1p-24, g = 2 * u * (1 + u), gd = d * u / (1 - d * u);
-    double M = 0;
-    for (int j = 0; j < d; ++j) {
-      q[j] = static_cast<float>(qd[j]);
-      const double m = std::fabs(qd[j]) + amax[j];
-      M += m * m;
-    }
-    const double eps = (2 * g + g * g + gd * (1 + g) * (1 + g) + d * 0x1p-52) * M + d * 0x1p-100;
-    const double lo = r2 - 2 * eps, hi = r2 + 2 * eps;  // the factor 2 also covers rounding here
-    sure_in = static_cast<float>(lo);
-    if (static_cast<double>(sure_in) > lo) sure_in = std::nextafter(sure_in, -1.0f);
-    sure_out = static_cast<float>(hi);
-    if (static_cast<double>(sure_out) < hi) sure_out = std::nextafter(sure_out, std::numeric_limits<float>::infinity());
+void f32_thresholds(const double* q, const double* amax, int d, double r2, float* qf, float& sure_in,
+                    float& sure_out) {
+  const double u = 0x1p-24, g = 2 * u * (1 + u), gd = d * u / (1 - d * u);
+  double M = 0;
+  for (int j = 0; j < d; ++j) {
+    qf[j] = static_cast<float>(q[j]);
+    const double m = std::fabs(q[j]) + amax[j];
+    M += m * m;
   }
-};
-
-}  // namespace
+  const double eps = (2 * g + g * g + gd * (1 + g) * (1 + g) + d * 0x1p-52) * M + d * 0x1p-100;
+  const double lo = r2 - 2 * eps, hi = r2 + 2 * eps;  // the factor 2 also covers rounding here
+  sure_in = static_cast<float>(lo);
+  if (static_cast<double>(sure_in) > lo) sure_in = std::nextafter(sure_in, -std::numeric_limits<float>::infinity());
+  sure_out = static_cast<float>(hi);
+  if (static_cast<double>(sure_out) < hi) sure_out = std::nextafter(sure_out, std::numeric_limits<float>::infinity());
+}
 
 KdTree::KdTree(const Points& P, const FixedScale* fx, int leaf_size)
     : d_(P.d), leaf_size_(std::max(1, leaf_size)), fx_(fx) {
@@ -220,7 +216,7 @@ void KdTree::window(const double* q, double r2, std::int64_t& weight, i128* sum)
     std::int64_t& weight;
     i128* sum;
     std::uint64_t* acc;  // limb accumulators, or null
-    const F32Margin* f32;  // the float pre-pass, or null
+    const F32Window* f32;  // the float pre-pass, or null
     bool leaves_unclassified() const { return true; }
     bool skip(int) const { return false; }
     std::uint32_t mask(const double* xt, const float* xtf, int len, int first, int count) const {
@@ -278,9 +274,10 @@ void KdTree::window(const double* q, double r2, std::int64_t& weight, i128* sum)
     }
   };
   alignas(64) std::uint64_t acc[kMaxLimbWidth];
-  std::optional<F32Margin> f32;
-  if (!xtf_.empty() && f32_prefilter()) f32.emplace(q, amax_.data(), d_, r2);
-  Visit v{*this, q, r2, weight, sum, limb_width_ > 0 ? acc : nullptr, f32 ? &*f32 : nullptr};
+  F32Window f32;
+  const bool use_f32 = !xtf_.empty() && f32_prefilter();
+  if (use_f32) f32_thresholds(q, amax_.data(), d_, r2, f32.q, f32.sure_in, f32.sure_out);
+  Visit v{*this, q, r2, weight, sum, limb_width_ > 0 ? acc : nullptr, use_f32 ? &f32 : nullptr};
   weight = 0;
   for (int j = 0; j < d_; ++j) sum[j] = 0;
   if (v.acc) std::fill(acc, acc + limb_width_, std::uint64_t{0});

@@ -51,6 +51,14 @@ std::uint32_t leaf_mask_f32(const double* q, const float* qf, const double* xt, 
 /** Whether leaf_mask_f32 runs the float pre-pass at the current level. */
 bool f32_prefilter();
 
+/**
+ * Thresholds of leaf_mask_f32 for the ball rdist(q, x) <= r2 over rows with |x_j| <= amax[j]
+ * <= 2^40 (the proof of the margin is at the definition): qf[j] = float(q[j]); a float
+ * distance < sure_in means rdist <= r2, > sure_out means rdist > r2.
+ */
+void f32_thresholds(const double* q, const double* amax, int d, double r2, float* qf, float& sure_in,
+                    float& sure_out);
+
 /** rdist() of every row of a transposed leaf block (len rows), bit for bit, into out[0..len). */
 void leaf_rdist(const double* q, const double* xt, int len, int d, double* out);
 
@@ -177,6 +185,10 @@ class KdTree {
   std::vector<float> xtf_;
   std::vector<double> amax_;
   static constexpr int kMaxF32Dim = 64;
+  struct F32Window {
+    float q[kMaxF32Dim];
+    float sure_in, sure_out;
+  };
   void build_limbs();
   std::vector<double> xt_;         // per leaf, its points transposed (column j at begin·d + j·len)
   std::vector<int> parent_;        // node -> parent, -1 at the root

@@ -4,8 +4,9 @@
 // - leaf_mask and leaf_rdist vectorise across rows (8 lanes with AVX-512, 4 with
 //   AVX2), each lane summing (q_j - x_j)^2 over j in column order with separate
 //   multiply and add, so every row's squared distance is bit-identical to rdist()
-//   (the engine is compiled in ISO mode, -std=c++17, where GCC does not contract
-//   a*b+c into an FMA; the kernel tests compare the levels bit for bit);
+//   (this file is compiled with -ffp-contract=off, see engine/CMakeLists.txt: in the
+//   AVX-512 kernels GCC would otherwise fuse a*b+c into an FMA; the kernel tests
+//   compare every level bit for bit);
 // - limb_accumulate adds 64-bit integers modulo 2^64, which no order changes;
 // - box_range sums the box bounds in another order than rdist() (within d·2^-53
 //   relative of the exact bounds), so its users settle a node only with a 1e-12
