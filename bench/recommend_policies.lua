@@ -74,12 +74,30 @@ local policies = {
   { name = "current + bias correction f=b^2/(b^2+se^2), pooled", cands = FOUR, cw = CUT1, w = power(2), bias = 1, pooled_bias = true, js = true },
   { name = "current + bias correction f=0.5 b^2/(b^2+se^2), pooled", cands = FOUR, cw = CUT1, w = power(2), bias = 0.5, pooled_bias = true, js = true },
 }
+for _, p in ipairs({
+  { name = "1/s^4 + bias f=1 js, pooled", cands = FOUR, cw = CUT1, w = power(4), bias = 1, pooled_bias = true, js = true },
+  { name = "1/s^4 + bias f=0.5 js, pooled", cands = FOUR, cw = CUT1, w = power(4), bias = 0.5, pooled_bias = true, js = true },
+  { name = "per-candidate bias f=1 js, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1 },
+  { name = "per-candidate bias f=0.5 js, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 0.5 },
+  { name = "per-candidate bias f=0.75 js, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 0.75 },
+  { name = "per-candidate bias f=1.25 js, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1.25 },
+  { name = "per-candidate bias f=1 js, 1/s^4", cands = FOUR, cw = CUT1, w = power(4), cand_bias = 1 },
+  { name = "per-candidate bias f=1 js, 1/s^2, cuts 1/k^2", cands = FOUR, cw = K2, w = power(2), cand_bias = 1 },
+  { name = "per-candidate bias f=1 js, select", cands = FOUR, cw = CUT1, select = 1, cand_bias = 1 },
+  { name = "per-candidate bias f=1 js, 1/s^2, five", cands = FIVE, cw = CUT1, w = power(2), cand_bias = 1 },
+}) do policies[#policies + 1] = p end
 for _, n in ipairs(FIVE) do
   policies[#policies + 1] = { name = n .. " alone", cands = { n }, cw = CUT1, w = power(0) }
 end
 
 local KAPPAS = { 1.0, 1.25, 1.5, 1.75, 2.0 }
-local SETTINGS = { "paper", "paper30", "hard", "single" }
+local SETTINGS, seen_setting = {}, {}
+for _, r in ipairs(records) do
+  if not seen_setting[r.setting] then
+    seen_setting[r.setting] = true
+    SETTINGS[#SETTINGS + 1] = r.setting
+  end
+end
 
 -- Signed error per unit distance, least squares through the origin (cuts 1/k^2).
 local function bias_of(errors)
@@ -101,11 +119,40 @@ local function bias_of(errors)
   return b, se2
 end
 
+-- A candidate's own systematic trend removed (pooled over the dataset's sets, significance-
+-- shrunk, share f): its predictions and backtest errors as if it had been corrected.
+local function debias_candidates(ds, cands, f)
+  local sets = {}
+  for i, s in ipairs(ds.sets) do sets[i] = setmetatable({ by = {} }, { __index = s }) end
+  for _, n in ipairs(cands) do
+    local errs = {}
+    for _, s in ipairs(ds.sets) do
+      if s.by[n] then for _, e in ipairs(s.by[n].errors or {}) do errs[#errs + 1] = e end end
+    end
+    local b, se2 = bias_of(errs)
+    b = b * b * b / (b * b + se2)
+    for i, s in ipairs(ds.sets) do
+      local c = s.by[n]
+      if c then
+        local e2 = {}
+        for j, e in ipairs(c.errors or {}) do
+          e2[j] = { cut = e.cut, task = e.task, distance = e.distance,
+            error = e.error - f * b * math.max(e.distance, recommend.distance_floor) }
+        end
+        sets[i].by[n] = { prediction = c.prediction and
+          c.prediction - f * b * math.max(s.distance, recommend.distance_floor) / 100, errors = e2 }
+      end
+    end
+  end
+  return { setting = ds.setting, sets = sets }
+end
+
 local function run_policy(pol)
   local out = {}
   for _, key in ipairs(order) do
     local rows, all_errors = {}, {}
     local ds = datasets[key]
+    if pol.cand_bias then ds = debias_candidates(ds, pol.cands, pol.cand_bias) end
     -- Pooled rates over the dataset's sets.
     local pooled = {}
     for _, n in ipairs(pol.cands) do
@@ -154,12 +201,12 @@ local function run_policy(pol)
       end
       -- The combination's backtest errors per cut, rate over cuts 1/k^2 (as cod.recommend.combine).
       local cerr = {}
-      for cut = 1, recommend.cuts do
-        local num, den, dist = 0, 0, nil
+      for id = 1, 20 do
+        local num, den, dist, cut = 0, 0, nil, nil
         for _, m in ipairs(members) do
           for _, e in ipairs(m.c.errors or {}) do
-            if e.cut == cut then
-              num, den, dist = num + m.w * e.error, den + m.w, e.distance
+            if (e.task or e.cut) == id then
+              num, den, dist, cut = num + m.w * e.error, den + m.w, e.distance, e.cut
             end
           end
         end

@@ -3,6 +3,7 @@
 --- this" paragraph, and the candidates' curves against compute. cod.report uses it.
 
 local plot = require("cod.plot")
+local recommend = require("cod.recommend")
 local text = require("cod.text")
 
 local M = {}
@@ -111,14 +112,14 @@ function M.candidates_markdown(s)
   local md = text.markdown
   L[#L + 1] = ""
   L[#L + 1] = ("Candidates (backtests: the ladder's top model predicted from the ladder cut below it; signed " ..
-    "errors in points; the headline is %s):"):format(s.recipe == "auto" and "their weighted combination" or
+    "errors in points, \"#2 1\": the 2nd largest model predicted from the ladder without the model below it; the headline is %s):"):format(s.recipe == "auto" and "their weighted combination" or
     md(s.recipe))
   L[#L + 1] = ""
   L[#L + 1] = "| candidate | weight | prediction | backtest errors (cut: points) | error rate (points per ln C) |"
   L[#L + 1] = "|---|---:|---:|---|---:|"
   for _, c in ipairs(s.candidates) do
     local errs = {}
-    for _, e in ipairs(c.backtest.errors or {}) do errs[#errs + 1] = ("%d: %+.2f"):format(e.cut, e.error) end
+    for _, e in ipairs(c.backtest.errors or {}) do errs[#errs + 1] = ("%s: %+.2f"):format(recommend.task_label(e), e.error) end
     for _, f in ipairs(c.backtest.failures or {}) do errs[#errs + 1] = md(f) end
     L[#L + 1] = ("| %s | %.0f%% | %s | %s | %s |"):format(md(c.recipe), 100 * (c.weight or 0),
       c.prediction and ("%.4f"):format(c.prediction) or ("none: " .. md(tostring(c.reason))), table.concat(errs, ", "),
