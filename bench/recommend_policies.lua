@@ -79,6 +79,9 @@ for _, p in ipairs({
   { name = "1/s^4 + bias f=0.5 js, pooled", cands = FOUR, cw = CUT1, w = power(4), bias = 0.5, pooled_bias = true, js = true },
   { name = "per-candidate bias f=1 js, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1 },
   { name = "per-candidate bias f=0.5 js, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 0.5 },
+  { name = "per-candidate bias f=1 js se2 x2, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 2 },
+  { name = "per-candidate bias f=1 js se2 x4, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 4 },
+  { name = "per-candidate bias f=1 js se2 x9, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 9 },
   { name = "per-candidate bias f=0.75 js, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 0.75 },
   { name = "per-candidate bias f=1.25 js, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1.25 },
   { name = "per-candidate bias f=1 js, 1/s^4", cands = FOUR, cw = CUT1, w = power(4), cand_bias = 1 },
@@ -121,7 +124,8 @@ end
 
 -- A candidate's own systematic trend removed (pooled over the dataset's sets, significance-
 -- shrunk, share f): its predictions and backtest errors as if it had been corrected.
-local function debias_candidates(ds, cands, f)
+local function debias_candidates(ds, cands, f, m)
+  local function corr(b, d) return d >= recommend.distance_floor and f * b * d or 0 end
   local sets = {}
   for i, s in ipairs(ds.sets) do sets[i] = setmetatable({ by = {} }, { __index = s }) end
   for _, n in ipairs(cands) do
@@ -130,17 +134,17 @@ local function debias_candidates(ds, cands, f)
       if s.by[n] then for _, e in ipairs(s.by[n].errors or {}) do errs[#errs + 1] = e end end
     end
     local b, se2 = bias_of(errs)
-    b = b * b * b / (b * b + se2)
+    b = b * b * b / (b * b + (m or 1) * se2)
     for i, s in ipairs(ds.sets) do
       local c = s.by[n]
       if c then
         local e2 = {}
         for j, e in ipairs(c.errors or {}) do
           e2[j] = { cut = e.cut, task = e.task, distance = e.distance,
-            error = e.error - f * b * math.max(e.distance, recommend.distance_floor) }
+            error = e.error - corr(b, e.distance) }
         end
         sets[i].by[n] = { prediction = c.prediction and
-          c.prediction - f * b * math.max(s.distance, recommend.distance_floor) / 100, errors = e2 }
+          math.min(1, math.max(0, c.prediction - corr(b, s.distance) / 100)), errors = e2 }
       end
     end
   end
@@ -152,7 +156,7 @@ local function run_policy(pol)
   for _, key in ipairs(order) do
     local rows, all_errors = {}, {}
     local ds = datasets[key]
-    if pol.cand_bias then ds = debias_candidates(ds, pol.cands, pol.cand_bias) end
+    if pol.cand_bias then ds = debias_candidates(ds, pol.cands, pol.cand_bias, pol.se_mult) end
     -- Pooled rates over the dataset's sets.
     local pooled = {}
     for _, n in ipairs(pol.cands) do

@@ -313,6 +313,10 @@ end
 --- candidates over- or under-predict, each with its own trend in distance, which no weighting
 --- undoes; the trend is already shrunk by its significance, so all of it is removed).
 M.bias_shrink = 1
+--- The trend b is shrunk by b²/(b² + bias_significance · se²): corrected almost in full only
+--- when it stands about two standard errors clear of the scatter (docs/recommend.md: 4 against 1
+--- ties on synthetic ladders and keeps BIG-G 27b at 1.0 points instead of 1.4).
+M.bias_significance = 4
 
 --- The systematic backtest error per unit ln-compute (signed, points): least squares through
 --- the origin of error against distance (floored at M.distance_floor, as in the rates), cuts
@@ -331,10 +335,10 @@ function M.bias(errors)
   for _, e in ipairs(errors) do
     rss = rss + M.cut_weight(e.cut) * (e.error - b * math.max(e.distance, M.distance_floor)) ^ 2
   end
-  -- Shrunk towards 0 by its own significance, b^2 / (b^2 + se^2): a trend the backtests'
+  -- Shrunk towards 0 by its own significance, b^2 / (b^2 + k se^2): a trend the backtests'
   -- scatter cannot support is not corrected.
   local se2 = rss / ((#errors - 1) * den)
-  local shrunk = b * b * b / (b * b + se2)
+  local shrunk = b * b * b / (b * b + M.bias_significance * se2)
   return shrunk, b
 end
 

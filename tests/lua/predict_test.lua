@@ -399,7 +399,7 @@ T.test("a failed run leaves no partial report", function()
 end)
 
 T.remove_tree(tmp)
-T.test("recommendation bias correction: a consistent trend is removed by half, scatter is not", function()
+T.test("recommendation bias correction: each candidate's consistent trend is removed, scatter is not", function()
   local recommend = require("cod.recommend")
   -- Errors of +2 points per unit ln-compute at every cut, tiny scatter: b ~ 2, almost unshrunk.
   local trend = {}
@@ -423,11 +423,40 @@ T.test("recommendation bias correction: a consistent trend is removed by half, s
   local near_ones = { { cut = 1, distance = 0.01, error = 1 }, { cut = 2, distance = 0.02, error = 1 } }
   local _, near_raw = recommend.bias(near_ones)
   T.near(near_raw, 1 / recommend.distance_floor, 1e-9)
-  -- The correction: half the trend at the target's distance, clamped to [0, 1].
-  local p, c = recommend.debias(0.5, 2, 3)
-  T.near(c, recommend.bias_shrink * 6, 1e-12)
-  T.near(p, 0.5 - recommend.bias_shrink * 0.06, 1e-12)
-  T.eq((recommend.debias(0.01, 10, 2)), 0)
+  -- Per candidate: a trending candidate is corrected (prediction at the target's distance, its
+  -- backtests at theirs), a scattering one is not; nothing below the distance floor.
+  T.near(recommend.correction(2, 3), recommend.bias_shrink * 6, 1e-12)
+  T.eq(recommend.correction(2, 0.9 * recommend.distance_floor), 0)
+  T.eq(recommend.correction(2, nil), 0)
+  local tasks = { { cut = 1, id = 1 }, { cut = 2, id = 2 }, { cut = 3, id = 3 } }
+  local function set_of(errs, pred)
+    local bt = { errors = {}, failures = {} }
+    for i, e in ipairs(errs) do bt.errors[i] = { cut = e.cut, task = e.cut, distance = e.distance, error = e.error } end
+    return recommend.score(bt, 3), pred
+  end
+  local prepared = {}
+  for set = 1, 4 do
+    local p = { order = { "trendy", "noisy" }, tasks = tasks, backtest = {}, predictions = {} }
+    local lo, hi = (set - 1) * 3 + 1, set * 3
+    p.backtest.trendy, p.predictions.trendy = set_of({ table.unpack(trend, lo, hi) }, 0.5)
+    p.backtest.noisy, p.predictions.noisy = set_of({ table.unpack(scatter, lo, hi) }, 0.01)
+    prepared[set] = p
+  end
+  local biases = recommend.candidate_biases(prepared)
+  T.near(biases.trendy, b, 1e-12)
+  T.near(biases.noisy, 0, 1e-9)
+  local c = recommend.corrected(prepared[1], biases, 3)
+  T.near(c.predictions.trendy, 0.5 - recommend.bias_shrink * b * 3 / 100, 1e-12)
+  T.near(c.corrections.trendy, recommend.bias_shrink * b * 3, 1e-9)
+  T.near(c.backtest.trendy.errors[2].error, trend[2].error - recommend.bias_shrink * b * 2, 1e-12)
+  T.truthy(c.backtest.trendy.rate < 0.1 * prepared[1].backtest.trendy.rate, "the corrected backtests are near 0")
+  T.near(c.predictions.noisy, 0.01, 1e-9)
+  -- Clamped to [0, 1]: a correction can not push a prediction below 0.
+  local big = recommend.corrected(prepared[1], { trendy = 50, noisy = 0 }, 3)
+  T.eq(big.predictions.trendy, 0)
+  T.near(big.corrections.trendy, 50, 1e-9)
+  -- Below the floor the prediction is left as it is.
+  T.eq(recommend.corrected(prepared[1], biases, 0.2).predictions.trendy, 0.5)
 end)
 
 T.done()
