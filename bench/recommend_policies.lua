@@ -2,7 +2,10 @@
 --- the per-set records of bench/recommend_eval.lua (run with --candidates default,e2e_passrate
 --- so that every candidate subset can be replayed). Per policy and setting: mean FE of the
 --- headline, and the 90% coverage at several kappa (interval as cod.recommend.interval, from
---- the combination's own backtest errors, cuts weighted 1/k^2).
+--- the combination's own backtest errors, cuts weighted 1/k^2). Policies with `cand_bias`
+--- correct each candidate for its own trend first (cod.recommend.corrected, the current policy
+--- is "per-candidate bias f=1 js se2 x4, 1/s^2"); records of bench/recommend_real.lua --out
+--- replay the real ladders (one column per target).
 ---
 ---   codlua bench/recommend_policies.lua RECORDS.json [more.json ...]
 
@@ -82,6 +85,10 @@ for _, p in ipairs({
   { name = "per-candidate bias f=1 js se2 x2, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 2 },
   { name = "per-candidate bias f=1 js se2 x4, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 4 },
   { name = "per-candidate bias f=1 js se2 x9, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 9 },
+  { name = "per-candidate bias f=1 js se2 x4, trend from cut 1", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 4, bias_cw = CUT1 },
+  { name = "per-candidate bias f=1 js se2 x4, trend cuts 1/k", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 4, bias_cw = function(k) return 1 / k end },
+  { name = "per-candidate bias f=1 js se2 x4, trend cuts equal", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 4, bias_cw = function() return 1 end },
+  { name = "per-candidate bias f=1 js se2 x4, trend cuts 1/k^3", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 4, bias_cw = function(k) return 1 / k^3 end },
   { name = "per-candidate bias f=0.75 js, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 0.75 },
   { name = "per-candidate bias f=1.25 js, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1.25 },
   { name = "per-candidate bias f=1 js, 1/s^4", cands = FOUR, cw = CUT1, w = power(4), cand_bias = 1 },
@@ -103,10 +110,11 @@ for _, r in ipairs(records) do
 end
 
 -- Signed error per unit distance, least squares through the origin (cuts 1/k^2).
-local function bias_of(errors)
+local function bias_of(errors, cw)
+  cw = cw or K2
   local num, den = 0, 0
   for _, e in ipairs(errors) do
-    local w, d = K2(e.cut), math.max(e.distance, recommend.distance_floor)
+    local w, d = cw(e.cut), math.max(e.distance, recommend.distance_floor)
     num = num + w * e.error * d
     den = den + w * d ^ 2
   end
@@ -115,8 +123,9 @@ local function bias_of(errors)
   -- Standard error of b: weighted residuals around b*d, n - 1 degrees of freedom.
   local rss, n = 0, 0
   for _, e in ipairs(errors) do
-    rss = rss + K2(e.cut) * (e.error - b * math.max(e.distance, recommend.distance_floor)) ^ 2
-    n = n + 1
+    local w = cw(e.cut)
+    rss = rss + w * (e.error - b * math.max(e.distance, recommend.distance_floor)) ^ 2
+    if w > 0 then n = n + 1 end
   end
   local se2 = n > 1 and rss / ((n - 1) * den) or math.huge
   return b, se2
@@ -124,7 +133,7 @@ end
 
 -- A candidate's own systematic trend removed (pooled over the dataset's sets, significance-
 -- shrunk, share f): its predictions and backtest errors as if it had been corrected.
-local function debias_candidates(ds, cands, f, m)
+local function debias_candidates(ds, cands, f, m, cw)
   local function corr(b, d) return d >= recommend.distance_floor and f * b * d or 0 end
   local sets = {}
   for i, s in ipairs(ds.sets) do sets[i] = setmetatable({ by = {} }, { __index = s }) end
@@ -133,7 +142,7 @@ local function debias_candidates(ds, cands, f, m)
     for _, s in ipairs(ds.sets) do
       if s.by[n] then for _, e in ipairs(s.by[n].errors or {}) do errs[#errs + 1] = e end end
     end
-    local b, se2 = bias_of(errs)
+    local b, se2 = bias_of(errs, cw)
     b = b * b * b / (b * b + (m or 1) * se2)
     for i, s in ipairs(ds.sets) do
       local c = s.by[n]
@@ -156,7 +165,7 @@ local function run_policy(pol)
   for _, key in ipairs(order) do
     local rows, all_errors = {}, {}
     local ds = datasets[key]
-    if pol.cand_bias then ds = debias_candidates(ds, pol.cands, pol.cand_bias, pol.se_mult) end
+    if pol.cand_bias then ds = debias_candidates(ds, pol.cands, pol.cand_bias, pol.se_mult, pol.bias_cw) end
     -- Pooled rates over the dataset's sets.
     local pooled = {}
     for _, n in ipairs(pol.cands) do

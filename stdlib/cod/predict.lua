@@ -587,6 +587,7 @@ function M.finish_set(p, recipe, opts, weights, raw_weights)
       fe = c.prediction and c.actual and 100 * math.abs(c.prediction - c.actual) or nil,
       subset_prediction = c.subset_prediction, predictable_ratio = c.predictable_ratio, ee = c.ee,
       backtest = { rate = b.rate, pooled_rate = raw_weights[n] and raw_weights[n].rate or nil, mean_abs = b.mean_abs,
+        bias = weights[n] and weights[n].bias,
         errors = b.errors, failures = b.failures },
     }
   end
