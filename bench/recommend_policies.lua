@@ -89,6 +89,9 @@ for _, p in ipairs({
   { name = "per-candidate bias f=1 js se2 x4, trend cuts 1/k", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 4, bias_cw = function(k) return 1 / k end },
   { name = "per-candidate bias f=1 js se2 x4, trend cuts equal", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 4, bias_cw = function() return 1 end },
   { name = "per-candidate bias f=1 js se2 x4, trend cuts 1/k^3", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 4, bias_cw = function(k) return 1 / k^3 end },
+  { name = "per-candidate bias f=1 js se2 x1, clustered by set", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 1, cluster = true },
+  { name = "per-candidate bias f=1 js se2 x2, clustered by set", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 2, cluster = true },
+  { name = "per-candidate bias f=1 js se2 x4, clustered by set", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 4, cluster = true },
   { name = "per-candidate bias f=0.75 js, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 0.75 },
   { name = "per-candidate bias f=1.25 js, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1.25 },
   { name = "per-candidate bias f=1 js, 1/s^4", cands = FOUR, cw = CUT1, w = power(4), cand_bias = 1 },
@@ -133,7 +136,7 @@ end
 
 -- A candidate's own systematic trend removed (pooled over the dataset's sets, significance-
 -- shrunk, share f): its predictions and backtest errors as if it had been corrected.
-local function debias_candidates(ds, cands, f, m, cw)
+local function debias_candidates(ds, cands, f, m, cw, cluster)
   local function corr(b, d) return d >= recommend.distance_floor and f * b * d or 0 end
   local sets = {}
   for i, s in ipairs(ds.sets) do sets[i] = setmetatable({ by = {} }, { __index = s }) end
@@ -143,6 +146,17 @@ local function debias_candidates(ds, cands, f, m, cw)
       if s.by[n] then for _, e in ipairs(s.by[n].errors or {}) do errs[#errs + 1] = e end end
     end
     local b, se2 = bias_of(errs, cw)
+    if cluster then
+      -- Standard error from the sets' own slopes (a set's cuts share its target: not independent).
+      local bs = {}
+      for _, s in ipairs(ds.sets) do
+        if s.by[n] and s.by[n].errors and #s.by[n].errors > 0 then bs[#bs + 1] = (bias_of(s.by[n].errors, cw)) end
+      end
+      local mean, v = 0, 0
+      for _, x in ipairs(bs) do mean = mean + x / #bs end
+      for _, x in ipairs(bs) do v = v + (x - mean) ^ 2 end
+      se2 = #bs > 1 and v / (#bs - 1) / #bs or math.huge
+    end
     b = b * b * b / (b * b + (m or 1) * se2)
     for i, s in ipairs(ds.sets) do
       local c = s.by[n]
@@ -165,7 +179,7 @@ local function run_policy(pol)
   for _, key in ipairs(order) do
     local rows, all_errors = {}, {}
     local ds = datasets[key]
-    if pol.cand_bias then ds = debias_candidates(ds, pol.cands, pol.cand_bias, pol.se_mult, pol.bias_cw) end
+    if pol.cand_bias then ds = debias_candidates(ds, pol.cands, pol.cand_bias, pol.se_mult, pol.bias_cw, pol.cluster) end
     -- Pooled rates over the dataset's sets.
     local pooled = {}
     for _, n in ipairs(pol.cands) do

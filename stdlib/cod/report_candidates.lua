@@ -112,9 +112,14 @@ function M.candidates_markdown(s)
   if not s.candidates then return L end
   local md = text.markdown
   L[#L + 1] = ""
+  local lower = false  -- backtests of a lower ladder model (recommend.targets > 1)
+  for _, c in ipairs(s.candidates) do
+    for _, e in ipairs(c.backtest.errors or {}) do lower = lower or (e.rank or 1) > 1 end
+  end
   L[#L + 1] = ("Candidates (backtests: the ladder's top model predicted from the ladder cut below it, signed " ..
-    "errors in points; \"#2 1\": the 2nd largest model predicted from the ladder without the model below it; " ..
-    "the headline is %s):"):format(s.recipe == "auto" and
+    "errors in points%s; the headline is %s):"):format(lower and
+    "; \"#2 1\": the 2nd largest model predicted from the ladder without the model below it" or "",
+    s.recipe == "auto" and
     "their combination, each less its trend at the target's distance, weighted by its corrected backtests" or
     md(s.recipe))
   L[#L + 1] = ""
