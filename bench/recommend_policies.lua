@@ -92,6 +92,7 @@ for _, p in ipairs({
   { name = "per-candidate bias f=1 js se2 x1, clustered by set", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 1, cluster = true },
   { name = "per-candidate bias f=1 js se2 x2, clustered by set", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 2, cluster = true },
   { name = "per-candidate bias f=1 js se2 x4, clustered by set", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 4, cluster = true },
+  { name = "per-candidate bias f=1 js se2 x4, weights from raw backtests", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 4, raw_weights = true },
   { name = "per-candidate bias f=0.75 js, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 0.75 },
   { name = "per-candidate bias f=1.25 js, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1.25 },
   { name = "per-candidate bias f=1 js, 1/s^4", cands = FOUR, cw = CUT1, w = power(4), cand_bias = 1 },
@@ -179,12 +180,13 @@ local function run_policy(pol)
   for _, key in ipairs(order) do
     local rows, all_errors = {}, {}
     local ds = datasets[key]
+    local raw = ds
     if pol.cand_bias then ds = debias_candidates(ds, pol.cands, pol.cand_bias, pol.se_mult, pol.bias_cw, pol.cluster) end
     -- Pooled rates over the dataset's sets.
     local pooled = {}
     for _, n in ipairs(pol.cands) do
       local errs = {}
-      for _, s in ipairs(ds.sets) do
+      for _, s in ipairs(pol.raw_weights and raw.sets or ds.sets) do
         local c = s.by[n]
         if c then for _, e in ipairs(c.errors or {}) do errs[#errs + 1] = e end end
       end
