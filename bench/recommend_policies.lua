@@ -93,6 +93,8 @@ for _, p in ipairs({
   { name = "per-candidate bias f=1 js se2 x2, clustered by set", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 2, cluster = true },
   { name = "per-candidate bias f=1 js se2 x4, clustered by set", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 4, cluster = true },
   { name = "per-candidate bias f=1 js se2 x4, weights from raw backtests", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 4, raw_weights = true },
+  { name = "per-candidate bias f=1 js se2 x4, 1/s^4", cands = FOUR, cw = CUT1, w = power(4), cand_bias = 1, se_mult = 4 },
+  { name = "per-candidate bias f=1 js se2 x4, 1/s^3", cands = FOUR, cw = CUT1, w = power(3), cand_bias = 1, se_mult = 4 },
   { name = "per-candidate bias f=0.75 js, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 0.75 },
   { name = "per-candidate bias f=1.25 js, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1.25 },
   { name = "per-candidate bias f=1 js, 1/s^4", cands = FOUR, cw = CUT1, w = power(4), cand_bias = 1 },
