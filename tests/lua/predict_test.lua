@@ -311,6 +311,31 @@ T.test("the recommendation keeps COD as a member on paper-like data and puts a b
   T.truthy(fe < 0.75 * cod_fe, ("headline FE %.1f vs cod %.1f (sum over sets)"):format(fe, cod_fe))
 end)
 
+T.test("backtest tasks: the top model from cut ladders, and lower targets when asked for", function()
+  local recommend = require("cod.recommend")
+  local ladder, C = {}, {}
+  for i = 1, 8 do ladder[i], C[i] = "m" .. i, 2 ^ i end
+  local tasks = recommend.tasks(ladder, C)
+  T.eq(#tasks, recommend.cuts)
+  for k, t in ipairs(tasks) do
+    T.eq(t.target, "m8")
+    T.eq(#t.ladder, 8 - k)
+    T.near(t.distance, k * math.log(2), 1e-12)
+    T.eq(recommend.task_label(t), tostring(k))
+  end
+  -- Lower targets: the 2nd and 3rd largest, each from the ladder below it (one cut).
+  tasks = recommend.tasks(ladder, C, 3, 3)
+  T.eq(#tasks, 5)
+  T.eq(tasks[4].target, "m7")
+  T.eq(tasks[4].target_index, 7)
+  T.eq(#tasks[4].ladder, 6)
+  T.eq(recommend.task_label(tasks[4]), "#2 1")
+  T.eq(tasks[5].target, "m6")
+  T.eq(tasks[5].id, 5)
+  -- A cut ladder keeps recommend.min_ladder models: a 6-model ladder has one cut.
+  T.eq(#recommend.tasks({ "a", "b", "c", "d", "e", "f" }, { 1, 2, 3, 4, 5, 6 }), 1)
+end)
+
 T.test("removing each candidate's systematic backtest error brings a paper-like ladder closer to the truth", function()
   -- The candidates over-predict together on this generator (docs/recommend.md, third round):
   -- the correction must lower the mean error, not just move it, and leave COD a member.
