@@ -357,14 +357,23 @@ function M.run(ds, opts)
     progress = progress_bar("backtests", opts) })
   if tty then io.stderr:write(("\rpredict: %d set(s) prepared, %.0fs\027[K\n"):format(#fns, sys.clock() - start)) end
   for k, p in ipairs(prepared) do p.missing = missing_of[k] end
-  -- The candidates' weights pool every set's backtests: three per set are too few to trust alone.
-  local weights = recommend.weights(prepared)
+  -- Each candidate's systematic backtest error, and its weight, pool every set's backtests:
+  -- three per set are too few to trust alone. The weights rest on the corrected backtests.
+  local raw_weights = recommend.weights(prepared)
+  local biases = recommend.candidate_biases(prepared)
+  local corrected = {}
+  for i, p in ipairs(prepared) do
+    p.corrected = recommend.corrected(p, biases, p.job.target_C and math.log(p.job.target_C / p.job.C[#p.job.C]))
+    corrected[i] = p.corrected
+  end
+  local weights = recommend.weights(corrected)
+  for name, w in pairs(weights) do
+    w.bias = biases[name]
+    w.raw_rate = raw_weights[name] and raw_weights[name].rate
+  end
   report.candidate_weights = weights
-  -- The combination's systematic backtest error, pooled over the sets like the weights.
-  local bias = recommend.dataset_bias(prepared, weights)
-  report.recommendation_bias = bias
   for _, p in ipairs(prepared) do
-    local r = M.finish_set(p, recipe, opts, weights, bias)
+    local r = M.finish_set(p, recipe, opts, weights, raw_weights)
     local missing, set_sel = p.missing, p.sel
     do
       if #missing > 0 then
@@ -495,7 +504,7 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks)
     -- backtest's are the ladder models it cut between its ladder top and its target.
     local sub = { ladder = task.ladder, target = task.target, anchors = {} }
     if #job.anchors > 0 then
-      for i = #task.ladder + 1, #job.ladder - 1 do sub.anchors[#sub.anchors + 1] = job.ladder[i] end
+      for i = #task.ladder + 1, (task.target_index or #job.ladder) - 1 do sub.anchors[#sub.anchors + 1] = job.ladder[i] end
     end
     if score_job then return M.score_job(ds, set, sub) end
     return M.job(ds, set, sub, { base = M.base(ds, set, sub, opts), transfer_ladder = opts.transfer_ladder,
@@ -513,14 +522,16 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks)
 end
 
 --- A set's headline (the weighted combination, or `recipe` when given), its calibrated
---- interval and warnings. `weights` are the dataset's candidate weights (recommend.weights).
-function M.finish_set(p, recipe, opts, weights, bias)
+--- interval and warnings. `weights` are the dataset's candidate weights from the corrected
+--- backtests (p.corrected: recommend.corrected), `raw_weights` those of the backtests as run.
+function M.finish_set(p, recipe, opts, weights, raw_weights)
   local job, bt = p.job, p.backtest
-  local members = recommend.members(weights, p.predictions, p.order)
-  local combo = recommend.combine(members, p.predictions, bt, p.tasks)
-  if combo.prediction and bias and job.target_C then
-    combo.prediction, combo.bias_correction = recommend.debias(combo.prediction, bias,
-      math.log(job.target_C / job.C[#job.C]))
+  local cp = p.corrected or p
+  local members = recommend.members(weights, cp.predictions, p.order)
+  local combo = recommend.combine(members, cp.predictions, cp.backtest, p.tasks)
+  if combo.prediction and cp.corrections then
+    combo.bias_correction = 0
+    for _, m in ipairs(members) do combo.bias_correction = combo.bias_correction + m.weight * cp.corrections[m.name] end
   end
   local recipe_of = {}
   for _, r in ipairs(p.cands) do recipe_of[r.name] = r end
@@ -575,7 +586,8 @@ function M.finish_set(p, recipe, opts, weights, bias)
       reason = c.prediction == nil and c.reason or nil, fallback = c.fallback and c.fallback.recipe or nil,
       fe = c.prediction and c.actual and 100 * math.abs(c.prediction - c.actual) or nil,
       subset_prediction = c.subset_prediction, predictable_ratio = c.predictable_ratio, ee = c.ee,
-      backtest = { rate = b.rate, pooled_rate = weights[n] and weights[n].rate or nil, mean_abs = b.mean_abs,
+      backtest = { rate = b.rate, pooled_rate = raw_weights[n] and raw_weights[n].rate or nil, mean_abs = b.mean_abs,
+        bias = weights[n] and weights[n].bias,
         errors = b.errors, failures = b.failures },
     }
   end
@@ -600,7 +612,8 @@ function M.finish_set(p, recipe, opts, weights, bias)
   end
   r.backtest_tasks = {}
   for i, t in ipairs(p.tasks) do
-    r.backtest_tasks[i] = { cut = t.cut, ladder_top = t.ladder[#t.ladder], target = t.target, distance = t.distance }
+    r.backtest_tasks[i] = { cut = t.cut, rank = t.rank, ladder_top = t.ladder[#t.ladder], target = t.target,
+      distance = t.distance }
   end
   r.distance = job.target_C and math.log(job.target_C / job.C[#job.C]) or nil
   r.backtest_skipped = opts.backtest == false or nil
@@ -617,7 +630,7 @@ function M.finish_set(p, recipe, opts, weights, bias)
   end
   -- No backtest, no calibrated interval: a bootstrap-only one would claim more than it knows.
   local head = recipe and recipe.name or lone
-  local rate = head and (weights[head] and weights[head].rate or bt[head] and bt[head].rate) or combo.rate
+  local rate = head and (raw_weights[head] and raw_weights[head].rate or bt[head] and bt[head].rate) or combo.rate
   if r.prediction and r.distance and rate then
     -- The bootstrap rounds run the combination without the bias correction: shift their interval.
     local boot, shift = r.bootstrap and r.bootstrap.interval, (not recipe and combo.bias_correction or 0) / 100

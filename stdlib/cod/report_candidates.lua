@@ -3,6 +3,7 @@
 --- this" paragraph, and the candidates' curves against compute. cod.report uses it.
 
 local plot = require("cod.plot")
+local recommend = require("cod.recommend")
 local text = require("cod.text")
 
 local M = {}
@@ -102,7 +103,8 @@ function M.trust_paragraph(report)
 end
 
 --- One set's candidates as Markdown lines for report.md (empty when it has none): each
---- candidate's weight, prediction, signed backtest errors per cut and pooled error rate.
+--- candidate's weight, prediction, signed backtest errors per cut, pooled error rate and the
+--- systematic trend removed from it (docs/recommend.md).
 ---@param s table  a set of the report
 ---@return string[]
 function M.candidates_markdown(s)
@@ -110,19 +112,28 @@ function M.candidates_markdown(s)
   if not s.candidates then return L end
   local md = text.markdown
   L[#L + 1] = ""
-  L[#L + 1] = ("Candidates (backtests: the ladder's top model predicted from the ladder cut below it; signed " ..
-    "errors in points; the headline is %s):"):format(s.recipe == "auto" and "their weighted combination" or
+  local lower = false  -- backtests of a lower ladder model (recommend.targets > 1)
+  for _, c in ipairs(s.candidates) do
+    for _, e in ipairs(c.backtest.errors or {}) do lower = lower or (e.rank or 1) > 1 end
+  end
+  L[#L + 1] = ("Candidates (backtests: the ladder's top model predicted from the ladder cut below it, signed " ..
+    "errors in points%s; the headline is %s):"):format(lower and
+    "; \"#2 1\": the 2nd largest model predicted from the ladder without the model below it" or "",
+    s.recipe == "auto" and
+    "their combination, each less its trend at the target's distance, weighted by its corrected backtests" or
     md(s.recipe))
   L[#L + 1] = ""
-  L[#L + 1] = "| candidate | weight | prediction | backtest errors (cut: points) | error rate (points per ln C) |"
-  L[#L + 1] = "|---|---:|---:|---|---:|"
+  L[#L + 1] = "| candidate | weight | prediction | backtest errors (cut: points) | error rate (points per ln C) " ..
+    "| trend removed (points per ln C) |"
+  L[#L + 1] = "|---|---:|---:|---|---:|---:|"
   for _, c in ipairs(s.candidates) do
     local errs = {}
-    for _, e in ipairs(c.backtest.errors or {}) do errs[#errs + 1] = ("%d: %+.2f"):format(e.cut, e.error) end
+    for _, e in ipairs(c.backtest.errors or {}) do errs[#errs + 1] = ("%s: %+.2f"):format(recommend.task_label(e), e.error) end
     for _, f in ipairs(c.backtest.failures or {}) do errs[#errs + 1] = md(f) end
-    L[#L + 1] = ("| %s | %.0f%% | %s | %s | %s |"):format(md(c.recipe), 100 * (c.weight or 0),
+    L[#L + 1] = ("| %s | %.0f%% | %s | %s | %s | %s |"):format(md(c.recipe), 100 * (c.weight or 0),
       c.prediction and ("%.4f"):format(c.prediction) or ("none: " .. md(tostring(c.reason))), table.concat(errs, ", "),
-      c.backtest.pooled_rate and ("%.2f"):format(c.backtest.pooled_rate) or "-")
+      c.backtest.pooled_rate and ("%.2f"):format(c.backtest.pooled_rate) or "-",
+      c.backtest.bias and ("%+.2f"):format(c.backtest.bias) or "-")
   end
   L[#L + 1] = ""
   return L
