@@ -12,8 +12,8 @@ local errors = require("cod.errors")
 local check = require("cod.check")
 local parallel = require("cod.parallel")
 local warnings = require("cod.warnings")
-local random = require("cod.core.random")
 local sys = require("cod.core.sys")
+local bootstrap = require("cod.bootstrap")
 
 local M = {}
 
@@ -148,107 +148,20 @@ end
 
 -- ------------------------------------------------------------------ bootstrap
 
---- Percentile of sorted values with linear interpolation (numpy's default).
-function M.percentile(sorted, q)
-  local n = #sorted
-  if n == 0 then return nil end
-  local h = (n - 1) * q
-  local lo = math.floor(h)
-  local frac = h - lo
-  local a = sorted[lo + 1]
-  local b = sorted[math.min(lo + 2, n)]
-  return a + (b - a) * frac
+-- The bootstrap lives in cod.bootstrap; these names stay for the API (docs/api.md).
+M.percentile = bootstrap.percentile
+M.bootstrap_intervals = bootstrap.intervals
+
+--- One bootstrap round (cod.bootstrap.round).
+function M.bootstrap_round(...) return bootstrap.round(...) end
+
+--- Bootstrap percentile intervals of one set (cod.bootstrap.run). Deterministic for a seed,
+--- whatever opts.threads.
+function M.bootstrap(ds, set, sel, recipe, opts, base, mains)
+  return bootstrap.run(ds, set, sel, recipe, opts, base, mains)
 end
 
--- A progress bar on stderr: "<what> [#####.....] done/total  eta 12s".
-local function progress(what, done, total, start)
-  local width = 30
-  local filled = math.floor(width * done / total)
-  local eta = done > 0 and (sys.clock() - start) / done * (total - done) or 0
-  io.stderr:write(("\r%s [%s%s] %d/%d  eta %.0fs "):format(what, ("#"):rep(filled), ("."):rep(width - filled),
-    done, total, eta))
-  if done == total then io.stderr:write("\n") end
-  io.stderr:flush()
-end
-
---- The progress callback of a cod.parallel map: a bar on a terminal (not inside a worker), else nil.
-local function progress_bar(what, opts)
-  if opts.progress == false or parallel.worker() or not sys.isatty(2) then return nil end
-  local start = sys.clock()
-  return function(done, total) progress(what, done, total, start) end
-end
-
--- One bootstrap round of a weighted combination {{recipe =, weight =}, ...}: the weighted
--- mean of the members that predict (renormalised); no subset prediction.
-local function combined_run(members, job)
-  local num, den = 0, 0
-  for _, m in ipairs(members) do
-    local ok, r = pcall(m.recipe.run, m.recipe, job)
-    if ok and r.prediction then
-      num = num + m.weight * r.prediction
-      den = den + m.weight
-    end
-  end
-  return { prediction = den > 0 and num / den or nil }
-end
-
---- One bootstrap round: items resampled (and pass rates binomially when trial counts are
---- known) from round b's own stream random.new(seed, b), so a round draws the same numbers
---- whichever worker runs it. `recipe` is a recipe or a weighted combination of recipes
---- ({{recipe =, weight =}, ...}). Returns the round's predictions, or false when it failed.
----@return {prediction: number, subset?: number}|false
-function M.bootstrap_round(ds, set, sel, recipe, opts, base, b)
-  local rng = random.new(opts.seed or 1, b)
-  local rows = rng:sample_rows(base.P:rows())
-  local job = M.job(ds, set, sel, { base = base, rows = rows, rng = base.N and rng or nil,
-    transfer_ladder = opts.transfer_ladder, transfer_labels = opts.transfer_labels })
-  local ok, r
-  if require("cod.pipeline").is_recipe(recipe) then
-    ok, r = pcall(recipe.run, recipe, job)
-  else
-    ok, r = true, combined_run(recipe, job)
-  end
-  if ok and r.prediction then return { prediction = r.prediction, subset = r.subset_prediction } end
-  return false
-end
-
---- Bootstrap percentile intervals on ŷ_S and p̂ (items resampled; binomial pass rates when
---- trial counts are known). Deterministic for a seed, whatever opts.threads.
-function M.bootstrap(ds, set, sel, recipe, opts, base)
-  local tasks = {}
-  for b = 1, opts.bootstrap do tasks[b] = b end
-  local outcomes = parallel.map(tasks, function(b) return M.bootstrap_round(ds, set, sel, recipe, opts, base, b) end,
-    { threads = opts.threads, progress = progress_bar("bootstrap", opts) })
-  return M.bootstrap_intervals(outcomes, opts, base)
-end
-
---- The intervals from the rounds' outcomes (M.bootstrap_round's, in round order).
-function M.bootstrap_intervals(outcomes, opts, base)
-  local rounds = opts.bootstrap
-  local preds, subs, failed = {}, {}, 0
-  for b = 1, rounds do
-    local o = outcomes[b]
-    if o then
-      preds[#preds + 1] = o.prediction
-      if o.subset then subs[#subs + 1] = o.subset end
-    else
-      failed = failed + 1
-    end
-  end
-  table.sort(preds)
-  table.sort(subs)
-  local level = opts.level or 0.95
-  local lo, hi = (1 - level) / 2, 1 - (1 - level) / 2
-  return {
-    rounds = rounds,
-    failed = failed,
-    level = level,
-    seed = opts.seed or 1,
-    binomial = base.N ~= nil,
-    interval = #preds > 0 and { M.percentile(preds, lo), M.percentile(preds, hi) } or nil,
-    subset_interval = #subs > 0 and { M.percentile(subs, lo), M.percentile(subs, hi) } or nil,
-  }
-end
+local progress_bar = bootstrap.progress_bar
 
 -- ------------------------------------------------------------------ the whole run
 
@@ -257,14 +170,15 @@ end
 --- with the recommendation beside it. Sets without items (scores only) are predicted by
 --- the candidates that need no items.
 ---@param ds cod.Dataset
----@param opts {target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], backtest?: boolean, sets?: string[], feature?: string, bootstrap?: integer, seed?: integer, threads?: integer, progress?: boolean, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
+---@param opts {exact_rounds?: boolean, target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], backtest?: boolean, sets?: string[], feature?: string, bootstrap?: integer, seed?: integer, threads?: integer, progress?: boolean, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
 ---@return table report
 function M.run(ds, opts)
   check.arg("run", 1, ds, "userdata")
   opts = check.options("run", opts, { target = "string", ladder = "table", anchors = "table",
     recipe = "string|table", candidates = "table", backtest = "boolean", sets = "table", bootstrap = "integer",
     seed = "integer", smooth = "integer", target_compute = "number", transfer_ladder = "table",
-    transfer_labels = "table", level = "number", progress = "boolean", threads = "integer", feature = "string" }, 2)
+    transfer_labels = "table", level = "number", progress = "boolean", threads = "integer", feature = "string",
+    exact_rounds = "boolean" }, 2)
   check.integer("run", "bootstrap", opts.bootstrap, { min = 0, optional = true })
   check.integer("run", "smooth", opts.smooth, { min = 0, optional = true })
   check.number("run", "target_compute", opts.target_compute, { above = 0, finite = true, optional = true })
@@ -363,8 +277,19 @@ function M.run(ds, opts)
   -- The combination's systematic backtest error, pooled over the sets like the weights.
   local bias = recommend.dataset_bias(prepared, weights)
   report.recommendation_bias = bias
-  for _, p in ipairs(prepared) do
-    local r = M.finish_set(p, recipe, opts, weights, bias)
+  -- Every set's headline first, then all sets' bootstrap rounds as one batch of tasks.
+  local heads, plans, plan_of = {}, {}, {}
+  for k, p in ipairs(prepared) do
+    local r, tail = M.headline(p, recipe, opts, weights, bias)
+    heads[k] = { r = r, tail = tail }
+    if tail.plan then
+      plans[#plans + 1] = tail.plan
+      plan_of[k] = #plans
+    end
+  end
+  local boots = #plans > 0 and bootstrap.run_plans(plans, opts) or {}
+  for k, p in ipairs(prepared) do
+    local r = M.complete_set(heads[k].r, heads[k].tail, plan_of[k] and boots[plan_of[k]])
     local missing, set_sel = p.missing, p.sel
     do
       if #missing > 0 then
@@ -512,9 +437,10 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks)
     predictions = predictions, tasks = tasks, backtest = recommend.backtest(make_job, cands, tasks, map) }
 end
 
---- A set's headline (the weighted combination, or `recipe` when given), its calibrated
---- interval and warnings. `weights` are the dataset's candidate weights (recommend.weights).
-function M.finish_set(p, recipe, opts, weights, bias)
+--- A set's headline (the weighted combination, or `recipe` when given) before its interval:
+--- returns the result and what M.complete_set needs (`tail.plan`: the set's bootstrap, to run
+--- with every other set's in one batch). `weights` are the dataset's candidate weights.
+function M.headline(p, recipe, opts, weights, bias)
   local job, bt = p.job, p.backtest
   local members = recommend.members(weights, p.predictions, p.order)
   local combo = recommend.combine(members, p.predictions, bt, p.tasks)
@@ -604,6 +530,10 @@ function M.finish_set(p, recipe, opts, weights, bias)
   end
   r.distance = job.target_C and math.log(job.target_C / job.C[#job.C]) or nil
   r.backtest_skipped = opts.backtest == false or nil
+  local head = recipe and recipe.name or lone
+  local tail = { job = job, base = p.base, recipe = recipe,
+    rate = head and (weights[head] and weights[head].rate or bt[head] and bt[head].rate) or combo.rate,
+    shift = (not recipe and combo.bias_correction or 0) / 100 }
   if (opts.bootstrap or 0) > 0 and p.base and r.prediction then
     local bopts = setmetatable({ level = 0.9 }, { __index = opts })
     local what = recipe or recipe_of[lone]
@@ -611,23 +541,39 @@ function M.finish_set(p, recipe, opts, weights, bias)
       what = {}
       for _, m in ipairs(members) do what[#what + 1] = { recipe = recipe_of[m.name], weight = m.weight } end
     end
-    local b = M.bootstrap(p.ds, p.set, p.sel, what, bopts, p.base)
-    r.bootstrap = b
-    if recipe then r.subset_interval = b.subset_interval end
+    -- The rounds start from the candidates' main runs (their bandwidth R; cod.bootstrap).
+    tail.plan = bootstrap.plan(p.ds, p.set, p.sel, what, bopts, p.base, p.results)
+  end
+  return r, tail
+end
+
+--- A set's interval and warnings once its bootstrap (cod.bootstrap.run_plans' result for
+--- tail.plan, or nil) is in. `r, tail` come from M.headline.
+function M.complete_set(r, tail, boot)
+  if boot then
+    r.bootstrap = boot
+    if tail.recipe then r.subset_interval = boot.subset_interval end
   end
   -- No backtest, no calibrated interval: a bootstrap-only one would claim more than it knows.
-  local head = recipe and recipe.name or lone
-  local rate = head and (weights[head] and weights[head].rate or bt[head] and bt[head].rate) or combo.rate
-  if r.prediction and r.distance and rate then
+  if r.prediction and r.distance and tail.rate then
     -- The bootstrap rounds run the combination without the bias correction: shift their interval.
-    local boot, shift = r.bootstrap and r.bootstrap.interval, (not recipe and combo.bias_correction or 0) / 100
-    if boot then boot = { boot[1] - shift, boot[2] - shift } end
-    r.interval, r.interval_model_half = recommend.interval(r.prediction, rate, r.distance, boot)
+    local b = r.bootstrap and r.bootstrap.interval
+    if b then b = { b[1] - tail.shift, b[2] - tail.shift } end
+    r.interval, r.interval_model_half = recommend.interval(r.prediction, tail.rate, r.distance, b)
     r.interval_level = 0.9
   end
-  r.target_compute = job.target_C
-  r.warnings = M.warnings(r, job, p.base)
+  r.target_compute = tail.job.target_C
+  r.warnings = M.warnings(r, tail.job, tail.base)
   return r
+end
+
+--- A set's headline (the weighted combination, or `recipe` when given), its calibrated
+--- interval and warnings (M.headline, its bootstrap, M.complete_set). `weights` are the
+--- dataset's candidate weights (recommend.weights).
+function M.finish_set(p, recipe, opts, weights, bias)
+  local r, tail = M.headline(p, recipe, opts, weights, bias)
+  local boot = tail.plan and bootstrap.run_plans({ tail.plan }, opts)[1]
+  return M.complete_set(r, tail, boot)
 end
 
 return M
