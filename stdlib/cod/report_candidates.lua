@@ -135,7 +135,8 @@ local palette = { "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c
 --- with its interval. Nil when no candidate has a curve.
 ---@param s table   a set of the report (needs s._ladder_points, s._curves)
 ---@param path string
-function M.plot_candidates(s, path)
+---@param batch? cod.plot.Batch  render with the report's other charts (cod.plot.batch)
+function M.plot_candidates(s, path, batch)
   local curves, pts = s._curves, s._ladder_points
   if not (curves and pts and #curves > 0 and #pts > 0) then return nil end
   local lo, hi = math.log(pts[1][1]), math.log(math.max(s.target_compute or pts[#pts][1], pts[#pts][1]))
@@ -162,7 +163,7 @@ function M.plot_candidates(s, path)
         { s.target_compute, s.interval[2] } }, style = "lines", color = "#d62728" }
     end
   end
-  return plot.render({
+  return plot.render_in(batch, {
     output = path, title = s.name .. ": candidates against compute", xlabel = "compute (units of compute_unit)",
     ylabel = "full-set metric", logx = true, yrange = { 0, 1 }, series = series,
     vlines = s.target_compute and { { x = s.target_compute, title = "target" } } or nil,
