@@ -37,7 +37,7 @@ local function progress(what, done, total, start)
   local width = 30
   local filled = math.floor(width * done / total)
   local eta = done > 0 and (sys.clock() - start) / done * (total - done) or 0
-  io.stderr:write(("\r%s [%s%s] %d/%d  eta %.0fs "):format(what, ("#"):rep(filled), ("."):rep(width - filled),
+  io.stderr:write(("\r%s [%s%s] %d/%d  eta %.0fs \027[K"):format(what, ("#"):rep(filled), ("."):rep(width - filled),
     done, total, eta))
   if done == total then io.stderr:write("\n") end
   io.stderr:flush()

@@ -14,6 +14,7 @@ local parallel = require("cod.parallel")
 local warnings = require("cod.warnings")
 local sys = require("cod.core.sys")
 local bootstrap = require("cod.bootstrap")
+local precluster = require("cod.precluster")
 
 local M = {}
 
@@ -245,12 +246,14 @@ function M.run(ds, opts)
   local function add(set, set_sel, missing, score_job)
     local k = #fns + 1
     missing_of[k] = missing
+    -- A status line per stage on a terminal: a 50,000-item set clusters for many seconds.
+    local status = tty and function(what)
+      io.stderr:write(("\rpredict: set %d/%d (%s): %s, %.0fs \027[K"):format(k, #fns,
+        require("cod.text").excerpt(set), what, sys.clock() - start))
+      io.stderr:flush()
+    end or nil
     fns[k] = function(map)
-      if tty then
-        io.stderr:write(("\rpredict: set %d/%d, %.0fs \027[K"):format(k, #fns, sys.clock() - start))
-        io.stderr:flush()
-      end
-      return M.prepare_set(ds, set, set_sel, recipe, opts, score_job, map)
+      return M.prepare_set(ds, set, set_sel, recipe, opts, score_job, map, status)
     end
   end
   for _, set in ipairs(sets) do
@@ -385,9 +388,10 @@ end
 
 --- One set's candidates: each one's prediction of the target and its backtest on the ladder
 --- (independent tasks). `score_job` is the job of a scores-only set. `map_tasks(list, fn)`,
---- when given, runs the backtest's tasks (default: cod.parallel.map). The headline is chosen
+--- when given, runs the backtest's tasks (default: cod.parallel.map); `status(text)`, when
+--- given, is told each stage as it starts (a progress line). The headline is chosen
 --- later (M.finish_set), once every set's backtests are in.
-function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks)
+function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks, status)
   local base, job
   if score_job then
     job = score_job
@@ -397,8 +401,21 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks)
       transfer_labels = opts.transfer_labels })
   end
   local cands = set_candidates(opts, job, recipe)
+  -- The tasks of this set (clusterings, backtest cuts) go to cod.parallel's workers.
+  local function map(list, fn)
+    if map_tasks then return map_tasks(list, fn) end  -- M.run batches every set's tasks
+    return parallel.map(list, fn, { threads = opts.threads })
+  end
+  -- The candidates' full-set clusterings run as tasks; the candidates then run here.
+  local pre = {}
+  if not score_job then
+    if status then status(("clustering %d items"):format(job.items)) end
+    pre = precluster.run(cands, job, map)
+  end
   local results, predictions = {}, {}
-  for _, r in ipairs(cands) do
+  for _, cand in ipairs(cands) do
+    if status then status(("%s on %d items"):format(cand.name, job.items)) end
+    local r = precluster.recipe(cand, pre)
     local ok, res
     if recipe and r.name == recipe.name then
       ok, res = true, r:run(job)  -- the recipe asked for: its errors are the user's to see
@@ -429,10 +446,7 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks)
   local order = {}
   for i, r in ipairs(cands) do order[i] = r.name end
   -- The cuts are independent tasks returning plain numbers: cod.parallel's workers run them.
-  local function map(list, fn)
-    if map_tasks then return map_tasks(list, fn) end  -- M.run batches every set's backtests
-    return parallel.map(list, fn, { threads = opts.threads })
-  end
+  if status and #tasks > 0 then status(("backtests: %d cuts queued"):format(#tasks)) end
   return { ds = ds, set = set, sel = sel, job = job, base = base, cands = cands, order = order, results = results,
     predictions = predictions, tasks = tasks, backtest = recommend.backtest(make_job, cands, tasks, map) }
 end
