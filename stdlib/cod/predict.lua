@@ -15,6 +15,7 @@ local warnings = require("cod.warnings")
 local sys = require("cod.core.sys")
 local bootstrap = require("cod.bootstrap")
 local precluster = require("cod.precluster")
+local random = require("cod.core.random")
 
 local M = {}
 
@@ -171,7 +172,7 @@ local progress_bar = bootstrap.progress_bar
 --- with the recommendation beside it. Sets without items (scores only) are predicted by
 --- the candidates that need no items.
 ---@param ds cod.Dataset
----@param opts {exact_rounds?: boolean, target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], backtest?: boolean, sets?: string[], feature?: string, bootstrap?: integer, seed?: integer, threads?: integer, progress?: boolean, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
+---@param opts {exact_rounds?: boolean, backtest_items?: integer, target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], backtest?: boolean, sets?: string[], feature?: string, bootstrap?: integer, seed?: integer, threads?: integer, progress?: boolean, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
 ---@return table report
 function M.run(ds, opts)
   check.arg("run", 1, ds, "userdata")
@@ -179,7 +180,7 @@ function M.run(ds, opts)
     recipe = "string|table", candidates = "table", backtest = "boolean", sets = "table", bootstrap = "integer",
     seed = "integer", smooth = "integer", target_compute = "number", transfer_ladder = "table",
     transfer_labels = "table", level = "number", progress = "boolean", threads = "integer", feature = "string",
-    exact_rounds = "boolean" }, 2)
+    exact_rounds = "boolean", backtest_items = "integer" }, 2)
   check.integer("run", "bootstrap", opts.bootstrap, { min = 0, optional = true })
   check.integer("run", "smooth", opts.smooth, { min = 0, optional = true })
   check.number("run", "target_compute", opts.target_compute, { above = 0, finite = true, optional = true })
@@ -386,6 +387,26 @@ local function set_candidates(opts, job, headline)
   return out
 end
 
+--- The rows a backtest's jobs keep for a set of `n` items: nil (all) when `limit` is nil or
+--- 0 or n <= limit, else `limit` rows drawn without replacement from stream 0 of `seed`
+--- (bootstrap rounds use streams 1, 2, ...), in increasing order.
+---@param n integer
+---@param limit integer|nil
+---@param seed integer
+---@return integer[]|nil
+function M.backtest_rows(n, limit, seed)
+  if not limit or limit <= 0 or n <= limit then return nil end
+  local rng = random.new(seed, 0)
+  local swapped, rows = {}, {}
+  for i = 1, limit do  -- a partial Fisher-Yates shuffle of 1..n
+    local j = i - 1 + rng:below(n - i + 1)
+    rows[i] = swapped[j] or j
+    swapped[j] = swapped[i] or i
+  end
+  table.sort(rows)
+  return rows
+end
+
 --- One set's candidates: each one's prediction of the target and its backtest on the ladder
 --- (independent tasks). `score_job` is the job of a scores-only set. `map_tasks(list, fn)`,
 --- when given, runs the backtest's tasks (default: cod.parallel.map); `status(text)`, when
@@ -432,6 +453,7 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks, status)
   end
   -- opts.backtest == false (--no-backtest) skips the backtests: no recommendation, no interval.
   local tasks = opts.backtest == false and {} or recommend.tasks(job.ladder, job.C)
+  local sample = not score_job and M.backtest_rows(job.items, opts.backtest_items, opts.seed or 1) or nil
   local function make_job(task)
     -- The real anchors sit above the backtest's target: when the prediction has anchors, the
     -- backtest's are the ladder models it cut between its ladder top and its target.
@@ -440,15 +462,23 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks, status)
       for i = #task.ladder + 1, #job.ladder - 1 do sub.anchors[#sub.anchors + 1] = job.ladder[i] end
     end
     if score_job then return M.score_job(ds, set, sub) end
-    return M.job(ds, set, sub, { base = M.base(ds, set, sub, opts), transfer_ladder = opts.transfer_ladder,
+    local b = M.base(ds, set, sub, opts)
+    local full = M.job(ds, set, sub, { base = b, transfer_ladder = opts.transfer_ladder,
       transfer_labels = opts.transfer_labels })
+    if not sample then return full end
+    -- A large set's cuts cluster a seeded subsample; the metrics stay the full set's.
+    local j = M.job(ds, set, sub, { base = b, rows = sample, transfer_ladder = opts.transfer_ladder,
+      transfer_labels = opts.transfer_labels })
+    j.full, j.mean, j.actual = full.full, full.mean, full.actual
+    return j
   end
   local order = {}
   for i, r in ipairs(cands) do order[i] = r.name end
   -- The cuts are independent tasks returning plain numbers: cod.parallel's workers run them.
   if status and #tasks > 0 then status(("backtests: %d cuts queued"):format(#tasks)) end
   return { ds = ds, set = set, sel = sel, job = job, base = base, cands = cands, order = order, results = results,
-    predictions = predictions, tasks = tasks, backtest = recommend.backtest(make_job, cands, tasks, map) }
+    predictions = predictions, tasks = tasks, backtest = recommend.backtest(make_job, cands, tasks, map),
+    backtest_sample = sample and { items = #sample, of = job.items, seed = opts.seed or 1 } or nil }
 end
 
 --- A set's headline (the weighted combination, or `recipe` when given) before its interval:
@@ -544,6 +574,7 @@ function M.headline(p, recipe, opts, weights, bias)
   end
   r.distance = job.target_C and math.log(job.target_C / job.C[#job.C]) or nil
   r.backtest_skipped = opts.backtest == false or nil
+  r.backtest_sample = p.backtest_sample
   local head = recipe and recipe.name or lone
   local tail = { job = job, base = p.base, recipe = recipe,
     rate = head and (weights[head] and weights[head].rate or bt[head] and bt[head].rate) or combo.rate,
