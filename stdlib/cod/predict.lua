@@ -22,6 +22,9 @@ local M = {}
 --- Thresholds for the warnings of SPEC §11.
 M.limits = warnings.limits
 
+--- The default size of a large set's backtest subsample (predict.run's backtest_items).
+M.backtest_items = 10000
+
 local function contains(list, v)
   for _, x in ipairs(list) do
     if x == v then return true end
@@ -185,6 +188,11 @@ function M.run(ds, opts)
   check.integer("run", "smooth", opts.smooth, { min = 0, optional = true })
   check.number("run", "target_compute", opts.target_compute, { above = 0, finite = true, optional = true })
   check.number("run", "level", opts.level, { above = 0, below = 1, optional = true })
+  check.integer("run", "backtest_items", opts.backtest_items, { min = 0, optional = true })
+  if opts.backtest_items == nil then
+    -- Backtests only estimate each candidate's error rate (bench/README.md, "Large sets").
+    opts = setmetatable({ backtest_items = M.backtest_items }, { __index = opts })
+  end
   local auto = opts.recipe == nil or opts.recipe == "auto"
   local recipe = (not auto) and recipes.get(opts.recipe) or nil
   -- Candidates are resolved up front so that a bad name is an error before any work.
@@ -227,6 +235,8 @@ function M.run(ds, opts)
       smooth = opts.smooth or 0,
       candidates = names,
       backtest_cuts = recommend.cuts,
+      backtest_items = opts.backtest_items,
+      exact_rounds = opts.exact_rounds == true,
       steps = {},
     },
     sets = {},
