@@ -1,7 +1,8 @@
 --- Monte Carlo check of the cheaper bootstrap rounds (cod.bootstrap.round_recipe: the main
 --- run's bandwidth R and bin seeding): the bootstrap's percentile interval endpoints with
 --- exact rounds and with cheap rounds, for every set and several bootstrap seeds, against
---- the spread of the endpoints across seeds (the Monte Carlo error). docs/recommend.md,
+--- the spread of the endpoints across seeds (the Monte Carlo error). With --recipe cod the
+--- rounds are COD's alone (the recommendation weighs it with baselines the change leaves alone). docs/recommend.md,
 --- "Bootstrap rounds", has the table this prints.
 ---
 ---   codlua bench/bootstrap_rounds_mc.lua --items F --models F [--rounds 100] [--seeds 1,2,3] [--threads 2]
@@ -17,6 +18,7 @@ local spec = {
   { "rounds", "N", "bootstrap rounds", number = true, integer = true, default = 100 },
   { "seeds", "S1,...", "bootstrap seeds", list = true, default = { "1", "2", "3" } },
   { "threads", "N", "workers", number = true, integer = true, default = 2 },
+  { "recipe", "NAME", "the headline (auto: the recommendation; cod: the rounds are COD's alone)", default = "auto" },
 }
 local o, rest = args.parse(spec, arg)
 if not o or o.help or #rest > 0 then
@@ -34,7 +36,7 @@ for _, variant in ipairs({ "cheap", "exact" }) do
   for _, seed in ipairs(o.seeds) do
     local t0 = sys.clock()
     local rep = predict.run(ds, { bootstrap = o.rounds, seed = math.tointeger(tonumber(seed)), threads = o.threads,
-      exact_rounds = variant == "exact", progress = false })
+      exact_rounds = variant == "exact", progress = false, recipe = o.recipe })
     seconds[variant] = seconds[variant] + sys.clock() - t0
     sets = {}
     for _, s in ipairs(rep.sets) do
@@ -62,8 +64,8 @@ local function column(list, k)
   return out
 end
 
-print(("%d rounds, seeds %s; bootstrap interval endpoints in points (mean over seeds ± SD across seeds)")
-  :format(o.rounds, table.concat(o.seeds, ",")))
+print(("recipe %s, %d rounds, seeds %s; bootstrap interval endpoints in points (mean over seeds ± SD across seeds)")
+  :format(o.recipe, o.rounds, table.concat(o.seeds, ",")))
 print("| set | end | exact rounds | cheap rounds | difference | difference / SD | final interval end: exact | cheap |")
 print("|---|---|---|---|---|---|---|---|")
 local worst = 0
