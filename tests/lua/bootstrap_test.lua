@@ -79,6 +79,36 @@ T.test("every set's rounds run as one batch: the same intervals with 1 and 2 wor
   T.truthy(other.sets[1].bootstrap.interval[1] ~= one[other.sets[1].name][1].interval[1])
 end)
 
+-- ------------------------------------------------------------------ progress lines
+
+T.test("status lines and progress bars on a terminal's stderr only, never in --json output", function()
+  local dir = T.scratch()
+  local base = T.source .. "/tests/bad/base"
+  local cmd = ("%s predict --data %s --bootstrap 3 --threads 2 --json"):format(T.shell_quote(T.codlua),
+    T.shell_quote(base))
+  -- Not a terminal: nothing on stderr.
+  local code, out, err = T.run(cmd)
+  T.eq(code, 0, err)
+  T.eq(err, "")
+  T.truthy(out:find('"bootstrap"', 1, true))
+  if T.run("command -v script >/dev/null") ~= 0 then
+    print("skipped the terminal part: script(1) is not installed")
+    T.remove_tree(dir)
+    return
+  end
+  -- On a terminal (script(1)): the lines go to the terminal, stdout still holds only the JSON.
+  local json_path = dir .. "/out.json"
+  code, out = T.run(("script -qec %s /dev/null"):format(T.shell_quote(cmd .. " > " .. T.shell_quote(json_path))))
+  T.eq(code, 0, out)
+  T.truthy(out:find("predict: set 1/", 1, true), out)
+  T.truthy(out:find("backtests [", 1, true), out)
+  T.truthy(out:find("bootstrap [", 1, true), out)
+  local json = T.read(json_path)
+  T.truthy(not json:find("\r") and not json:find("predict:", 1, true), "no progress text in the JSON")
+  T.truthy(require("cod.json").decode(json).sets, "the JSON parses")
+  T.remove_tree(dir)
+end)
+
 -- ------------------------------------------------------------------ plot batches
 
 local scratch = T.scratch()
