@@ -106,6 +106,35 @@ function M.write_text(path, ...)
   w:close()
 end
 
+--- Write the strings `...` to `path` through `<path>.tmp-<pid>` and rename it into place:
+--- a failed write leaves the old file (or none), never a half one. Messages name `path`.
+---@param path string
+---@param ... string
+function M.replace_file(path, ...)
+  local tmp = path .. ".tmp-" .. sys.getpid()
+  shown[tmp] = path
+  local opened, w = pcall(M.open, tmp)
+  if not opened then  -- nothing was created: nothing to remove
+    shown[tmp] = nil
+    error(w, 0)
+  end
+  local written, werr = pcall(function(...)
+    w:write(...)
+    w:close()
+  end, ...)
+  shown[tmp] = nil
+  if not written then
+    w:__close()
+    os.remove(tmp)
+    error(werr, 0)
+  end
+  local ok, rerr = os.rename(tmp, path)
+  if not ok then
+    os.remove(tmp)
+    errors.user(("cannot write %s: %s"):format(text.printable(path), reason(tmp, rerr)))
+  end
+end
+
 -- ------------------------------------------------------------------ CSV
 
 --- One CSV cell: numbers with 10 significant digits (17 with `exact`), NaN and nil empty,
@@ -132,18 +161,25 @@ end
 ---@param header string[]
 ---@param rows table[]
 function M.write_csv(path, header, rows)
-  local w <close> = M.open(path)
-  w:write(table.concat(header, ","), "\n")
-  local cells = {}
+  M.write_text(path, M.csv_text(header, rows))
+end
+
+--- The text of a CSV file (see write_csv), ready for write_text or replace_file.
+---@param header string[]
+---@param rows table[]
+---@return string
+function M.csv_text(header, rows)
+  local lines, cells = { table.concat(header, ",") }, {}
   for _, r in ipairs(rows) do
     for i, h in ipairs(header) do
       local v = r[h]
       if type(v) == "string" then v = text.defuse_formula(v) end
       cells[i] = M.csv_field(v)
     end
-    w:write(table.concat(cells, ",", 1, #header), "\n")
+    lines[#lines + 1] = table.concat(cells, ",", 1, #header)
   end
-  w:close()
+  lines[#lines + 1] = ""
+  return table.concat(lines, "\n")
 end
 
 -- ------------------------------------------------------------------ output folders

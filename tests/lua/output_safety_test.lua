@@ -280,5 +280,32 @@ T.test("plot file names: unique and bounded whatever the set names", function()
   end
 end)
 
+T.test("experiment tables are written whole and errors name the table, not its temporary file", function()
+  local E = require("cod.experiments")
+  local dir = scratch .. "/tables"
+  assert(sys.mkdir(dir))
+  local path = dir .. "/t.csv"
+  E.write_csv(path, { "set", "fe" }, { { set = "=cmd", fe = 1.5 }, { set = "b", fe = 2 } })
+  T.eq(slurp(path), "set,fe\n'=cmd,1.5\nb,2\n")
+  -- the temporary file cannot be created: the message names t.csv and the old table stays
+  local tmp = path .. ".tmp-" .. sys.getpid()
+  assert(sys.mkdir(tmp))
+  local ok, err = pcall(E.write_csv, path, { "set" }, { { set = "c" } })
+  T.eq(ok, false)
+  local msg = require("cod.errors").message(err)
+  T.truthy(msg:find("cannot write .-/t%.csv: ") and not msg:find("tmp%-"), msg)
+  T.eq(slurp(path), "set,fe\n'=cmd,1.5\nb,2\n")
+  assert(os.remove(tmp))
+  -- the rename fails (a folder holds the name): the message names t.csv, no temporary file is left
+  local blocked = dir .. "/u.csv"
+  assert(sys.mkdir(blocked))
+  write(blocked .. "/keep", "x")
+  ok, err = pcall(E.write_csv, blocked, { "set" }, { { set = "c" } })
+  T.eq(ok, false)
+  msg = require("cod.errors").message(err)
+  T.truthy(msg:find("cannot write .-/u%.csv: ") and not msg:find("tmp%-"), msg)
+  T.eq(ls(dir), "t.csv\nu.csv\n")
+end)
+
 T.remove_tree(scratch)
 T.done()

@@ -169,28 +169,12 @@ return function(M)
     return dir .. "/" .. o.script .. ".csv"
   end
 
-  --- Write rows (tables keyed by header names) as CSV; the file is written whole, then renamed
-  --- into place, so a failed run leaves no half table.
+  --- Write rows (tables keyed by header names) as CSV (cod.files.csv_text); the file is
+  --- written whole, then renamed into place, so a failed run leaves no half table.
   ---@param path string
   ---@param header string[]
   ---@param rows table[]
   function M.write_csv(path, header, rows)
-    local tmp = path .. ".tmp-" .. sys.getpid()
-    local lines = { table.concat(header, ",") }
-    for _, r in ipairs(rows) do
-      local cells = {}
-      for i, h in ipairs(header) do cells[i] = files.csv_field(r[h]) end
-      lines[#lines + 1] = table.concat(cells, ",")
-    end
-    local written, werr = pcall(files.write_text, tmp, table.concat(lines, "\n"), "\n")  -- every write checked
-    if not written then
-      os.remove(tmp)
-      error(werr, 0)
-    end
-    local ok, rerr = os.rename(tmp, path)
-    if not ok then
-      os.remove(tmp)
-      errors.user(("cannot write %s: %s"):format(path, rerr))
-    end
+    files.replace_file(path, files.csv_text(header, rows))
   end
 end
