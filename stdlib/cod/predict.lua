@@ -356,7 +356,10 @@ function M.run(ds, opts)
   local prepared = parallel.gather(fns, { threads = opts.threads,
     progress = progress_bar("backtests", opts) })
   if tty then io.stderr:write(("\rpredict: %d set(s) prepared, %.0fs\027[K\n"):format(#fns, sys.clock() - start)) end
-  for k, p in ipairs(prepared) do p.missing = missing_of[k] end
+  for k, p in ipairs(prepared) do
+    p.missing = missing_of[k]
+    p.single_answer = warnings.single_answer(p.job, p.base)  -- 0/1 sets: no trend correction
+  end
   -- Each candidate's systematic backtest error, and its weight, pool every set's backtests:
   -- three per set are too few to trust alone. The weights rest on the corrected backtests.
   local raw_weights = recommend.weights(prepared)
