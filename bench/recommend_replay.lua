@@ -7,7 +7,7 @@
 ---
 ---   codlua bench/recommend_replay.lua A.json[,B.json...] [POLICIES.lua]
 ---
---- POLICIES.lua returns a list of {name, mod = {recommend field = value}, power = p (weights
+--- WIDTHS=1 adds each setting's coverage and mean half-width (points). POLICIES.lua returns a list of {name, mod = {recommend field = value}, power = p (weights
 --- 1/s^p), single_drop = {name = true}, single_bias_scale = f}; the default list is below.
 --- Records without `single_answer` (older runs) count the "single" setting and BIG-G as 0/1.
 local json = require("cod.json")
@@ -90,13 +90,26 @@ local function run(pol)
   return out
 end
 
+-- WIDTHS=1 in the environment: each setting's coverage and mean half-width too.
+local WIDTHS = os.getenv("WIDTHS") == "1"
+
 local function summary(rows, groups)
   local parts, tot, n = {}, 0, 0
   local cov, cn = 0, 0
   for _, g in ipairs(groups) do
-    local s, c, m = 0, 0, 0
-    for _, r in ipairs(rows) do if r.setting == g then s = s + r.fe; c = c + 1; m = math.max(m, r.fe); cov = cov + (r.cov and 1 or 0); cn = cn + 1 end end
-    if c > 0 then parts[#parts + 1] = ("%.2f/%.2f"):format(s / c, m); tot = tot + s / c; n = n + 1 end
+    local s, c, m, gc, h = 0, 0, 0, 0, 0
+    for _, r in ipairs(rows) do
+      if r.setting == g then
+        s, c, m, h = s + r.fe, c + 1, math.max(m, r.fe), h + r.half
+        gc = gc + (r.cov and 1 or 0)
+      end
+    end
+    cov, cn = cov + gc, cn + c
+    if c > 0 then
+      parts[#parts + 1] = WIDTHS and ("%.2f/%.2f (%d/%d ±%.1f)"):format(s / c, m, gc, c, h / c) or
+        ("%.2f/%.2f"):format(s / c, m)
+      tot, n = tot + s / c, n + 1
+    end
   end
   return table.concat(parts, " "), tot / math.max(n, 1), cov, cn
 end
