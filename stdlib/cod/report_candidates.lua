@@ -119,9 +119,9 @@ function M.candidates_markdown(s)
   L[#L + 1] = ("Candidates (backtests: the ladder's top model predicted from the ladder cut below it, signed " ..
     "errors in points%s; the headline is %s):"):format(lower and
     "; \"#2 1\": the 2nd largest model predicted from the ladder without the model below it" or "",
-    s.recipe == "auto" and
-    "their combination, each less its trend at the target's distance, weighted by its corrected backtests" or
-    md(s.recipe))
+    s.recipe ~= "auto" and md(s.recipe) or s.single_answer and
+    "their combination weighted by its backtests; no trend is removed on single-answer 0/1 data" or
+    "their combination, each less its trend at the target's distance, weighted by its corrected backtests")
   L[#L + 1] = ""
   L[#L + 1] = "| candidate | weight | prediction | backtest errors (cut: points) | error rate (points per ln C) " ..
     "| trend removed (points per ln C) |"
@@ -133,7 +133,7 @@ function M.candidates_markdown(s)
     L[#L + 1] = ("| %s | %.0f%% | %s | %s | %s | %s |"):format(md(c.recipe), 100 * (c.weight or 0),
       c.prediction and ("%.4f"):format(c.prediction) or ("none: " .. md(tostring(c.reason))), table.concat(errs, ", "),
       c.backtest.pooled_rate and ("%.2f"):format(c.backtest.pooled_rate) or "-",
-      c.backtest.bias and ("%+.2f"):format(c.backtest.bias) or "-")
+      (c.backtest.bias and not s.single_answer) and ("%+.2f"):format(c.backtest.bias) or "-")
   end
   L[#L + 1] = ""
   return L

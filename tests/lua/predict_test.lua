@@ -222,6 +222,9 @@ T.test("single-answer 0/1 data (BIG-G): the recommendation leans on the baseline
     T.eq(x.single_answer, true)
     T.eq(x.recommendation.bias_correction, 0)  -- no trend correction on 0/1 sets
     T.truthy(x.fe < 1.75, ("%s: FE %.2f"):format(x.name, x.fe))
+    local md = table.concat(require("cod.report_candidates").candidates_markdown(x), "\n")
+    T.truthy(md:find("no trend is removed on single-answer 0/1 data", 1, true), md)
+    T.truthy(md:find("| bnsl |", 1, true) and not md:find("[%+%-]%d+%.%d%d |\n"), "no trend shown as removed: " .. md)
   end
   local rep = predict.run(ds, { target = "BIG-G_T0_27b", sets = { "bigbench-B" } })
   local s = rep.sets[1]
