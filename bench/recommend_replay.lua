@@ -7,8 +7,10 @@
 ---
 ---   codlua bench/recommend_replay.lua A.json[,B.json...] [POLICIES.lua]
 ---
---- WIDTHS=1 adds each setting's coverage and mean half-width (points). POLICIES.lua returns a list of {name, mod = {recommend field = value}, power = p (weights
---- 1/s^p), single_drop = {name = true}, single_bias_scale = f}; the default list is below.
+--- WIDTHS=1 adds each setting's coverage and mean half-width (points). POLICIES.lua returns a
+--- list of {name, mod = {recommend field = value}, power = p (weights 1/s^p), single_drop /
+--- single_add = {name = true} (candidates left out of / added on 0/1 sets), single_bias_scale
+--- = f}; the default list is below.
 --- Records without `single_answer` (older runs) count the "single" setting and BIG-G as 0/1.
 local json = require("cod.json")
 local recommend = require("cod.recommend")
@@ -46,6 +48,7 @@ local function run(pol)
         if not drop then
           local want = false
           for _, n in ipairs(pol.cands or FOUR) do if n == c.recipe then want = true end end
+          if single and pol.single_add and pol.single_add[c.recipe] then want = true end
           if want then
             p.order[#p.order + 1] = c.recipe
             local errs = {}
@@ -123,6 +126,7 @@ local POLICIES = arg[2] and dofile(arg[2]) or {
   { name = "0/1 sets: without cod", single_drop = { cod = true } },
   { name = "0/1 sets: half the trend", mod = { correct_single_answer = true }, single_bias_scale = 0.5 },
   { name = "significance shrink 9", mod = { bias_significance = 9 } },
+  { name = "0/1 sets: + e2e_passrate", single_add = { e2e_passrate = true } },
 }
 for _, pol in ipairs(POLICIES) do
   local rows = run(pol)
