@@ -87,15 +87,16 @@ function M.trust_paragraph(report)
   if #widths > 0 then
     parts[#parts + 1] = ("The 90%% intervals are ±%.1f points at the median set (±%.1f to ±%.1f): the error the " ..
       "backtests show, grown to the target's distance beyond the ladder%s. On synthetic ladders with known truth " ..
-      "they covered it about 95%% of the time; they cover less when the target is trained unlike the ladder " ..
+      "they covered it 96-98%% of the time; they cover less when the target is trained unlike the ladder " ..
       "(other data, much longer training), which no backtest inside the ladder can see (docs/recommend.md).")
       :format(widths[(#widths + 1) // 2], widths[1], widths[#widths],
         (report.settings.bootstrap or 0) > 0 and ", with the bootstrap's sampling noise" or
         " (no bootstrap: sampling noise enters only through the backtests)")
   end
   if single > 0 then
-    parts[#parts + 1] = ("%d of %d sets hold single-answer 0/1 results, where COD's clusters do not apply."):format(
-      single, n)
+    parts[#parts + 1] = ("%d of %d sets hold single-answer 0/1 results, where COD's clusters do not apply%s."):format(
+      single, n, report.recipe == "auto" and " and no trend is removed from the candidates (their backtests share one " ..
+      "noisy top model)" or "")
   end
   parts[#parts + 1] = warned > 0 and ("%d of %d sets carry warnings: read them below before using those numbers.")
     :format(warned, n) or "No set carries a warning."

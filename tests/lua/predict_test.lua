@@ -226,6 +226,9 @@ T.test("single-answer 0/1 data (BIG-G): the recommendation leans on the baseline
     T.truthy(md:find("no trend is removed on single-answer 0/1 data", 1, true), md)
     T.truthy(md:find("| bnsl |", 1, true) and not md:find("[%+%-]%d+%.%d%d |\n"), "no trend shown as removed: " .. md)
   end
+  local trust = require("cod.report_candidates").trust_paragraph(both)
+  T.truthy(trust:find("2 of 2 sets hold single-answer 0/1 results", 1, true) and
+    trust:find("no trend is removed from the candidates", 1, true), trust)
   local rep = predict.run(ds, { target = "BIG-G_T0_27b", sets = { "bigbench-B" } })
   local s = rep.sets[1]
   T.eq(s.single_answer, true)
