@@ -346,7 +346,7 @@ end
 --- (docs/recommend.md): every backtest of a set predicts the same top ladder model, whose 0/1
 --- score carries binomial noise of several points; that shared noise, not a property of the
 --- forms, is most of the trend the backtests show there (single-answer synthetic ladders:
---- 3.27 -> 3.13 mean FE over 22 seeds; BIG-G 27b max 2.02 -> 1.50).
+--- 3.11 -> 2.95 mean FE over 74 seeds, worse on 2 blocks of 9; BIG-G 27b max 2.02 -> 1.50).
 M.correct_single_answer = false
 
 local function uncorrected(p)
