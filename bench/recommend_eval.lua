@@ -23,9 +23,15 @@ local spec = {
   { "bootstrap", "N", "bootstrap rounds", number = true, integer = true, default = 0 },
   { "out", "FILE", "write the per-set records here (JSON)" },
   { "candidates", "A,B", "candidate recipes (as codlua predict --candidates)", list = true },
+  { "targets", "N", "backtest targets (cod.recommend.targets)", number = true, integer = true },
+  { "lower-cuts", "N", "cuts below the lower targets (cod.recommend.lower_cuts)", number = true, integer = true },
 }
 local o, rest = args.parse(spec, { ... })
 if not o then error(rest, 0) end
+
+local recommend = require("cod.recommend")
+recommend.targets = o.targets or recommend.targets
+recommend.lower_cuts = o.lower_cuts or recommend.lower_cuts
 
 local HARD_MIX = { emergent = 0.35, non_emergent = 0.15, ceiling = 0.25, noisy = 0.2, zero = 0.05 }
 
@@ -62,6 +68,7 @@ for _, name in ipairs(order) do
     local secs = os.clock() - t0
     for _, s in ipairs(rep.sets) do
       local rec = { setting = name, seed = seed, set = s.name, actual = s.actual, recipe = s.recipe,
+        single_answer = s.single_answer,
         prediction = s.prediction, fe = s.fe, interval = s.interval, distance = s.distance,
         boot = s.bootstrap and s.bootstrap.interval or nil, candidates = {}, seconds = secs / #rep.sets,
         combo_rate = s.recommendation and s.recommendation.rate, combo_errors = s.recommendation and

@@ -2,7 +2,11 @@
 --- the per-set records of bench/recommend_eval.lua (run with --candidates default,e2e_passrate
 --- so that every candidate subset can be replayed). Per policy and setting: mean FE of the
 --- headline, and the 90% coverage at several kappa (interval as cod.recommend.interval, from
---- the combination's own backtest errors, cuts weighted 1/k^2).
+--- the combination's own backtest errors, cuts weighted 1/k^2). Policies with `cand_bias`
+--- correct each candidate for its own trend first (cod.recommend.corrected, the current policy
+--- of the third round is "per-candidate bias f=1 js se2 x4, 1/s^2"; the fourth round's rule
+--- for single-answer sets is not here: bench/recommend_replay.lua replays the module itself);
+--- records of bench/recommend_real.lua --out replay the real ladders (one column per target).
 ---
 ---   codlua bench/recommend_policies.lua RECORDS.json [more.json ...]
 
@@ -74,18 +78,50 @@ local policies = {
   { name = "current + bias correction f=b^2/(b^2+se^2), pooled", cands = FOUR, cw = CUT1, w = power(2), bias = 1, pooled_bias = true, js = true },
   { name = "current + bias correction f=0.5 b^2/(b^2+se^2), pooled", cands = FOUR, cw = CUT1, w = power(2), bias = 0.5, pooled_bias = true, js = true },
 }
+for _, p in ipairs({
+  { name = "1/s^4 + bias f=1 js, pooled", cands = FOUR, cw = CUT1, w = power(4), bias = 1, pooled_bias = true, js = true },
+  { name = "1/s^4 + bias f=0.5 js, pooled", cands = FOUR, cw = CUT1, w = power(4), bias = 0.5, pooled_bias = true, js = true },
+  { name = "per-candidate bias f=1 js, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1 },
+  { name = "per-candidate bias f=0.5 js, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 0.5 },
+  { name = "per-candidate bias f=1 js se2 x2, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 2 },
+  { name = "per-candidate bias f=1 js se2 x4, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 4 },
+  { name = "per-candidate bias f=1 js se2 x9, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 9 },
+  { name = "per-candidate bias f=1 js se2 x4, trend from cut 1", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 4, bias_cw = CUT1 },
+  { name = "per-candidate bias f=1 js se2 x4, trend cuts 1/k", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 4, bias_cw = function(k) return 1 / k end },
+  { name = "per-candidate bias f=1 js se2 x4, trend cuts equal", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 4, bias_cw = function() return 1 end },
+  { name = "per-candidate bias f=1 js se2 x4, trend cuts 1/k^3", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 4, bias_cw = function(k) return 1 / k^3 end },
+  { name = "per-candidate bias f=1 js se2 x1, clustered by set", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 1, cluster = true },
+  { name = "per-candidate bias f=1 js se2 x2, clustered by set", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 2, cluster = true },
+  { name = "per-candidate bias f=1 js se2 x4, clustered by set", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 4, cluster = true },
+  { name = "per-candidate bias f=1 js se2 x4, weights from raw backtests", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1, se_mult = 4, raw_weights = true },
+  { name = "per-candidate bias f=1 js se2 x4, 1/s^4", cands = FOUR, cw = CUT1, w = power(4), cand_bias = 1, se_mult = 4 },
+  { name = "per-candidate bias f=1 js se2 x4, 1/s^3", cands = FOUR, cw = CUT1, w = power(3), cand_bias = 1, se_mult = 4 },
+  { name = "per-candidate bias f=0.75 js, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 0.75 },
+  { name = "per-candidate bias f=1.25 js, 1/s^2", cands = FOUR, cw = CUT1, w = power(2), cand_bias = 1.25 },
+  { name = "per-candidate bias f=1 js, 1/s^4", cands = FOUR, cw = CUT1, w = power(4), cand_bias = 1 },
+  { name = "per-candidate bias f=1 js, 1/s^2, cuts 1/k^2", cands = FOUR, cw = K2, w = power(2), cand_bias = 1 },
+  { name = "per-candidate bias f=1 js, select", cands = FOUR, cw = CUT1, select = 1, cand_bias = 1 },
+  { name = "per-candidate bias f=1 js, 1/s^2, five", cands = FIVE, cw = CUT1, w = power(2), cand_bias = 1 },
+}) do policies[#policies + 1] = p end
 for _, n in ipairs(FIVE) do
   policies[#policies + 1] = { name = n .. " alone", cands = { n }, cw = CUT1, w = power(0) }
 end
 
 local KAPPAS = { 1.0, 1.25, 1.5, 1.75, 2.0 }
-local SETTINGS = { "paper", "paper30", "hard", "single" }
+local SETTINGS, seen_setting = {}, {}
+for _, r in ipairs(records) do
+  if not seen_setting[r.setting] then
+    seen_setting[r.setting] = true
+    SETTINGS[#SETTINGS + 1] = r.setting
+  end
+end
 
 -- Signed error per unit distance, least squares through the origin (cuts 1/k^2).
-local function bias_of(errors)
+local function bias_of(errors, cw)
+  cw = cw or K2
   local num, den = 0, 0
   for _, e in ipairs(errors) do
-    local w, d = K2(e.cut), math.max(e.distance, recommend.distance_floor)
+    local w, d = cw(e.cut), math.max(e.distance, recommend.distance_floor)
     num = num + w * e.error * d
     den = den + w * d ^ 2
   end
@@ -94,11 +130,52 @@ local function bias_of(errors)
   -- Standard error of b: weighted residuals around b*d, n - 1 degrees of freedom.
   local rss, n = 0, 0
   for _, e in ipairs(errors) do
-    rss = rss + K2(e.cut) * (e.error - b * math.max(e.distance, recommend.distance_floor)) ^ 2
-    n = n + 1
+    local w = cw(e.cut)
+    rss = rss + w * (e.error - b * math.max(e.distance, recommend.distance_floor)) ^ 2
+    if w > 0 then n = n + 1 end
   end
   local se2 = n > 1 and rss / ((n - 1) * den) or math.huge
   return b, se2
+end
+
+-- A candidate's own systematic trend removed (pooled over the dataset's sets, significance-
+-- shrunk, share f): its predictions and backtest errors as if it had been corrected.
+local function debias_candidates(ds, cands, f, m, cw, cluster)
+  local function corr(b, d) return d >= recommend.distance_floor and f * b * d or 0 end
+  local sets = {}
+  for i, s in ipairs(ds.sets) do sets[i] = setmetatable({ by = {} }, { __index = s }) end
+  for _, n in ipairs(cands) do
+    local errs = {}
+    for _, s in ipairs(ds.sets) do
+      if s.by[n] then for _, e in ipairs(s.by[n].errors or {}) do errs[#errs + 1] = e end end
+    end
+    local b, se2 = bias_of(errs, cw)
+    if cluster then
+      -- Standard error from the sets' own slopes (a set's cuts share its target: not independent).
+      local bs = {}
+      for _, s in ipairs(ds.sets) do
+        if s.by[n] and s.by[n].errors and #s.by[n].errors > 0 then bs[#bs + 1] = (bias_of(s.by[n].errors, cw)) end
+      end
+      local mean, v = 0, 0
+      for _, x in ipairs(bs) do mean = mean + x / #bs end
+      for _, x in ipairs(bs) do v = v + (x - mean) ^ 2 end
+      se2 = #bs > 1 and v / (#bs - 1) / #bs or math.huge
+    end
+    b = b * b * b / (b * b + (m or 1) * se2)
+    for i, s in ipairs(ds.sets) do
+      local c = s.by[n]
+      if c then
+        local e2 = {}
+        for j, e in ipairs(c.errors or {}) do
+          e2[j] = { cut = e.cut, task = e.task, distance = e.distance,
+            error = e.error - corr(b, e.distance) }
+        end
+        sets[i].by[n] = { prediction = c.prediction and
+          math.min(1, math.max(0, c.prediction - corr(b, s.distance) / 100)), errors = e2 }
+      end
+    end
+  end
+  return { setting = ds.setting, sets = sets }
 end
 
 local function run_policy(pol)
@@ -106,11 +183,13 @@ local function run_policy(pol)
   for _, key in ipairs(order) do
     local rows, all_errors = {}, {}
     local ds = datasets[key]
+    local raw = ds
+    if pol.cand_bias then ds = debias_candidates(ds, pol.cands, pol.cand_bias, pol.se_mult, pol.bias_cw, pol.cluster) end
     -- Pooled rates over the dataset's sets.
     local pooled = {}
     for _, n in ipairs(pol.cands) do
       local errs = {}
-      for _, s in ipairs(ds.sets) do
+      for _, s in ipairs(pol.raw_weights and raw.sets or ds.sets) do
         local c = s.by[n]
         if c then for _, e in ipairs(c.errors or {}) do errs[#errs + 1] = e end end
       end
@@ -154,12 +233,12 @@ local function run_policy(pol)
       end
       -- The combination's backtest errors per cut, rate over cuts 1/k^2 (as cod.recommend.combine).
       local cerr = {}
-      for cut = 1, recommend.cuts do
-        local num, den, dist = 0, 0, nil
+      for id = 1, 20 do
+        local num, den, dist, cut = 0, 0, nil, nil
         for _, m in ipairs(members) do
           for _, e in ipairs(m.c.errors or {}) do
-            if e.cut == cut then
-              num, den, dist = num + m.w * e.error, den + m.w, e.distance
+            if (e.task or e.cut) == id then
+              num, den, dist, cut = num + m.w * e.error, den + m.w, e.distance, e.cut
             end
           end
         end

@@ -2,7 +2,7 @@
 --- candidates' weighted combination (or the recipe asked for) with its details, then — after
 --- the bootstrap rounds of every set ran as one batch — its calibrated interval and warnings.
 ---
----   local r, tail = headline.headline(p, recipe, opts, weights, bias)   -- p: predict.prepare_set's
+---   local r, tail = headline.headline(p, recipe, opts, weights, raw_weights)  -- p: predict.prepare_set
 ---   local r = headline.complete_set(r, tail, boot)                      -- boot: tail.plan's intervals
 
 local recommend = require("cod.recommend")
@@ -13,14 +13,17 @@ local M = {}
 
 --- A set's headline (the weighted combination, or `recipe` when given) before its interval:
 --- returns the result and what M.complete_set needs (`tail.plan`: the set's bootstrap, to run
---- with every other set's in one batch). `weights` are the dataset's candidate weights.
-function M.headline(p, recipe, opts, weights, bias)
+--- with every other set's in one batch). `weights` are the dataset's candidate weights from
+--- the corrected backtests (p.corrected: recommend.corrected), `raw_weights` those of the
+--- backtests as run.
+function M.headline(p, recipe, opts, weights, raw_weights)
   local job, bt = p.job, p.backtest
-  local members = recommend.members(weights, p.predictions, p.order)
-  local combo = recommend.combine(members, p.predictions, bt, p.tasks)
-  if combo.prediction and bias and job.target_C then
-    combo.prediction, combo.bias_correction = recommend.debias(combo.prediction, bias,
-      math.log(job.target_C / job.C[#job.C]))
+  local cp = p.corrected or p
+  local members = recommend.members(weights, cp.predictions, p.order)
+  local combo = recommend.combine(members, cp.predictions, cp.backtest, p.tasks)
+  if combo.prediction and cp.corrections then
+    combo.bias_correction = 0
+    for _, m in ipairs(members) do combo.bias_correction = combo.bias_correction + m.weight * cp.corrections[m.name] end
   end
   local recipe_of = {}
   for _, r in ipairs(p.cands) do recipe_of[r.name] = r end
@@ -75,7 +78,8 @@ function M.headline(p, recipe, opts, weights, bias)
       reason = c.prediction == nil and c.reason or nil, fallback = c.fallback and c.fallback.recipe or nil,
       fe = c.prediction and c.actual and 100 * math.abs(c.prediction - c.actual) or nil,
       subset_prediction = c.subset_prediction, predictable_ratio = c.predictable_ratio, ee = c.ee,
-      backtest = { rate = b.rate, pooled_rate = weights[n] and weights[n].rate or nil, mean_abs = b.mean_abs,
+      backtest = { rate = b.rate, pooled_rate = raw_weights[n] and raw_weights[n].rate or nil, mean_abs = b.mean_abs,
+        bias = weights[n] and weights[n].bias,
         errors = b.errors, failures = b.failures },
     }
   end
@@ -100,14 +104,16 @@ function M.headline(p, recipe, opts, weights, bias)
   end
   r.backtest_tasks = {}
   for i, t in ipairs(p.tasks) do
-    r.backtest_tasks[i] = { cut = t.cut, ladder_top = t.ladder[#t.ladder], target = t.target, distance = t.distance }
+    r.backtest_tasks[i] = { cut = t.cut, rank = t.rank, ladder_top = t.ladder[#t.ladder], target = t.target,
+      distance = t.distance }
   end
   r.distance = job.target_C and math.log(job.target_C / job.C[#job.C]) or nil
   r.backtest_skipped = opts.backtest == false or nil
   r.backtest_sample = p.backtest_sample
   local head = recipe and recipe.name or lone
   local tail = { job = job, base = p.base, recipe = recipe,
-    rate = head and (weights[head] and weights[head].rate or bt[head] and bt[head].rate) or combo.rate,
+    rate = head and (raw_weights[head] and raw_weights[head].rate or bt[head] and bt[head].rate) or combo.rate,
+    -- The bootstrap rounds run the combination without the bias correction: their interval shifts.
     shift = (not recipe and combo.bias_correction or 0) / 100 }
   if (opts.bootstrap or 0) > 0 and p.base and r.prediction then
     local bopts = setmetatable({ level = 0.9 }, { __index = opts })
@@ -121,7 +127,6 @@ function M.headline(p, recipe, opts, weights, bias)
   end
   return r, tail
 end
-
 --- A set's interval and warnings once its bootstrap (cod.bootstrap.run_plans' result for
 --- tail.plan, or nil) is in. `r, tail` come from M.headline.
 function M.complete_set(r, tail, boot)
@@ -145,8 +150,8 @@ end
 --- A set's headline (the weighted combination, or `recipe` when given), its calibrated
 --- interval and warnings (M.headline, its bootstrap, M.complete_set). `weights` are the
 --- dataset's candidate weights (recommend.weights).
-function M.finish_set(p, recipe, opts, weights, bias)
-  local r, tail = M.headline(p, recipe, opts, weights, bias)
+function M.finish_set(p, recipe, opts, weights, raw_weights)
+  local r, tail = M.headline(p, recipe, opts, weights, raw_weights)
   local boot = tail.plan and bootstrap.run_plans({ tail.plan }, opts)[1]
   return M.complete_set(r, tail, boot)
 end

@@ -285,17 +285,29 @@ function M.run(ds, opts)
   local prepared = parallel.gather(fns, { threads = opts.threads,
     progress = progress_bar("backtests", opts) })
   if tty then io.stderr:write(("\rpredict: %d set(s) prepared, %.0fs\027[K\n"):format(#fns, sys.clock() - start)) end
-  for k, p in ipairs(prepared) do p.missing = missing_of[k] end
-  -- The candidates' weights pool every set's backtests: three per set are too few to trust alone.
-  local weights = recommend.weights(prepared)
+  for k, p in ipairs(prepared) do
+    p.missing = missing_of[k]
+    p.single_answer = warnings.single_answer(p.job, p.base)  -- 0/1 sets: no trend correction
+  end
+  -- Each candidate's systematic backtest error, and its weight, pool every set's backtests:
+  -- three per set are too few to trust alone. The weights rest on the corrected backtests.
+  local raw_weights = recommend.weights(prepared)
+  local biases = recommend.candidate_biases(prepared)
+  local corrected = {}
+  for i, p in ipairs(prepared) do
+    p.corrected = recommend.corrected(p, biases, p.job.target_C and math.log(p.job.target_C / p.job.C[#p.job.C]))
+    corrected[i] = p.corrected
+  end
+  local weights = recommend.weights(corrected)
+  for name, w in pairs(weights) do
+    w.bias = biases[name]
+    w.raw_rate = raw_weights[name] and raw_weights[name].rate
+  end
   report.candidate_weights = weights
-  -- The combination's systematic backtest error, pooled over the sets like the weights.
-  local bias = recommend.dataset_bias(prepared, weights)
-  report.recommendation_bias = bias
   -- Every set's headline first, then all sets' bootstrap rounds as one batch of tasks.
   local heads, plans, plan_of = {}, {}, {}
   for k, p in ipairs(prepared) do
-    local r, tail = M.headline(p, recipe, opts, weights, bias)
+    local r, tail = M.headline(p, recipe, opts, weights, raw_weights)
     heads[k] = { r = r, tail = tail }
     if tail.plan then
       plans[#plans + 1] = tail.plan
@@ -470,7 +482,7 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks, status)
     -- backtest's are the ladder models it cut between its ladder top and its target.
     local sub = { ladder = task.ladder, target = task.target, anchors = {} }
     if #job.anchors > 0 then
-      for i = #task.ladder + 1, #job.ladder - 1 do sub.anchors[#sub.anchors + 1] = job.ladder[i] end
+      for i = #task.ladder + 1, (task.target_index or #job.ladder) - 1 do sub.anchors[#sub.anchors + 1] = job.ladder[i] end
     end
     if score_job then return M.score_job(ds, set, sub) end
     local b = M.base(ds, set, sub, opts)

@@ -4,8 +4,9 @@
 --- predicted from the ladder without its top 1, 2, 3 models, so each candidate shows its
 --- error at several extrapolation distances. Each candidate's errors over every set of the
 --- dataset make one error rate (points per unit ln-compute); its weight is 1/rate², and the
---- recommendation is the weighted mean of the candidates' predictions, less half of its
---- backtests' systematic error extrapolated to the target (M.bias). The combination's own
+--- recommendation is the weighted mean of the candidates' predictions, each less its own
+--- systematic backtest error extrapolated to the target (M.bias, M.corrected), the rates and
+--- weights coming from the corrected backtests. The combination's own
 --- backtest error rate, scaled to the target's distance beyond the ladder, is the model-error
 --- part of the interval; the bootstrap (when asked for) adds sampling noise.
 --- docs/recommend.md gives the measurements behind every choice here.
@@ -13,8 +14,10 @@
 ---   local recommend = require("cod.recommend")
 ---   local tasks = recommend.tasks(job.ladder, job.C)
 ---   local bt = recommend.backtest(make_job, candidate_recipes, tasks)     -- per set
----   local weights = recommend.weights({ { order = names, backtest = bt }, ... })  -- over sets
----   local combo = recommend.combine(recommend.members(weights, predictions, names), predictions, bt, tasks)
+---   local biases = recommend.candidate_biases(prepared)           -- over sets
+---   local c = recommend.corrected(p, biases, distance)            -- per set
+---   local weights = recommend.weights({ c, ... })                 -- over sets
+---   local combo = recommend.combine(recommend.members(weights, c.predictions, names), c.predictions, c.backtest, tasks)
 ---   local interval = recommend.interval(combo.prediction, combo.rate, distance, boot90)
 
 local M = {}
@@ -31,6 +34,11 @@ M.loss_candidates = { "loss_intermediate" }
 --- Backtest cuts: the ladder's largest model is predicted from the ladder without its top
 --- 1, 2, ... `cuts` models.
 M.cuts = 3
+--- More backtest targets: the ladder's 2nd, 3rd, ... largest models (up to `targets` in all,
+--- the top included), each predicted from the ladder below it without its top `lower_cuts`
+--- models. More errors per candidate at the same distances steady the weights and rates.
+M.targets = 1
+M.lower_cuts = 1
 --- A cut ladder keeps at least this many models (the cod form has 4 free parameters).
 M.min_ladder = 5
 --- Cuts whose extrapolation distance (ln compute) is below this are skipped: a checkpoint
@@ -80,25 +88,41 @@ function M.candidates(opts)
 end
 
 --- The backtest tasks of a ladder (names ordered by compute, C their compute): predict the
---- top model from the ladder without its top k models, k = 1..cuts.
+--- top model from the ladder without its top k models, k = 1..cuts; then each of the next
+--- `targets - 1` largest models from the ladder below it, k = 1..lower_cuts. A task's `rank`
+--- is its target's place from the top (1: the ladder's top), `cut` its k, `id` its index.
 ---@param ladder string[]
 ---@param C number[]
----@param cuts? integer   default M.cuts
----@return {ladder: string[], target: string, distance: number, cut: integer}[]
-function M.tasks(ladder, C, cuts)
+---@param cuts? integer      default M.cuts
+---@param targets? integer   default M.targets
+---@return {ladder: string[], target: string, target_index: integer, rank: integer, distance: number, cut: integer, id: integer}[]
+function M.tasks(ladder, C, cuts, targets)
   local n = #ladder
   local out = {}
-  for k = 1, cuts or M.cuts do
-    local keep = n - k
-    if keep < M.min_ladder then break end
-    local d = math.log(C[n] / C[keep])
-    if d >= M.min_distance then
-      local sub = {}
-      for i = 1, keep do sub[i] = ladder[i] end
-      out[#out + 1] = { ladder = sub, target = ladder[n], distance = d, cut = k }
+  for rank = 1, targets or M.targets do
+    local t = n - rank + 1
+    for k = 1, rank == 1 and (cuts or M.cuts) or M.lower_cuts do
+      local keep = t - k
+      if keep < M.min_ladder then break end
+      local d = math.log(C[t] / C[keep])
+      if d >= M.min_distance then
+        local sub = {}
+        for i = 1, keep do sub[i] = ladder[i] end
+        out[#out + 1] = { ladder = sub, target = ladder[t], target_index = t, rank = rank, distance = d, cut = k,
+          id = #out + 1 }
+      end
     end
   end
   return out
+end
+
+--- A backtest's short name: its cut ("2": the top predicted without the 2 models below it),
+--- after the target's rank when the target is not the ladder's top ("#2 1").
+---@param t {cut: integer, rank?: integer}
+---@return string
+function M.task_label(t)
+  if (t.rank or 1) == 1 then return tostring(t.cut) end
+  return ("#%d %d"):format(t.rank, t.cut)
 end
 
 --- Backtest every candidate on every task. `make_job(task)` returns the job of a task (or
@@ -140,9 +164,9 @@ function M.backtest(make_job, candidates, tasks, map)
       local o = outcomes[t][i]
       if o.error then
         entry.errors[#entry.errors + 1] = { error = o.error, distance = task.distance, target = task.target,
-          cut = task.cut, fallback = o.fallback }
+          cut = task.cut, rank = task.rank, task = task.id, fallback = o.fallback }
       else
-        entry.failures[#entry.failures + 1] = ("cut %d: %s"):format(task.cut, o.reason)
+        entry.failures[#entry.failures + 1] = ("%s: %s"):format(M.task_label(task), o.reason)
       end
     end
     M.score(entry, #tasks)
@@ -270,24 +294,29 @@ function M.combine(members, predictions, bt, tasks)
     local num, den = 0, 0
     for _, m in ipairs(members) do
       for _, e in ipairs(bt[m.name].errors) do
-        if e.cut == task.cut then
+        if e.task == task.id then
           num = num + m.weight * e.error
           den = den + m.weight
         end
       end
     end
     if den > 0 then
-      out.errors[#out.errors + 1] = { error = num / den, distance = task.distance, cut = task.cut }
+      out.errors[#out.errors + 1] = { error = num / den, distance = task.distance, cut = task.cut, rank = task.rank,
+        task = task.id }
     end
   end
   out.rate = rate_of(out.errors)
   return out
 end
 
---- Share of the backtests' systematic error removed from the combination (docs/recommend.md:
---- candidates over- or under-predict together, which no weighting undoes; half the fitted
---- trend is removed, the full trend over-corrects on 0/1 data).
-M.bias_shrink = 0.5
+--- Share of each candidate's systematic backtest error removed (docs/recommend.md: the
+--- candidates over- or under-predict, each with its own trend in distance, which no weighting
+--- undoes; the trend is already shrunk by its significance, so all of it is removed).
+M.bias_shrink = 1
+--- The trend b is shrunk by b²/(b² + bias_significance · se²): corrected almost in full only
+--- when it stands about two standard errors clear of the scatter (docs/recommend.md: 4 against 1
+--- ties on synthetic ladders and keeps BIG-G 27b at 1.0 points instead of 1.4).
+M.bias_significance = 4
 
 --- The systematic backtest error per unit ln-compute (signed, points): least squares through
 --- the origin of error against distance (floored at M.distance_floor, as in the rates), cuts
@@ -306,37 +335,85 @@ function M.bias(errors)
   for _, e in ipairs(errors) do
     rss = rss + M.cut_weight(e.cut) * (e.error - b * math.max(e.distance, M.distance_floor)) ^ 2
   end
-  -- Shrunk towards 0 by its own significance, b^2 / (b^2 + se^2): a trend the backtests'
-  -- scatter cannot support (pythia-arith: checkpoints jump by 10-30 points) is not corrected.
+  -- Shrunk towards 0 by its own significance, b^2 / (b^2 + k se^2): a trend the backtests'
+  -- scatter cannot support is not corrected.
   local se2 = rss / ((#errors - 1) * den)
-  local shrunk = b * b * b / (b * b + se2)
+  local shrunk = b * b * b / (b * b + M.bias_significance * se2)
   return shrunk, b
 end
 
---- The combination's systematic error over a dataset: every set's combination backtest errors
---- (M.combine with the dataset's weights) pooled into one M.bias. `prepared` as for M.weights,
---- each with `predictions` and `tasks`.
----@param prepared {order: string[], backtest: table, predictions: table<string, number>, tasks: table[]}[]
----@param weights table   from M.weights
----@return number
-function M.dataset_bias(prepared, weights)
-  local all = {}
-  for _, p in ipairs(prepared) do
-    local combo = M.combine(M.members(weights, p.predictions, p.order), p.predictions, p.backtest, p.tasks)
-    for _, e in ipairs(combo.errors) do all[#all + 1] = e end
-  end
-  return (M.bias(all))
+--- Whether single-answer (0/1) sets are corrected for the candidates' trends. They are not
+--- (docs/recommend.md): every backtest of a set predicts the same top ladder model, whose 0/1
+--- score carries binomial noise of several points; that shared noise, not a property of the
+--- forms, is most of the trend the backtests show there (single-answer synthetic ladders:
+--- 3.11 -> 2.95 mean FE over 74 seeds, worse on 2 blocks of 9; BIG-G 27b max 2.02 -> 1.50).
+M.correct_single_answer = false
+
+local function uncorrected(p)
+  return p.single_answer and not M.correct_single_answer
 end
 
---- A combined prediction less M.bias_shrink of the systematic error extrapolated to the
---- target's distance, clamped to [0, 1]. Returns the correction too (points, subtracted).
----@param prediction number   metric units
----@param bias number         from M.dataset_bias (points per unit ln-compute)
----@param distance number     target's ln-compute beyond the ladder's top
----@return number corrected, number correction
-function M.debias(prediction, bias, distance)
-  local correction = M.bias_shrink * bias * math.max(distance, M.distance_floor)
-  return math.min(1, math.max(0, prediction - correction / 100)), correction
+--- Each candidate's systematic error over a dataset: its backtest errors on every set pooled
+--- into one M.bias (points per unit ln-compute). Sets marked `single_answer` are left out
+--- (M.correct_single_answer). `prepared` as for M.weights.
+---@param prepared {order: string[], backtest: table, single_answer?: boolean}[]
+---@return table<string, number>
+function M.candidate_biases(prepared)
+  local pooled, out = {}, {}
+  for _, p in ipairs(prepared) do
+    for _, name in ipairs(uncorrected(p) and {} or p.order) do
+      pooled[name] = pooled[name] or {}
+      for _, e in ipairs(p.backtest[name].errors) do pooled[name][#pooled[name] + 1] = e end
+    end
+  end
+  for name, errs in pairs(pooled) do out[name] = (M.bias(errs)) end
+  return out
+end
+
+--- The correction (points, to subtract) of a systematic error `bias` at extrapolation distance
+--- `distance`: M.bias_shrink · bias · distance. None below M.distance_floor: there, errors are
+--- checkpoint-to-checkpoint noise (pythia-arith: the ladder's top checkpoints jump by 10-50
+--- points), not an error that grows with distance, and extrapolating a trend to them misleads.
+---@param bias number        points per unit ln-compute
+---@param distance? number   ln-compute (nil: unknown, no correction)
+---@return number
+function M.correction(bias, distance)
+  if not distance or distance < M.distance_floor then return 0 end
+  return M.bias_shrink * bias * distance
+end
+
+--- A set's candidates corrected for their systematic errors: predictions less the correction
+--- at the target's distance (clamped to [0, 1]), backtest errors less it at each backtest's
+--- distance. The result has the fields M.weights and M.combine read (order, backtest,
+--- predictions, tasks) and `corrections` (points subtracted from each prediction). A
+--- `single_answer` set is not corrected (M.correct_single_answer): its corrections are 0.
+---@param p {order: string[], backtest: table, predictions: table<string, number>, tasks: table[], single_answer?: boolean}
+---@param biases table<string, number>   from M.candidate_biases
+---@param distance? number               the target's ln-compute beyond the ladder's top
+---@return table
+function M.corrected(p, biases, distance)
+  local out = { order = p.order, tasks = p.tasks, backtest = {}, predictions = {}, corrections = {},
+    single_answer = p.single_answer }
+  for _, name in ipairs(p.order) do
+    local b = uncorrected(p) and 0 or biases[name] or 0
+    local entry = { errors = {}, failures = p.backtest[name].failures }
+    for i, e in ipairs(p.backtest[name].errors) do
+      local c = {}
+      for k, v in pairs(e) do c[k] = v end
+      c.error = e.error - M.correction(b, e.distance)
+      entry.errors[i] = c
+    end
+    M.score(entry, #p.tasks)
+    out.backtest[name] = entry
+    local pred = p.predictions[name]
+    if pred then
+      local corr = M.correction(b, distance)
+      local v = math.min(1, math.max(0, pred - corr / 100))
+      out.predictions[name] = v
+      out.corrections[name] = 100 * (pred - v)
+    end
+  end
+  return out
 end
 
 --- The 90% interval on a prediction: the bootstrap's half-widths (sampling noise) and the

@@ -3,6 +3,7 @@
 --- this" paragraph, and the candidates' curves against compute. cod.report uses it.
 
 local plot = require("cod.plot")
+local recommend = require("cod.recommend")
 local text = require("cod.text")
 
 local M = {}
@@ -86,15 +87,16 @@ function M.trust_paragraph(report)
   if #widths > 0 then
     parts[#parts + 1] = ("The 90%% intervals are ±%.1f points at the median set (±%.1f to ±%.1f): the error the " ..
       "backtests show, grown to the target's distance beyond the ladder%s. On synthetic ladders with known truth " ..
-      "they covered it about 95%% of the time; they cover less when the target is trained unlike the ladder " ..
+      "they covered it 96-98%% of the time; they cover less when the target is trained unlike the ladder " ..
       "(other data, much longer training), which no backtest inside the ladder can see (docs/recommend.md).")
       :format(widths[(#widths + 1) // 2], widths[1], widths[#widths],
         (report.settings.bootstrap or 0) > 0 and ", with the bootstrap's sampling noise" or
         " (no bootstrap: sampling noise enters only through the backtests)")
   end
   if single > 0 then
-    parts[#parts + 1] = ("%d of %d sets hold single-answer 0/1 results, where COD's clusters do not apply."):format(
-      single, n)
+    parts[#parts + 1] = ("%d of %d sets hold single-answer 0/1 results, where COD's clusters do not apply%s."):format(
+      single, n, report.recipe == "auto" and " and no trend is removed from the candidates (their backtests share one " ..
+      "noisy top model)" or "")
   end
   parts[#parts + 1] = warned > 0 and ("%d of %d sets carry warnings: read them below before using those numbers.")
     :format(warned, n) or "No set carries a warning."
@@ -102,7 +104,8 @@ function M.trust_paragraph(report)
 end
 
 --- One set's candidates as Markdown lines for report.md (empty when it has none): each
---- candidate's weight, prediction, signed backtest errors per cut and pooled error rate.
+--- candidate's weight, prediction, signed backtest errors per cut, pooled error rate and the
+--- systematic trend removed from it (docs/recommend.md).
 ---@param s table  a set of the report
 ---@return string[]
 function M.candidates_markdown(s)
@@ -110,19 +113,28 @@ function M.candidates_markdown(s)
   if not s.candidates then return L end
   local md = text.markdown
   L[#L + 1] = ""
-  L[#L + 1] = ("Candidates (backtests: the ladder's top model predicted from the ladder cut below it; signed " ..
-    "errors in points; the headline is %s):"):format(s.recipe == "auto" and "their weighted combination" or
-    md(s.recipe))
+  local lower = false  -- backtests of a lower ladder model (recommend.targets > 1)
+  for _, c in ipairs(s.candidates) do
+    for _, e in ipairs(c.backtest.errors or {}) do lower = lower or (e.rank or 1) > 1 end
+  end
+  L[#L + 1] = ("Candidates (backtests: the ladder's top model predicted from the ladder cut below it, signed " ..
+    "errors in points%s; the headline is %s):"):format(lower and
+    "; \"#2 1\": the 2nd largest model predicted from the ladder without the model below it" or "",
+    s.recipe ~= "auto" and md(s.recipe) or s.single_answer and
+    "their combination weighted by its backtests; no trend is removed on single-answer 0/1 data" or
+    "their combination, each less its trend at the target's distance, weighted by its corrected backtests")
   L[#L + 1] = ""
-  L[#L + 1] = "| candidate | weight | prediction | backtest errors (cut: points) | error rate (points per ln C) |"
-  L[#L + 1] = "|---|---:|---:|---|---:|"
+  L[#L + 1] = "| candidate | weight | prediction | backtest errors (cut: points) | error rate (points per ln C) " ..
+    "| trend removed (points per ln C) |"
+  L[#L + 1] = "|---|---:|---:|---|---:|---:|"
   for _, c in ipairs(s.candidates) do
     local errs = {}
-    for _, e in ipairs(c.backtest.errors or {}) do errs[#errs + 1] = ("%d: %+.2f"):format(e.cut, e.error) end
+    for _, e in ipairs(c.backtest.errors or {}) do errs[#errs + 1] = ("%s: %+.2f"):format(recommend.task_label(e), e.error) end
     for _, f in ipairs(c.backtest.failures or {}) do errs[#errs + 1] = md(f) end
-    L[#L + 1] = ("| %s | %.0f%% | %s | %s | %s |"):format(md(c.recipe), 100 * (c.weight or 0),
+    L[#L + 1] = ("| %s | %.0f%% | %s | %s | %s | %s |"):format(md(c.recipe), 100 * (c.weight or 0),
       c.prediction and ("%.4f"):format(c.prediction) or ("none: " .. md(tostring(c.reason))), table.concat(errs, ", "),
-      c.backtest.pooled_rate and ("%.2f"):format(c.backtest.pooled_rate) or "-")
+      c.backtest.pooled_rate and ("%.2f"):format(c.backtest.pooled_rate) or "-",
+      (c.backtest.bias and not s.single_answer) and ("%+.2f"):format(c.backtest.bias) or "-")
   end
   L[#L + 1] = ""
   return L

@@ -213,6 +213,22 @@ end)
 
 T.test("single-answer 0/1 data (BIG-G): the recommendation leans on the baselines; --recipe cod keeps its headline", function()
   local ds = data.load(T.source .. "/data/bigbench-bigg")
+  -- Both sets, as bench/recommend_real.lua runs them (weights pool the sets asked for together):
+  -- issue 10 asks for 2 points; measured 0.98 / 1.50 (docs/recommend.md), with the trend
+  -- correction on 0/1 data it was 2.02 on bigbench-A.
+  local both = predict.run(ds, { target = "BIG-G_T0_27b", progress = false })
+  T.eq(#both.sets, 2)
+  for _, x in ipairs(both.sets) do
+    T.eq(x.single_answer, true)
+    T.eq(x.recommendation.bias_correction, 0)  -- no trend correction on 0/1 sets
+    T.truthy(x.fe < 1.75, ("%s: FE %.2f"):format(x.name, x.fe))
+    local md = table.concat(require("cod.report_candidates").candidates_markdown(x), "\n")
+    T.truthy(md:find("no trend is removed on single-answer 0/1 data", 1, true), md)
+    T.truthy(md:find("| bnsl |", 1, true) and not md:find("[%+%-]%d+%.%d%d |\n"), "no trend shown as removed: " .. md)
+  end
+  local trust = require("cod.report_candidates").trust_paragraph(both)
+  T.truthy(trust:find("2 of 2 sets hold single-answer 0/1 results", 1, true) and
+    trust:find("no trend is removed from the candidates", 1, true), trust)
   local rep = predict.run(ds, { target = "BIG-G_T0_27b", sets = { "bigbench-B" } })
   local s = rep.sets[1]
   T.eq(s.single_answer, true)
@@ -309,6 +325,82 @@ T.test("the recommendation keeps COD as a member on paper-like data and puts a b
   end
   T.eq(srep.sets[1].candidates[1].recipe, "cod")
   T.truthy(fe < 0.75 * cod_fe, ("headline FE %.1f vs cod %.1f (sum over sets)"):format(fe, cod_fe))
+  -- 0/1 sets are not corrected for the candidates' trends; the paper-like ones are.
+  local moved = 0
+  for i, s in ipairs(srep.sets) do
+    T.eq(s.single_answer, true)
+    T.eq(s.recommendation.bias_correction, 0)
+    moved = moved + math.abs(rep.sets[i].recommendation.bias_correction)
+  end
+  T.truthy(moved > 0, "the paper-like sets are corrected")
+end)
+
+T.test("with --bootstrap, the headline interval adds the rounds' interval shifted by the bias correction", function()
+  -- docs/report.md: bootstrap.interval is the rounds' own interval (the combination without the
+  -- correction); the headline's sampling half-widths are measured from it moved by
+  -- recommendation.bias_correction.
+  local recommend = require("cod.recommend")
+  local rep = predict.run(small, { sets = { "gsm8k_like", "math_like" }, bootstrap = 6, seed = 3, progress = false })
+  local shifted = 0
+  for _, s in ipairs(rep.sets) do
+    local bc = s.recommendation.bias_correction / 100
+    local b = s.bootstrap.interval
+    local want = recommend.interval(s.prediction, s.recommendation.rate, s.distance, { b[1] - bc, b[2] - bc })
+    T.near(s.interval[1], want[1], 1e-12)
+    T.near(s.interval[2], want[2], 1e-12)
+    -- Without the shift the interval would differ whenever a correction was made.
+    local raw = recommend.interval(s.prediction, s.recommendation.rate, s.distance, b)
+    if math.abs(bc) > 1e-9 then
+      shifted = shifted + 1
+      T.truthy(raw[1] ~= want[1] or raw[2] ~= want[2], s.name .. ": the shift matters")
+    end
+  end
+  T.truthy(shifted > 0, "a correction was made on some set")
+end)
+
+T.test("backtest tasks: the top model from cut ladders, and lower targets when asked for", function()
+  local recommend = require("cod.recommend")
+  local ladder, C = {}, {}
+  for i = 1, 8 do ladder[i], C[i] = "m" .. i, 2 ^ i end
+  local tasks = recommend.tasks(ladder, C)
+  T.eq(#tasks, recommend.cuts)
+  for k, t in ipairs(tasks) do
+    T.eq(t.target, "m8")
+    T.eq(#t.ladder, 8 - k)
+    T.near(t.distance, k * math.log(2), 1e-12)
+    T.eq(recommend.task_label(t), tostring(k))
+  end
+  -- Lower targets: the 2nd and 3rd largest, each from the ladder below it (one cut).
+  tasks = recommend.tasks(ladder, C, 3, 3)
+  T.eq(#tasks, 5)
+  T.eq(tasks[4].target, "m7")
+  T.eq(tasks[4].target_index, 7)
+  T.eq(#tasks[4].ladder, 6)
+  T.eq(recommend.task_label(tasks[4]), "#2 1")
+  T.eq(tasks[5].target, "m6")
+  T.eq(tasks[5].id, 5)
+  -- A cut ladder keeps recommend.min_ladder models: a 6-model ladder has one cut.
+  T.eq(#recommend.tasks({ "a", "b", "c", "d", "e", "f" }, { 1, 2, 3, 4, 5, 6 }), 1)
+end)
+
+T.test("removing each candidate's systematic backtest error brings a paper-like ladder closer to the truth", function()
+  -- The candidates over-predict together on this generator (docs/recommend.md, third round):
+  -- the correction must lower the mean error, not just move it, and leave COD a member.
+  local recommend = require("cod.recommend")
+  local ds = synth.paper_like({ seed = 6, scale = 0.12, anchors = 2, target_factor = 5 })
+  local shrink = recommend.bias_shrink
+  recommend.bias_shrink = 0
+  local plain = predict.run(ds, { progress = false })
+  recommend.bias_shrink = shrink
+  local corrected = predict.run(ds, { progress = false })
+  T.truthy(corrected.summary.fe.mean < 0.8 * plain.summary.fe.mean,
+    ("mean FE %.2f corrected vs %.2f not"):format(corrected.summary.fe.mean, plain.summary.fe.mean))
+  T.truthy(corrected.summary.fe.mean <= 0.5, ("mean FE %.2f"):format(corrected.summary.fe.mean))
+  local s = corrected.sets[1]
+  T.truthy(s.recommendation.bias_correction > 0, "the candidates over-predict: the correction lowers the headline")
+  T.eq(plain.sets[1].recommendation.bias_correction, 0)
+  T.truthy(s.recommendation.weights.cod > 0.03, ("cod's weight %.3f"):format(s.recommendation.weights.cod))
+  T.truthy(corrected.candidate_weights.cod.bias > 0, "cod's trend: over-prediction")
 end)
 
 T.test("intervals on a small synthetic batch cover the truth about 90% of the time", function()
@@ -399,7 +491,7 @@ T.test("a failed run leaves no partial report", function()
 end)
 
 T.remove_tree(tmp)
-T.test("recommendation bias correction: a consistent trend is removed by half, scatter is not", function()
+T.test("recommendation bias correction: each candidate's consistent trend is removed, scatter is not", function()
   local recommend = require("cod.recommend")
   -- Errors of +2 points per unit ln-compute at every cut, tiny scatter: b ~ 2, almost unshrunk.
   local trend = {}
@@ -423,11 +515,57 @@ T.test("recommendation bias correction: a consistent trend is removed by half, s
   local near_ones = { { cut = 1, distance = 0.01, error = 1 }, { cut = 2, distance = 0.02, error = 1 } }
   local _, near_raw = recommend.bias(near_ones)
   T.near(near_raw, 1 / recommend.distance_floor, 1e-9)
-  -- The correction: half the trend at the target's distance, clamped to [0, 1].
-  local p, c = recommend.debias(0.5, 2, 3)
-  T.near(c, recommend.bias_shrink * 6, 1e-12)
-  T.near(p, 0.5 - recommend.bias_shrink * 0.06, 1e-12)
-  T.eq((recommend.debias(0.01, 10, 2)), 0)
+  -- Per candidate: a trending candidate is corrected (prediction at the target's distance, its
+  -- backtests at theirs), a scattering one is not; nothing below the distance floor.
+  T.near(recommend.correction(2, 3), recommend.bias_shrink * 6, 1e-12)
+  T.eq(recommend.correction(2, 0.9 * recommend.distance_floor), 0)
+  T.eq(recommend.correction(2, nil), 0)
+  local tasks = { { cut = 1, id = 1 }, { cut = 2, id = 2 }, { cut = 3, id = 3 } }
+  local function set_of(errs, pred)
+    local bt = { errors = {}, failures = {} }
+    for i, e in ipairs(errs) do bt.errors[i] = { cut = e.cut, task = e.cut, distance = e.distance, error = e.error } end
+    return recommend.score(bt, 3), pred
+  end
+  local prepared = {}
+  for set = 1, 4 do
+    local p = { order = { "trendy", "noisy" }, tasks = tasks, backtest = {}, predictions = {} }
+    local lo, hi = (set - 1) * 3 + 1, set * 3
+    p.backtest.trendy, p.predictions.trendy = set_of({ table.unpack(trend, lo, hi) }, 0.5)
+    p.backtest.noisy, p.predictions.noisy = set_of({ table.unpack(scatter, lo, hi) }, 0.01)
+    prepared[set] = p
+  end
+  local biases = recommend.candidate_biases(prepared)
+  T.near(biases.trendy, b, 1e-12)
+  T.near(biases.noisy, 0, 1e-9)
+  local c = recommend.corrected(prepared[1], biases, 3)
+  T.near(c.predictions.trendy, 0.5 - recommend.bias_shrink * b * 3 / 100, 1e-12)
+  T.near(c.corrections.trendy, recommend.bias_shrink * b * 3, 1e-9)
+  T.near(c.backtest.trendy.errors[2].error, trend[2].error - recommend.bias_shrink * b * 2, 1e-12)
+  T.truthy(c.backtest.trendy.rate < 0.1 * prepared[1].backtest.trendy.rate, "the corrected backtests are near 0")
+  T.near(c.predictions.noisy, 0.01, 1e-9)
+  -- Clamped to [0, 1]: a correction can not push a prediction below 0.
+  local big = recommend.corrected(prepared[1], { trendy = 50, noisy = 0 }, 3)
+  T.eq(big.predictions.trendy, 0)
+  T.near(big.corrections.trendy, 50, 1e-9)
+  -- Below the floor the prediction is left as it is.
+  T.eq(recommend.corrected(prepared[1], biases, 0.2).predictions.trendy, 0.5)
+  -- Single-answer (0/1) sets: their errors stay out of the trend and they are not corrected.
+  local loud = { order = { "trendy", "noisy" }, tasks = tasks, backtest = {}, predictions = {}, single_answer = true }
+  loud.backtest.trendy, loud.predictions.trendy = set_of({ { cut = 1, distance = 1, error = -40 },
+    { cut = 2, distance = 2, error = -80 }, { cut = 3, distance = 3, error = -120 } }, 0.5)
+  loud.backtest.noisy, loud.predictions.noisy = set_of({ table.unpack(scatter, 1, 3) }, 0.01)
+  prepared[5] = loud
+  local with_single = recommend.candidate_biases(prepared)
+  T.near(with_single.trendy, b, 1e-12)
+  local cs = recommend.corrected(loud, with_single, 3)
+  T.eq(cs.predictions.trendy, 0.5)
+  T.eq(cs.corrections.trendy, 0)
+  T.eq(cs.backtest.trendy.errors[3].error, -120)
+  T.eq(cs.single_answer, true)
+  recommend.correct_single_answer = true
+  local on = recommend.candidate_biases(prepared)
+  recommend.correct_single_answer = false
+  T.truthy(on.trendy < b, "with 0/1 correction on, the 0/1 set's errors pull the trend: " .. on.trendy)
 end)
 
 T.done()
