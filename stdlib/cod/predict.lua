@@ -283,7 +283,7 @@ function M.run(ds, opts)
     end
   end
   local prepared = parallel.gather(fns, { threads = opts.threads,
-    progress = progress_bar("backtests", opts) })
+    progress = progress_bar("clusterings, backtests", opts) })
   if tty then io.stderr:write(("\rpredict: %d set(s) prepared, %.0fs\027[K\n"):format(#fns, sys.clock() - start)) end
   for k, p in ipairs(prepared) do
     p.missing = missing_of[k]
@@ -453,7 +453,7 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks, status)
   -- The candidates' full-set clusterings run as tasks; the candidates then run here.
   local pre = {}
   if not score_job then
-    if status then status(("clustering %d items"):format(job.items)) end
+    if status then status(("clustering of %d items queued"):format(job.items)) end
     pre = precluster.run(cands, job, map)
   end
   local results, predictions = {}, {}

@@ -101,7 +101,7 @@ T.test("status lines and progress bars on a terminal's stderr only, never in --j
   code, out = T.run(("script -qec %s /dev/null"):format(T.shell_quote(cmd .. " > " .. T.shell_quote(json_path))))
   T.eq(code, 0, out)
   T.truthy(out:find("predict: set 1/", 1, true), out)
-  T.truthy(out:find("backtests [", 1, true), out)
+  T.truthy(out:find("clusterings, backtests [", 1, true), out)
   T.truthy(out:find("bootstrap [", 1, true), out)
   local json = T.read(json_path)
   T.truthy(not json:find("\r") and not json:find("predict:", 1, true), "no progress text in the JSON")
