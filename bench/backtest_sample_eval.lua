@@ -2,7 +2,8 @@
 --- On synthetic ladders with known truth (cod.synth.ladder as bench/gen_predict_data.lua
 --- makes them), `predict.run` with every item in the backtests against `backtest_items = K`:
 --- the candidates' weights, the headline, its error against the truth and its interval, and
---- the time. bench/README.md, "Large sets", has the table this prints.
+--- the time. bench/README.md, "Threads and bootstrap" (backtests on a subsample), has
+--- the table this prints.
 ---
 ---   codlua bench/backtest_sample_eval.lua [--items 20000] [--sets 2] [--seeds 1,2,3] [--sample 10000] [--threads 2]
 

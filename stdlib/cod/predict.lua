@@ -191,7 +191,7 @@ function M.run(ds, opts)
   check.number("run", "level", opts.level, { above = 0, below = 1, optional = true })
   check.integer("run", "backtest_items", opts.backtest_items, { min = 0, optional = true })
   if opts.backtest_items == nil then
-    -- Backtests only estimate each candidate's error rate (bench/README.md, "Large sets").
+    -- Backtests only estimate each candidate's error rate (bench/README.md, "Threads and bootstrap": backtests on a subsample).
     opts = setmetatable({ backtest_items = M.backtest_items }, { __index = opts })
   end
   local auto = opts.recipe == nil or opts.recipe == "auto"
