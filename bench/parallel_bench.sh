@@ -3,7 +3,8 @@
 # `codlua predict` end to end under /usr/bin/time -v on synthetic data written by
 # bench/gen_predict_data.lua into a scratch folder (never committed):
 #   - 6 sets x 2,000 items with --bootstrap 200, --threads 1 and 2;
-#   - 2 sets x 2,000 items (default run), --threads 1 and 2;
+#   - 2 sets x 2,000 items (default run), --threads 1 and 2, and with --out (report, charts);
+#   - 2 sets x 50,000 items end to end (backtests on the default 10,000-item subsample);
 #   - one set of N items for N in $SIZES (default 2000 10000 50000), --threads 2,
 #     no backtest (the growth of one set's main run);
 # each line with the load average before and after (the machine may be shared).
@@ -52,6 +53,12 @@ for t in 2 1; do
   run "2x2000-threads$t" predict --items "$scratch/s2000x2/items.csv" --models "$scratch/s2000x2/models.csv" \
     --threads "$t" --json
 done
+rm -rf "$scratch/out2"
+run "2x2000-out-threads2" predict --items "$scratch/s2000x2/items.csv" --models "$scratch/s2000x2/models.csv" \
+  --threads 2 --out "$scratch/out2"
+gen "$scratch/s50000x2" 50000 2
+run "2x50000-threads2" predict --items "$scratch/s50000x2/items.csv" --models "$scratch/s50000x2/models.csv" \
+  --threads 2 --json
 for n in $sizes; do
   gen "$scratch/s${n}x1" "$n" 1
   run "1x$n-no-backtest" predict --items "$scratch/s${n}x1/items.csv" --models "$scratch/s${n}x1/models.csv" \

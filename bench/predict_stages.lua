@@ -77,15 +77,23 @@ local function in_phase(p, fn)
 end
 local recommend = require("cod.recommend")
 recommend.backtest = in_phase("backtest", recommend.backtest)
-predict.bootstrap_round = in_phase("bootstrap", predict.bootstrap_round)
+local bootstrap = require("cod.bootstrap")
+bootstrap.round = in_phase("bootstrap", bootstrap.round)
 predict.base = timed("predict.base (per-set data)", predict.base)
 predict.job = timed(function() return phase .. " / predict.job" end, predict.job)
-predict.warnings = timed("predict.warnings", predict.warnings)
+local warnings = require("cod.warnings")
+warnings.for_set = timed("warnings (cod.warnings.for_set)", warnings.for_set)
 pipeline.summarise = timed(function() return phase .. " / summarise (IAD, result table)" end, pipeline.summarise)
 
 local report = require("cod.report")
 local plot = require("cod.plot")
-plot.render = timed("report: plots (gnuplot)", plot.render)
+plot.render_in = timed("report: plots' data and scripts", plot.render_in)
+local new_batch = plot.batch
+plot.batch = function()
+  local b = new_batch()
+  b.run = timed("report: plots (one gnuplot run)", getmetatable(b).run)
+  return b
+end
 report.to_json = timed("report: JSON", report.to_json)
 
 local t_all = clock()

@@ -68,6 +68,7 @@ for _, name in ipairs(order) do
     local secs = os.clock() - t0
     for _, s in ipairs(rep.sets) do
       local rec = { setting = name, seed = seed, set = s.name, actual = s.actual, recipe = s.recipe,
+        single_answer = s.single_answer,
         prediction = s.prediction, fe = s.fe, interval = s.interval, distance = s.distance,
         boot = s.bootstrap and s.bootstrap.interval or nil, candidates = {}, seconds = secs / #rep.sets,
         combo_rate = s.recommendation and s.recommendation.rate, combo_errors = s.recommendation and

@@ -4,8 +4,9 @@
 --- headline, and the 90% coverage at several kappa (interval as cod.recommend.interval, from
 --- the combination's own backtest errors, cuts weighted 1/k^2). Policies with `cand_bias`
 --- correct each candidate for its own trend first (cod.recommend.corrected, the current policy
---- is "per-candidate bias f=1 js se2 x4, 1/s^2"); records of bench/recommend_real.lua --out
---- replay the real ladders (one column per target).
+--- of the third round is "per-candidate bias f=1 js se2 x4, 1/s^2"; the fourth round's rule
+--- for single-answer sets is not here: bench/recommend_replay.lua replays the module itself);
+--- records of bench/recommend_real.lua --out replay the real ladders (one column per target).
 ---
 ---   codlua bench/recommend_policies.lua RECORDS.json [more.json ...]
 

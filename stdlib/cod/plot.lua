@@ -8,6 +8,15 @@
 ---   local r = plot.render{ output = "out/curve", title = "…", logx = true,
 ---     series = { { title = "observed", style = "points", points = {{1, 0.2}, {10, 0.5}} } } }
 ---   -- r.rendered, r.files, r.reason
+---
+--- A report draws many charts: `plot.batch()` collects them and renders all of a folder's
+--- charts in one gnuplot process (a chart that fails is then found by rendering the charts
+--- of that process one by one, and reported as render reports it).
+---
+---   local batch = plot.batch()
+---   local r1 = batch:render(spec1)   -- data and script written now; r1 is filled by batch:run()
+---   local r2 = batch:render(spec2)
+---   batch:run()                      -- r1.rendered, r2.rendered, ...
 
 local checked = require("cod.files")
 
@@ -60,10 +69,9 @@ end
 ---@field size? integer[]          pixels {w, h} (default 900 x 600)
 ---@field key? string              gnuplot key placement (default "left top")
 
---- Write the data and gnuplot script of a chart and render PNG and SVG when possible.
----@param spec cod.plot.Spec
----@return {rendered: boolean, files: string[], reason?: string}
-function M.render(spec)
+-- Write a chart's data and script; its result, with `pending` = what running gnuplot needs
+-- when it can run.
+local function write_chart(spec)
   assert(type(spec.output) == "string", "plot.render: output path expected")
   local dat, gp = spec.output .. ".dat", spec.output .. ".gp"
   local files = { dat, gp }
@@ -83,12 +91,13 @@ function M.render(spec)
   local key = spec.key or "left top"
   -- Written into the script as is: plain words only (a quote or line break could inject commands).
   if type(key) ~= "string" or not key:match("^[%a ]+$") then
-    error("plot.render: key must be gnuplot placement words such as 'left top', got " .. string.format("%q", tostring(key)), 2)
+    error("plot.render: key must be gnuplot placement words such as 'left top', got " .. string.format("%q", tostring(key)), 3)
   end
   local w, h = 900, 600
   if spec.size then w, h = spec.size[1], spec.size[2] end
   local lines = {
     "# codlua chart; run in this folder with: gnuplot " .. base:gsub("%c", " ") .. ".gp",
+    "reset",  -- a batch runs several charts in one gnuplot session
     "set datafile missing 'NaN'",
     "set key " .. key .. " box opaque",
     "set grid",
@@ -133,12 +142,100 @@ function M.render(spec)
   if not M.available() then
     return { rendered = false, files = files, reason = "gnuplot is not installed; the data and script were written" }
   end
-  local function q(x) return "'" .. x:gsub("'", "'\\''") .. "'" end
-  local ok = execute("cd " .. q(dir) .. " && gnuplot " .. q(base .. ".gp") .. " >/dev/null 2>&1")
-  if not ok then return { rendered = false, files = files, reason = "gnuplot failed on " .. gp } end
-  files[#files + 1] = spec.output .. ".png"
-  files[#files + 1] = spec.output .. ".svg"
-  return { rendered = true, files = files }
+  return { rendered = false, files = files, pending = { dir = dir, base = base, output = spec.output, gp = gp } }
+end
+
+local function shell_quote(x) return "'" .. x:gsub("'", "'\\''") .. "'" end
+
+-- Run gnuplot once in `dir` on the scripts of `charts` (their `pending` parts), in order.
+local function run_gnuplot(dir, charts)
+  local scripts = {}
+  for i, c in ipairs(charts) do scripts[i] = shell_quote(c.pending.base .. ".gp") end
+  local ok = execute("cd " .. shell_quote(dir) .. " && gnuplot " .. table.concat(scripts, " ") .. " >/dev/null 2>&1")
+  return ok == true
+end
+
+local function readable(path)
+  local f = io.open(path, "rb")
+  if not f then return false end
+  f:close()
+  return true
+end
+
+-- A chart's outcome once its gnuplot run ended (`ran`: the run exited 0): rendered when both
+-- images are there.
+local function settle(r, ran)
+  local p = r.pending
+  r.pending = nil
+  if ran and readable(p.output .. ".png") and readable(p.output .. ".svg") then
+    r.rendered = true
+    r.reason = nil
+    r.files[#r.files + 1] = p.output .. ".png"
+    r.files[#r.files + 1] = p.output .. ".svg"
+  else
+    r.rendered = false
+    r.reason = "gnuplot failed on " .. p.gp
+  end
+  return r
+end
+
+--- Write the data and gnuplot script of a chart and render PNG and SVG when possible.
+---@param spec cod.plot.Spec
+---@return {rendered: boolean, files: string[], reason?: string}
+function M.render(spec)
+  local r = write_chart(spec)
+  if not r.pending then return r end
+  return settle(r, run_gnuplot(r.pending.dir, { r }))
+end
+
+--- batch:render(spec) when a batch is given, else render(spec).
+---@param batch cod.plot.Batch|nil
+---@param spec cod.plot.Spec
+function M.render_in(batch, spec)
+  if batch then return batch:render(spec) end
+  return M.render(spec)
+end
+
+---@class cod.plot.Batch  charts written now and rendered together by batch:run()
+local Batch = {}
+Batch.__index = Batch
+
+--- A batch of charts rendered by one gnuplot process per folder.
+---@return cod.plot.Batch
+function M.batch()
+  return setmetatable({ charts = {} }, Batch)
+end
+
+--- Write a chart's data and script now; its result table is completed by batch:run().
+---@param spec cod.plot.Spec
+---@return {rendered: boolean, files: string[], reason?: string}
+function Batch:render(spec)
+  local r = write_chart(spec)
+  if r.pending then self.charts[#self.charts + 1] = r end
+  return r
+end
+
+--- Render every pending chart: one gnuplot process per folder; when it fails, the folder's
+--- charts are rendered one by one so that each failure is reported on its own chart.
+function Batch:run()
+  local dirs, by_dir = {}, {}
+  for _, r in ipairs(self.charts) do
+    local d = r.pending.dir
+    if not by_dir[d] then
+      by_dir[d] = {}
+      dirs[#dirs + 1] = d
+    end
+    table.insert(by_dir[d], r)
+  end
+  self.charts = {}
+  for _, d in ipairs(dirs) do
+    local charts = by_dir[d]
+    if run_gnuplot(d, charts) then
+      for _, r in ipairs(charts) do settle(r, true) end
+    else
+      for _, r in ipairs(charts) do settle(r, run_gnuplot(d, { r })) end
+    end
+  end
 end
 
 return M

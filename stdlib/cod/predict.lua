@@ -12,13 +12,19 @@ local errors = require("cod.errors")
 local check = require("cod.check")
 local parallel = require("cod.parallel")
 local warnings = require("cod.warnings")
-local random = require("cod.core.random")
 local sys = require("cod.core.sys")
+local bootstrap = require("cod.bootstrap")
+local precluster = require("cod.precluster")
+local headline = require("cod.headline")
+local random = require("cod.core.random")
 
 local M = {}
 
 --- Thresholds for the warnings of SPEC §11.
 M.limits = warnings.limits
+
+--- The default size of a large set's backtest subsample (predict.run's backtest_items).
+M.backtest_items = 10000
 
 local function contains(list, v)
   for _, x in ipairs(list) do
@@ -148,107 +154,20 @@ end
 
 -- ------------------------------------------------------------------ bootstrap
 
---- Percentile of sorted values with linear interpolation (numpy's default).
-function M.percentile(sorted, q)
-  local n = #sorted
-  if n == 0 then return nil end
-  local h = (n - 1) * q
-  local lo = math.floor(h)
-  local frac = h - lo
-  local a = sorted[lo + 1]
-  local b = sorted[math.min(lo + 2, n)]
-  return a + (b - a) * frac
+-- The bootstrap lives in cod.bootstrap; these names stay for the API (docs/api.md).
+M.percentile = bootstrap.percentile
+M.bootstrap_intervals = bootstrap.intervals
+
+--- One bootstrap round (cod.bootstrap.round).
+function M.bootstrap_round(...) return bootstrap.round(...) end
+
+--- Bootstrap percentile intervals of one set (cod.bootstrap.run). Deterministic for a seed,
+--- whatever opts.threads.
+function M.bootstrap(ds, set, sel, recipe, opts, base, mains)
+  return bootstrap.run(ds, set, sel, recipe, opts, base, mains)
 end
 
--- A progress bar on stderr: "<what> [#####.....] done/total  eta 12s".
-local function progress(what, done, total, start)
-  local width = 30
-  local filled = math.floor(width * done / total)
-  local eta = done > 0 and (sys.clock() - start) / done * (total - done) or 0
-  io.stderr:write(("\r%s [%s%s] %d/%d  eta %.0fs "):format(what, ("#"):rep(filled), ("."):rep(width - filled),
-    done, total, eta))
-  if done == total then io.stderr:write("\n") end
-  io.stderr:flush()
-end
-
---- The progress callback of a cod.parallel map: a bar on a terminal (not inside a worker), else nil.
-local function progress_bar(what, opts)
-  if opts.progress == false or parallel.worker() or not sys.isatty(2) then return nil end
-  local start = sys.clock()
-  return function(done, total) progress(what, done, total, start) end
-end
-
--- One bootstrap round of a weighted combination {{recipe =, weight =}, ...}: the weighted
--- mean of the members that predict (renormalised); no subset prediction.
-local function combined_run(members, job)
-  local num, den = 0, 0
-  for _, m in ipairs(members) do
-    local ok, r = pcall(m.recipe.run, m.recipe, job)
-    if ok and r.prediction then
-      num = num + m.weight * r.prediction
-      den = den + m.weight
-    end
-  end
-  return { prediction = den > 0 and num / den or nil }
-end
-
---- One bootstrap round: items resampled (and pass rates binomially when trial counts are
---- known) from round b's own stream random.new(seed, b), so a round draws the same numbers
---- whichever worker runs it. `recipe` is a recipe or a weighted combination of recipes
---- ({{recipe =, weight =}, ...}). Returns the round's predictions, or false when it failed.
----@return {prediction: number, subset?: number}|false
-function M.bootstrap_round(ds, set, sel, recipe, opts, base, b)
-  local rng = random.new(opts.seed or 1, b)
-  local rows = rng:sample_rows(base.P:rows())
-  local job = M.job(ds, set, sel, { base = base, rows = rows, rng = base.N and rng or nil,
-    transfer_ladder = opts.transfer_ladder, transfer_labels = opts.transfer_labels })
-  local ok, r
-  if require("cod.pipeline").is_recipe(recipe) then
-    ok, r = pcall(recipe.run, recipe, job)
-  else
-    ok, r = true, combined_run(recipe, job)
-  end
-  if ok and r.prediction then return { prediction = r.prediction, subset = r.subset_prediction } end
-  return false
-end
-
---- Bootstrap percentile intervals on ŷ_S and p̂ (items resampled; binomial pass rates when
---- trial counts are known). Deterministic for a seed, whatever opts.threads.
-function M.bootstrap(ds, set, sel, recipe, opts, base)
-  local tasks = {}
-  for b = 1, opts.bootstrap do tasks[b] = b end
-  local outcomes = parallel.map(tasks, function(b) return M.bootstrap_round(ds, set, sel, recipe, opts, base, b) end,
-    { threads = opts.threads, progress = progress_bar("bootstrap", opts) })
-  return M.bootstrap_intervals(outcomes, opts, base)
-end
-
---- The intervals from the rounds' outcomes (M.bootstrap_round's, in round order).
-function M.bootstrap_intervals(outcomes, opts, base)
-  local rounds = opts.bootstrap
-  local preds, subs, failed = {}, {}, 0
-  for b = 1, rounds do
-    local o = outcomes[b]
-    if o then
-      preds[#preds + 1] = o.prediction
-      if o.subset then subs[#subs + 1] = o.subset end
-    else
-      failed = failed + 1
-    end
-  end
-  table.sort(preds)
-  table.sort(subs)
-  local level = opts.level or 0.95
-  local lo, hi = (1 - level) / 2, 1 - (1 - level) / 2
-  return {
-    rounds = rounds,
-    failed = failed,
-    level = level,
-    seed = opts.seed or 1,
-    binomial = base.N ~= nil,
-    interval = #preds > 0 and { M.percentile(preds, lo), M.percentile(preds, hi) } or nil,
-    subset_interval = #subs > 0 and { M.percentile(subs, lo), M.percentile(subs, hi) } or nil,
-  }
-end
+local progress_bar = bootstrap.progress_bar
 
 -- ------------------------------------------------------------------ the whole run
 
@@ -257,18 +176,24 @@ end
 --- with the recommendation beside it. Sets without items (scores only) are predicted by
 --- the candidates that need no items.
 ---@param ds cod.Dataset
----@param opts {target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], backtest?: boolean, sets?: string[], feature?: string, bootstrap?: integer, seed?: integer, threads?: integer, progress?: boolean, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
+---@param opts {exact_rounds?: boolean, backtest_items?: integer, target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], backtest?: boolean, sets?: string[], feature?: string, bootstrap?: integer, seed?: integer, threads?: integer, progress?: boolean, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
 ---@return table report
 function M.run(ds, opts)
   check.arg("run", 1, ds, "userdata")
   opts = check.options("run", opts, { target = "string", ladder = "table", anchors = "table",
     recipe = "string|table", candidates = "table", backtest = "boolean", sets = "table", bootstrap = "integer",
     seed = "integer", smooth = "integer", target_compute = "number", transfer_ladder = "table",
-    transfer_labels = "table", level = "number", progress = "boolean", threads = "integer", feature = "string" }, 2)
+    transfer_labels = "table", level = "number", progress = "boolean", threads = "integer", feature = "string",
+    exact_rounds = "boolean", backtest_items = "integer" }, 2)
   check.integer("run", "bootstrap", opts.bootstrap, { min = 0, optional = true })
   check.integer("run", "smooth", opts.smooth, { min = 0, optional = true })
   check.number("run", "target_compute", opts.target_compute, { above = 0, finite = true, optional = true })
   check.number("run", "level", opts.level, { above = 0, below = 1, optional = true })
+  check.integer("run", "backtest_items", opts.backtest_items, { min = 0, optional = true })
+  if opts.backtest_items == nil then
+    -- Backtests only estimate each candidate's error rate (bench/README.md, "Threads and bootstrap": backtests on a subsample).
+    opts = setmetatable({ backtest_items = M.backtest_items }, { __index = opts })
+  end
   local auto = opts.recipe == nil or opts.recipe == "auto"
   local recipe = (not auto) and recipes.get(opts.recipe) or nil
   -- Candidates are resolved up front so that a bad name is an error before any work.
@@ -311,6 +236,8 @@ function M.run(ds, opts)
       smooth = opts.smooth or 0,
       candidates = names,
       backtest_cuts = recommend.cuts,
+      backtest_items = opts.backtest_items,
+      exact_rounds = opts.exact_rounds == true,
       steps = {},
     },
     sets = {},
@@ -331,12 +258,14 @@ function M.run(ds, opts)
   local function add(set, set_sel, missing, score_job)
     local k = #fns + 1
     missing_of[k] = missing
+    -- A status line per stage on a terminal: a 50,000-item set clusters for many seconds.
+    local status = tty and function(what)
+      io.stderr:write(("\rpredict: set %d/%d (%s): %s, %.0fs \027[K"):format(k, #fns,
+        require("cod.text").excerpt(set), what, sys.clock() - start))
+      io.stderr:flush()
+    end or nil
     fns[k] = function(map)
-      if tty then
-        io.stderr:write(("\rpredict: set %d/%d, %.0fs \027[K"):format(k, #fns, sys.clock() - start))
-        io.stderr:flush()
-      end
-      return M.prepare_set(ds, set, set_sel, recipe, opts, score_job, map)
+      return M.prepare_set(ds, set, set_sel, recipe, opts, score_job, map, status)
     end
   end
   for _, set in ipairs(sets) do
@@ -354,9 +283,12 @@ function M.run(ds, opts)
     end
   end
   local prepared = parallel.gather(fns, { threads = opts.threads,
-    progress = progress_bar("backtests", opts) })
+    progress = progress_bar("clusterings, backtests", opts) })
   if tty then io.stderr:write(("\rpredict: %d set(s) prepared, %.0fs\027[K\n"):format(#fns, sys.clock() - start)) end
-  for k, p in ipairs(prepared) do p.missing = missing_of[k] end
+  for k, p in ipairs(prepared) do
+    p.missing = missing_of[k]
+    p.single_answer = warnings.single_answer(p.job, p.base)  -- 0/1 sets: no trend correction
+  end
   -- Each candidate's systematic backtest error, and its weight, pool every set's backtests:
   -- three per set are too few to trust alone. The weights rest on the corrected backtests.
   local raw_weights = recommend.weights(prepared)
@@ -372,8 +304,19 @@ function M.run(ds, opts)
     w.raw_rate = raw_weights[name] and raw_weights[name].rate
   end
   report.candidate_weights = weights
-  for _, p in ipairs(prepared) do
-    local r = M.finish_set(p, recipe, opts, weights, raw_weights)
+  -- Every set's headline first, then all sets' bootstrap rounds as one batch of tasks.
+  local heads, plans, plan_of = {}, {}, {}
+  for k, p in ipairs(prepared) do
+    local r, tail = M.headline(p, recipe, opts, weights, raw_weights)
+    heads[k] = { r = r, tail = tail }
+    if tail.plan then
+      plans[#plans + 1] = tail.plan
+      plan_of[k] = #plans
+    end
+  end
+  local boots = #plans > 0 and bootstrap.run_plans(plans, opts) or {}
+  for k, p in ipairs(prepared) do
+    local r = M.complete_set(heads[k].r, heads[k].tail, plan_of[k] and boots[plan_of[k]])
     local missing, set_sel = p.missing, p.sel
     do
       if #missing > 0 then
@@ -467,11 +410,32 @@ local function set_candidates(opts, job, headline)
   return out
 end
 
+--- The rows a backtest's jobs keep for a set of `n` items: nil (all) when `limit` is nil or
+--- 0 or n <= limit, else `limit` rows drawn without replacement from stream 0 of `seed`
+--- (bootstrap rounds use streams 1, 2, ...), in increasing order.
+---@param n integer
+---@param limit integer|nil
+---@param seed integer
+---@return integer[]|nil
+function M.backtest_rows(n, limit, seed)
+  if not limit or limit <= 0 or n <= limit then return nil end
+  local rng = random.new(seed, 0)
+  local swapped, rows = {}, {}
+  for i = 1, limit do  -- a partial Fisher-Yates shuffle of 1..n
+    local j = i - 1 + rng:below(n - i + 1)
+    rows[i] = swapped[j] or j
+    swapped[j] = swapped[i] or i
+  end
+  table.sort(rows)
+  return rows
+end
+
 --- One set's candidates: each one's prediction of the target and its backtest on the ladder
 --- (independent tasks). `score_job` is the job of a scores-only set. `map_tasks(list, fn)`,
---- when given, runs the backtest's tasks (default: cod.parallel.map). The headline is chosen
+--- when given, runs the backtest's tasks (default: cod.parallel.map); `status(text)`, when
+--- given, is told each stage as it starts (a progress line). The headline is chosen
 --- later (M.finish_set), once every set's backtests are in.
-function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks)
+function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks, status)
   local base, job
   if score_job then
     job = score_job
@@ -481,8 +445,21 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks)
       transfer_labels = opts.transfer_labels })
   end
   local cands = set_candidates(opts, job, recipe)
+  -- The tasks of this set (clusterings, backtest cuts) go to cod.parallel's workers.
+  local function map(list, fn)
+    if map_tasks then return map_tasks(list, fn) end  -- M.run batches every set's tasks
+    return parallel.map(list, fn, { threads = opts.threads })
+  end
+  -- The candidates' full-set clusterings run as tasks; the candidates then run here.
+  local pre = {}
+  if not score_job then
+    if status then status(("clustering of %d items queued"):format(job.items)) end
+    pre = precluster.run(cands, job, map)
+  end
   local results, predictions = {}, {}
-  for _, r in ipairs(cands) do
+  for _, cand in ipairs(cands) do
+    if status then status(("%s on %d items"):format(cand.name, job.items)) end
+    local r = precluster.recipe(cand, pre)
     local ok, res
     if recipe and r.name == recipe.name then
       ok, res = true, r:run(job)  -- the recipe asked for: its errors are the user's to see
@@ -499,6 +476,7 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks)
   end
   -- opts.backtest == false (--no-backtest) skips the backtests: no recommendation, no interval.
   local tasks = opts.backtest == false and {} or recommend.tasks(job.ladder, job.C)
+  local sample = not score_job and M.backtest_rows(job.items, opts.backtest_items, opts.seed or 1) or nil
   local function make_job(task)
     -- The real anchors sit above the backtest's target: when the prediction has anchors, the
     -- backtest's are the ladder models it cut between its ladder top and its target.
@@ -507,140 +485,28 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks)
       for i = #task.ladder + 1, (task.target_index or #job.ladder) - 1 do sub.anchors[#sub.anchors + 1] = job.ladder[i] end
     end
     if score_job then return M.score_job(ds, set, sub) end
-    return M.job(ds, set, sub, { base = M.base(ds, set, sub, opts), transfer_ladder = opts.transfer_ladder,
+    local b = M.base(ds, set, sub, opts)
+    local full = M.job(ds, set, sub, { base = b, transfer_ladder = opts.transfer_ladder,
       transfer_labels = opts.transfer_labels })
+    if not sample then return full end
+    -- A large set's cuts cluster a seeded subsample; the metrics stay the full set's.
+    local j = M.job(ds, set, sub, { base = b, rows = sample, transfer_ladder = opts.transfer_ladder,
+      transfer_labels = opts.transfer_labels })
+    j.full, j.mean, j.actual = full.full, full.mean, full.actual
+    return j
   end
   local order = {}
   for i, r in ipairs(cands) do order[i] = r.name end
   -- The cuts are independent tasks returning plain numbers: cod.parallel's workers run them.
-  local function map(list, fn)
-    if map_tasks then return map_tasks(list, fn) end  -- M.run batches every set's backtests
-    return parallel.map(list, fn, { threads = opts.threads })
-  end
+  if status and #tasks > 0 then status(("backtests: %d cuts queued"):format(#tasks)) end
   return { ds = ds, set = set, sel = sel, job = job, base = base, cands = cands, order = order, results = results,
-    predictions = predictions, tasks = tasks, backtest = recommend.backtest(make_job, cands, tasks, map) }
+    predictions = predictions, tasks = tasks, backtest = recommend.backtest(make_job, cands, tasks, map),
+    backtest_sample = sample and { items = #sample, of = job.items, seed = opts.seed or 1 } or nil }
 end
 
---- A set's headline (the weighted combination, or `recipe` when given), its calibrated
---- interval and warnings. `weights` are the dataset's candidate weights from the corrected
---- backtests (p.corrected: recommend.corrected), `raw_weights` those of the backtests as run.
-function M.finish_set(p, recipe, opts, weights, raw_weights)
-  local job, bt = p.job, p.backtest
-  local cp = p.corrected or p
-  local members = recommend.members(weights, cp.predictions, p.order)
-  local combo = recommend.combine(members, cp.predictions, cp.backtest, p.tasks)
-  if combo.prediction and cp.corrections then
-    combo.bias_correction = 0
-    for _, m in ipairs(members) do combo.bias_correction = combo.bias_correction + m.weight * cp.corrections[m.name] end
-  end
-  local recipe_of = {}
-  for _, r in ipairs(p.cands) do recipe_of[r.name] = r end
-  local top = members[1] and members[1].name
-  local r
-  if recipe then
-    r = p.results[recipe.name]
-  elseif top then
-    -- The report's diagnostics (clusters, fits, mapping) are those of the first item-based
-    -- candidate that clustered, else the largest member's; the numbers are the combination's.
-    local detail = top
-    for _, n in ipairs(p.order) do
-      if recipe_of[n].kind ~= "baseline" and p.results[n].clusters then
-        detail = n
-        break
-      end
-    end
-    r = {}
-    for k, v in pairs(p.results[detail]) do r[k] = v end
-    r.diagnostics_from = detail
-    r.prediction = combo.prediction
-    r.subset_prediction, r.predictable_ratio, r.ee, r.actual_subset, r.subset_size = nil, nil, nil, nil, nil
-    r.fallback, r.primary, r.ok, r.reason = nil, nil, true, nil
-    if r.actual then r.fe = 100 * math.abs(r.prediction - r.actual) end
-  end
-  local lone  -- no backtest could weigh the candidates: the first with a prediction is the headline
-  if not r and #p.order == 0 then
-    r = { name = p.set, recipe = "auto", ok = false, items = job.items, target = job.target, actual = job.actual,
-      reason = "no candidate recipe applies to this set (it has scores only and every candidate needs items)" }
-    lone = "auto"
-    recipe_of.auto = { kind = "baseline" }
-  elseif not r then
-    for _, n in ipairs(p.order) do
-      if p.predictions[n] then
-        lone = n
-        break
-      end
-    end
-    lone = lone or p.order[1]
-    r = p.results[lone]
-  end
-  r.kind = recipe and recipe.kind or recipe_of[top or lone].kind
-  r.recipe = recipe and recipe.name or (top and "auto" or lone)
-  r.recommendation = combo.prediction and { prediction = combo.prediction, weights = combo.weights,
-    top = top, rate = combo.rate, errors = combo.errors, bias_correction = combo.bias_correction } or nil
-  r.recommended = top
-  r.candidates = {}
-  for _, n in ipairs(p.order) do
-    local c, b = p.results[n], bt[n]
-    r.candidates[#r.candidates + 1] = {
-      recipe = n, prediction = c.prediction, weight = combo.weights[n] or 0, ok = c.prediction ~= nil,
-      reason = c.prediction == nil and c.reason or nil, fallback = c.fallback and c.fallback.recipe or nil,
-      fe = c.prediction and c.actual and 100 * math.abs(c.prediction - c.actual) or nil,
-      subset_prediction = c.subset_prediction, predictable_ratio = c.predictable_ratio, ee = c.ee,
-      backtest = { rate = b.rate, pooled_rate = raw_weights[n] and raw_weights[n].rate or nil, mean_abs = b.mean_abs,
-        bias = weights[n] and weights[n].bias,
-        errors = b.errors, failures = b.failures },
-    }
-  end
-  -- For the candidates' plot (not in report.json): the ladder's metric and each curve.
-  r._ladder_points, r._curves = {}, {}
-  for j, m in ipairs(job.ladder) do
-    if job.full[m] then r._ladder_points[#r._ladder_points + 1] = { job.C[j], job.full[m] } end
-  end
-  for _, n in ipairs(p.order) do
-    local c = p.results[n]
-    local st = c._state
-    local label = c.fallback and (n .. " via " .. c.fallback.recipe) or n
-    local eval
-    if st and st.e2e_fit and st.e2e_fit.ok then
-      eval = function(C) return st.e2e_fit:eval(C) end
-    elseif st and st.loss_fit and st.metric_fit then
-      eval = function(C) return st.metric_fit:eval(st.loss_fit:eval(C)) end
-    end
-    if eval and c.prediction then
-      r._curves[#r._curves + 1] = { recipe = label, weight = combo.weights[n] or 0, eval = eval }
-    end
-  end
-  r.backtest_tasks = {}
-  for i, t in ipairs(p.tasks) do
-    r.backtest_tasks[i] = { cut = t.cut, rank = t.rank, ladder_top = t.ladder[#t.ladder], target = t.target,
-      distance = t.distance }
-  end
-  r.distance = job.target_C and math.log(job.target_C / job.C[#job.C]) or nil
-  r.backtest_skipped = opts.backtest == false or nil
-  if (opts.bootstrap or 0) > 0 and p.base and r.prediction then
-    local bopts = setmetatable({ level = 0.9 }, { __index = opts })
-    local what = recipe or recipe_of[lone]
-    if not recipe and top then
-      what = {}
-      for _, m in ipairs(members) do what[#what + 1] = { recipe = recipe_of[m.name], weight = m.weight } end
-    end
-    local b = M.bootstrap(p.ds, p.set, p.sel, what, bopts, p.base)
-    r.bootstrap = b
-    if recipe then r.subset_interval = b.subset_interval end
-  end
-  -- No backtest, no calibrated interval: a bootstrap-only one would claim more than it knows.
-  local head = recipe and recipe.name or lone
-  local rate = head and (raw_weights[head] and raw_weights[head].rate or bt[head] and bt[head].rate) or combo.rate
-  if r.prediction and r.distance and rate then
-    -- The bootstrap rounds run the combination without the bias correction: shift their interval.
-    local boot, shift = r.bootstrap and r.bootstrap.interval, (not recipe and combo.bias_correction or 0) / 100
-    if boot then boot = { boot[1] - shift, boot[2] - shift } end
-    r.interval, r.interval_model_half = recommend.interval(r.prediction, rate, r.distance, boot)
-    r.interval_level = 0.9
-  end
-  r.target_compute = job.target_C
-  r.warnings = M.warnings(r, job, p.base)
-  return r
-end
+-- A set's headline, interval and warnings live in cod.headline (predict.lua would pass 600 lines).
+M.headline = headline.headline
+M.complete_set = headline.complete_set
+M.finish_set = headline.finish_set
 
 return M

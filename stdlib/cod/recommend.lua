@@ -342,14 +342,26 @@ function M.bias(errors)
   return shrunk, b
 end
 
+--- Whether single-answer (0/1) sets are corrected for the candidates' trends. They are not
+--- (docs/recommend.md): every backtest of a set predicts the same top ladder model, whose 0/1
+--- score carries binomial noise of several points; that shared noise, not a property of the
+--- forms, is most of the trend the backtests show there (single-answer synthetic ladders:
+--- 3.11 -> 2.95 mean FE over 74 seeds, worse on 2 blocks of 9; BIG-G 27b max 2.02 -> 1.50).
+M.correct_single_answer = false
+
+local function uncorrected(p)
+  return p.single_answer and not M.correct_single_answer
+end
+
 --- Each candidate's systematic error over a dataset: its backtest errors on every set pooled
---- into one M.bias (points per unit ln-compute). `prepared` as for M.weights.
----@param prepared {order: string[], backtest: table}[]
+--- into one M.bias (points per unit ln-compute). Sets marked `single_answer` are left out
+--- (M.correct_single_answer). `prepared` as for M.weights.
+---@param prepared {order: string[], backtest: table, single_answer?: boolean}[]
 ---@return table<string, number>
 function M.candidate_biases(prepared)
   local pooled, out = {}, {}
   for _, p in ipairs(prepared) do
-    for _, name in ipairs(p.order) do
+    for _, name in ipairs(uncorrected(p) and {} or p.order) do
       pooled[name] = pooled[name] or {}
       for _, e in ipairs(p.backtest[name].errors) do pooled[name][#pooled[name] + 1] = e end
     end
@@ -373,15 +385,17 @@ end
 --- A set's candidates corrected for their systematic errors: predictions less the correction
 --- at the target's distance (clamped to [0, 1]), backtest errors less it at each backtest's
 --- distance. The result has the fields M.weights and M.combine read (order, backtest,
---- predictions, tasks) and `corrections` (points subtracted from each prediction).
----@param p {order: string[], backtest: table, predictions: table<string, number>, tasks: table[]}
+--- predictions, tasks) and `corrections` (points subtracted from each prediction). A
+--- `single_answer` set is not corrected (M.correct_single_answer): its corrections are 0.
+---@param p {order: string[], backtest: table, predictions: table<string, number>, tasks: table[], single_answer?: boolean}
 ---@param biases table<string, number>   from M.candidate_biases
 ---@param distance? number               the target's ln-compute beyond the ladder's top
 ---@return table
 function M.corrected(p, biases, distance)
-  local out = { order = p.order, tasks = p.tasks, backtest = {}, predictions = {}, corrections = {} }
+  local out = { order = p.order, tasks = p.tasks, backtest = {}, predictions = {}, corrections = {},
+    single_answer = p.single_answer }
   for _, name in ipairs(p.order) do
-    local b = biases[name] or 0
+    local b = uncorrected(p) and 0 or biases[name] or 0
     local entry = { errors = {}, failures = p.backtest[name].failures }
     for i, e in ipairs(p.backtest[name].errors) do
       local c = {}

@@ -24,6 +24,7 @@ M.candidates_markdown = shown.candidates_markdown
 
 -- The diagnostic plots (cod.report_plots).
 local plots_of = require("cod.report_plots")
+local plot = require("cod.plot")
 M.plot_clusters = plots_of.plot_clusters
 M.plot_mapping = plots_of.plot_mapping
 M.plot_predicted_vs_actual = plots_of.plot_predicted_vs_actual
@@ -488,33 +489,36 @@ function M.write(report, out)
   files.atomic_dir(out, function(tmp)
     assert(sys.mkdir(tmp .. "/plots"))
     local plots, rendered, note = {}, true, nil
-    local function track(r)
-      if r and not r.rendered then
-        rendered = false
-        note = r.reason
-      end
+    -- Every chart's data and script first, then one gnuplot process for all (cod.plot.batch).
+    local batch, results = plot.batch(), {}
+    local function keep(r)
+      if r then results[#results + 1] = r end
+      return r
     end
     local used = {}
     for _, s in ipairs(report.sets) do
       local base = plots_of.file_name(s.name, used)
       local p = {}
       local C = report.ladder_compute
-      if C then
-        local r = M.plot_clusters(s, C, tmp .. "/plots/" .. base .. "_clusters")
-        if r then p.clusters = base .. "_clusters" end
-        track(r)
+      if C and keep(M.plot_clusters(s, C, tmp .. "/plots/" .. base .. "_clusters", batch)) then
+        p.clusters = base .. "_clusters"
       end
-      local r = M.plot_mapping(s, tmp .. "/plots/" .. base .. "_mapping")
-      if r then p.mapping = base .. "_mapping" end
-      track(r)
-      r = M.plot_candidates(s, tmp .. "/plots/" .. base .. "_candidates")
-      if r then p.candidates = base .. "_candidates" end
-      track(r)
+      if keep(M.plot_mapping(s, tmp .. "/plots/" .. base .. "_mapping", batch)) then p.mapping = base .. "_mapping" end
+      if keep(M.plot_candidates(s, tmp .. "/plots/" .. base .. "_candidates", batch)) then
+        p.candidates = base .. "_candidates"
+      end
       plots[s.name] = p
     end
-    local r = M.plot_predicted_vs_actual(report, tmp .. "/plots/predicted_vs_actual")
-    if r then plots.summary = "predicted_vs_actual" end
-    track(r)
+    if keep(M.plot_predicted_vs_actual(report, tmp .. "/plots/predicted_vs_actual", batch)) then
+      plots.summary = "predicted_vs_actual"
+    end
+    batch:run()
+    for _, r in ipairs(results) do
+      if not r.rendered then
+        rendered = false
+        note = r.reason
+      end
+    end
     if not rendered then plots.note = "Plots were not rendered: " .. tostring(note) end
     report.plots = { rendered = rendered, note = plots.note }
     json.write_file(tmp .. "/report.json", M.to_json(report))

@@ -87,15 +87,16 @@ function M.trust_paragraph(report)
   if #widths > 0 then
     parts[#parts + 1] = ("The 90%% intervals are ±%.1f points at the median set (±%.1f to ±%.1f): the error the " ..
       "backtests show, grown to the target's distance beyond the ladder%s. On synthetic ladders with known truth " ..
-      "they covered it about 95%% of the time; they cover less when the target is trained unlike the ladder " ..
+      "they covered it 96-98%% of the time; they cover less when the target is trained unlike the ladder " ..
       "(other data, much longer training), which no backtest inside the ladder can see (docs/recommend.md).")
       :format(widths[(#widths + 1) // 2], widths[1], widths[#widths],
         (report.settings.bootstrap or 0) > 0 and ", with the bootstrap's sampling noise" or
         " (no bootstrap: sampling noise enters only through the backtests)")
   end
   if single > 0 then
-    parts[#parts + 1] = ("%d of %d sets hold single-answer 0/1 results, where COD's clusters do not apply."):format(
-      single, n)
+    parts[#parts + 1] = ("%d of %d sets hold single-answer 0/1 results, where COD's clusters do not apply%s."):format(
+      single, n, report.recipe == "auto" and " and no trend is removed from the candidates (their backtests share one " ..
+      "noisy top model)" or "")
   end
   parts[#parts + 1] = warned > 0 and ("%d of %d sets carry warnings: read them below before using those numbers.")
     :format(warned, n) or "No set carries a warning."
@@ -119,9 +120,9 @@ function M.candidates_markdown(s)
   L[#L + 1] = ("Candidates (backtests: the ladder's top model predicted from the ladder cut below it, signed " ..
     "errors in points%s; the headline is %s):"):format(lower and
     "; \"#2 1\": the 2nd largest model predicted from the ladder without the model below it" or "",
-    s.recipe == "auto" and
-    "their combination, each less its trend at the target's distance, weighted by its corrected backtests" or
-    md(s.recipe))
+    s.recipe ~= "auto" and md(s.recipe) or s.single_answer and
+    "their combination weighted by its backtests; no trend is removed on single-answer 0/1 data" or
+    "their combination, each less its trend at the target's distance, weighted by its corrected backtests")
   L[#L + 1] = ""
   L[#L + 1] = "| candidate | weight | prediction | backtest errors (cut: points) | error rate (points per ln C) " ..
     "| trend removed (points per ln C) |"
@@ -133,7 +134,7 @@ function M.candidates_markdown(s)
     L[#L + 1] = ("| %s | %.0f%% | %s | %s | %s | %s |"):format(md(c.recipe), 100 * (c.weight or 0),
       c.prediction and ("%.4f"):format(c.prediction) or ("none: " .. md(tostring(c.reason))), table.concat(errs, ", "),
       c.backtest.pooled_rate and ("%.2f"):format(c.backtest.pooled_rate) or "-",
-      c.backtest.bias and ("%+.2f"):format(c.backtest.bias) or "-")
+      (c.backtest.bias and not s.single_answer) and ("%+.2f"):format(c.backtest.bias) or "-")
   end
   L[#L + 1] = ""
   return L
@@ -146,7 +147,8 @@ local palette = { "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c
 --- with its interval. Nil when no candidate has a curve.
 ---@param s table   a set of the report (needs s._ladder_points, s._curves)
 ---@param path string
-function M.plot_candidates(s, path)
+---@param batch? cod.plot.Batch  render with the report's other charts (cod.plot.batch)
+function M.plot_candidates(s, path, batch)
   local curves, pts = s._curves, s._ladder_points
   if not (curves and pts and #curves > 0 and #pts > 0) then return nil end
   local lo, hi = math.log(pts[1][1]), math.log(math.max(s.target_compute or pts[#pts][1], pts[#pts][1]))
@@ -173,7 +175,7 @@ function M.plot_candidates(s, path)
         { s.target_compute, s.interval[2] } }, style = "lines", color = "#d62728" }
     end
   end
-  return plot.render({
+  return plot.render_in(batch, {
     output = path, title = s.name .. ": candidates against compute", xlabel = "compute (units of compute_unit)",
     ylabel = "full-set metric", logx = true, yrange = { 0, 1 }, series = series,
     vlines = s.target_compute and { { x = s.target_compute, title = "target" } } or nil,

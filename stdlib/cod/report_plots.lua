@@ -1,7 +1,8 @@
 --- cod.report_plots: the plots of a prediction report (SPEC §11 diagnostics): each set's
 --- cluster curves and mapping curve, and predicted against actual over sets. cod.report
 --- writes them into the report folder; each returns cod.plot.render's result, or nil when
---- the set has nothing to draw.
+--- the set has nothing to draw. Each takes an optional cod.plot.batch last: its chart is then
+--- rendered by batch:run() with the report's others (one gnuplot process).
 
 local plot = require("cod.plot")
 
@@ -27,7 +28,7 @@ function M.file_name(s, used)
 end
 
 --- Per-cluster curves with their extrapolation to the target (the paper's Figure 4).
-function M.plot_clusters(s, job_C, path)
+function M.plot_clusters(s, job_C, path, batch)
   local st = s._state
   if not (st and st.clusters and #st.clusters > 0) then return nil end
   local target_C = s.target_compute
@@ -58,7 +59,7 @@ function M.plot_clusters(s, job_C, path)
       series[#series + 1] = { points = curve, style = c.extrapolatable and "lines" or "dashed", color = color }
     end
   end
-  return plot.render({
+  return plot.render_in(batch, {
     output = path,
     title = ("%s: cluster curves (%d largest of %d)"):format(s.name, shown, #st.clusters),
     xlabel = "compute (units of compute_unit)", ylabel = "mean pass rate", logx = true, yrange = { 0, 1 },
@@ -68,7 +69,7 @@ function M.plot_clusters(s, job_C, path)
 end
 
 --- The mapping curve with ladder and anchor points (the paper's Figure A2).
-function M.plot_mapping(s, path)
+function M.plot_mapping(s, path, batch)
   local st = s._state
   if not (st and st.mapping) then return nil end
   local xs, ys = st.mapping:curve(101)
@@ -91,20 +92,20 @@ function M.plot_mapping(s, path)
     series[#series + 1] = { title = "target (actual)", points = { { s.actual_subset, s.actual } }, style = "points",
       color = "#000000" }
   end
-  return plot.render({
+  return plot.render_in(batch, {
     output = path, title = s.name .. ": predictable subset to full set", xlabel = "metric on the predictable subset",
     ylabel = "full-set metric", xrange = { 0, 1 }, yrange = { 0, 1 }, series = series,
   })
 end
 
 --- Predicted against actual over sets.
-function M.plot_predicted_vs_actual(report, path)
+function M.plot_predicted_vs_actual(report, path, batch)
   local pts = {}
   for _, s in ipairs(report.sets) do
     if s.prediction and s.actual then pts[#pts + 1] = { s.actual, s.prediction } end
   end
   if #pts == 0 then return nil end
-  return plot.render({
+  return plot.render_in(batch, {
     output = path, title = "predicted vs actual (" .. report.recipe .. ")", xlabel = "actual", ylabel = "predicted",
     xrange = { 0, 1 }, yrange = { 0, 1 },
     series = { { title = "y = x", points = { { 0, 0 }, { 1, 1 } }, style = "dashed", color = "#888888" },

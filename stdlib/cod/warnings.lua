@@ -36,6 +36,23 @@ local function median(v)
   return (s[n // 2] + s[n // 2 + 1]) / 2
 end
 
+--- Whether a set's ladder results are single-answer 0/1 correctness: every pass rate is 0 or 1
+--- and no trial count says several samples were drawn. A scores-only set (no `base`) is not.
+---@param job table    the set's job (job.Y: pass rates, items x ladder models)
+---@param base table|nil  its per-set data (base.N: trial counts, when known)
+---@return boolean
+function M.single_answer(job, base)
+  if base == nil or job.Y == nil then return false end
+  if base.N then
+    for i = 1, base.N:rows() do
+      for _, n in ipairs(base.N:row(i)) do
+        if n > 1 then return false end
+      end
+    end
+  end
+  return all_binary(job.Y)
+end
+
 --- Plain-word warnings for one set's result: `result` is the set's entry of the report,
 --- `job` its job, `base` its per-set data (nil for a scores-only set).
 ---@param result table
@@ -44,16 +61,7 @@ end
 ---@return string[]
 function M.for_set(result, job, base)
   local w = {}
-  -- 0/1 values are single answers unless trial counts say several samples were drawn.
-  local max_trials = 1
-  if base and base.N then
-    for i = 1, base.N:rows() do
-      for _, n in ipairs(base.N:row(i)) do
-        if n > max_trials then max_trials = n end
-      end
-    end
-  end
-  local binary = base ~= nil and max_trials <= 1 and all_binary(job.Y)
+  local binary = M.single_answer(job, base)
   result.single_answer = binary
   if binary and result.kind ~= "baseline" then
     w[#w + 1] = "The ladder's pass rates are single-answer 0/1 correctness, not pass rates from repeated " ..

@@ -13,10 +13,13 @@ M.spec = common.command_spec("codlua predict (--data DIR | --items FILE --models
   { "candidates", "R1,R2,...", "candidate recipes (names or .lua files; 'default' = cod, e2e_exp, bnsl " ..
     "and loss_intermediate when losses are known)", list = true },
   { "no-backtest", nil, "skip the candidates' backtests (faster; no recommendation, no interval)" },
+  { "backtest-items", "K", "backtest a set with more items on a seeded subsample of K (0 = all items)", number = true,
+    integer = true, min = 0, max = 1 << 31, default = 10000 },
   { "sets", "S1,...", "evaluation sets to predict (default: all with items or scores)", list = true },
   { "bootstrap", "N", "bootstrap rounds (sampling noise in the 90% interval)", number = true, integer = true, min = 0,
     max = 100000, default = 0 },
   { "seed", "S", "random seed", number = true, integer = true, min = 0, max = 1 << 53, default = 1 },
+  { "exact-rounds", nil, "bootstrap rounds run the recipes unchanged (default: the main run's bandwidth R)" },
   { "smooth", "R", "average R adjacent checkpoints each side (paper A.2)", number = true, integer = true, min = 0,
     max = 1000, default = 0 },
   common.threads_option,
@@ -57,7 +60,8 @@ function M.run(argv)
   local report = predict.run(ds, {
     target = o.target, ladder = o.ladder, anchors = o.anchors, recipe = o.recipe, sets = o.sets,
     bootstrap = o.bootstrap, seed = o.seed, smooth = o.smooth, candidates = o.candidates,
-    backtest = not o.no_backtest, feature = o.feature,
+    backtest = not o.no_backtest, feature = o.feature, backtest_items = o.backtest_items,
+    exact_rounds = o.exact_rounds or nil,
     target_compute = o.target_flops and o.target_flops / ds:compute_unit() or nil,
     transfer_ladder = o.transfer_ladder,
     transfer_labels = o.labels and require("cod.report").read_labels(o.labels) or nil,

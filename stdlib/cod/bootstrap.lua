@@ -1,0 +1,221 @@
+--- cod.bootstrap: percentile intervals on a prediction by resampling items (and pass rates
+--- binomially when trial counts are known), round by round on cod.parallel's workers.
+--- Deterministic for a seed whatever the thread count: round b draws from random.new(seed, b).
+---
+---   local bootstrap = require("cod.bootstrap")
+---   local plan = bootstrap.plan(ds, set, sel, recipe, opts, base, main_result)
+---   local b = bootstrap.run_plans({ plan }, { threads = 2 })[1]   -- b.interval, b.rounds, ...
+---
+--- Rounds of a recipe that clusters with Improved MeanShift are cheaper than its main run
+--- (docs/recommend.md, "Bootstrap rounds"): they keep the main run's bandwidth R instead of
+--- re-estimating it, and seed MeanShift from a grid of cell R (bin seeding) instead of from
+--- every row. `exact_rounds = true` runs the recipe unchanged.
+
+local parallel = require("cod.parallel")
+local random = require("cod.core.random")
+local sys = require("cod.core.sys")
+
+local M = {}
+
+--- Percentile of sorted values with linear interpolation (numpy's default).
+---@param sorted number[]
+---@param q number in [0, 1]
+---@return number|nil
+function M.percentile(sorted, q)
+  local n = #sorted
+  if n == 0 then return nil end
+  local h = (n - 1) * q
+  local lo = math.floor(h)
+  local frac = h - lo
+  local a = sorted[lo + 1]
+  local b = sorted[math.min(lo + 2, n)]
+  return a + (b - a) * frac
+end
+
+-- A progress bar on stderr: "<what> [#####.....] done/total  eta 12s".
+local function progress(what, done, total, start)
+  local width = 30
+  local filled = math.floor(width * done / total)
+  local eta = done > 0 and (sys.clock() - start) / done * (total - done) or 0
+  io.stderr:write(("\r%s [%s%s] %d/%d  eta %.0fs \027[K"):format(what, ("#"):rep(filled), ("."):rep(width - filled),
+    done, total, eta))
+  if done == total then io.stderr:write("\n") end
+  io.stderr:flush()
+end
+
+--- The progress callback of a cod.parallel map: a bar on a terminal (not inside a worker), else nil.
+---@param what string
+---@param opts {progress?: boolean}
+---@return fun(done: integer, total: integer)|nil
+function M.progress_bar(what, opts)
+  if opts.progress == false or parallel.worker() or not sys.isatty(2) then return nil end
+  local start = sys.clock()
+  return function(done, total) progress(what, done, total, start) end
+end
+
+-- ------------------------------------------------------------------ the rounds' recipes
+
+-- The Improved MeanShift step of a recipe a round may run more cheaply: a registered cluster
+-- stage (no replacement fn, no transfer labels) whose method is Improved MeanShift.
+local function meanshift_step(recipe)
+  for _, s in ipairs(recipe.steps or {}) do
+    if s.name == "cluster" and s.fn == nil and s.opts.labels == nil
+      and (s.opts.method == nil or s.opts.method == "improved_meanshift") then
+      return s
+    end
+  end
+  return nil
+end
+
+--- The recipe a bootstrap round runs for `recipe`, given its main run's result on the full
+--- set: the main run's bandwidth R (when it estimated one) and bin seeding in its Improved
+--- MeanShift step, unless the user's options already fix them. Other recipes are unchanged.
+--- Returns the recipe and what changed ({bandwidth =, bin_seeding =}) or nil.
+---@param recipe cod.Recipe
+---@param main? table the recipe's result on the full set (cod.Recipe.run)
+---@return cod.Recipe, table|nil
+function M.round_recipe(recipe, main)
+  local step = meanshift_step(recipe)
+  if not step then return recipe, nil end
+  local options = {}
+  for k, v in pairs(step.opts.options or {}) do options[k] = v end
+  local changed = {}
+  local st = main and main._state
+  -- A fallback's state has no clustering: the rounds then estimate R themselves.
+  local facts = st and st.cluster_method == "improved_meanshift" and st.cluster_facts
+  if options.bandwidth == nil and facts and type(facts.bandwidth) == "number" and facts.bandwidth > 0 then
+    options.bandwidth = facts.bandwidth
+    changed.bandwidth = facts.bandwidth
+  end
+  if options.bin_seeding == nil then
+    options.bin_seeding = true
+    changed.bin_seeding = true
+  end
+  if next(changed) == nil then return recipe, nil end
+  return recipe:with({ cluster = { options = options } }), changed
+end
+
+-- ------------------------------------------------------------------ one round
+
+-- One round of a weighted combination {{recipe =, weight =}, ...}: the weighted mean of the
+-- members that predict (renormalised); no subset prediction.
+local function combined_run(members, job)
+  local num, den = 0, 0
+  for _, m in ipairs(members) do
+    local ok, r = pcall(m.recipe.run, m.recipe, job)
+    if ok and r.prediction then
+      num = num + m.weight * r.prediction
+      den = den + m.weight
+    end
+  end
+  return { prediction = den > 0 and num / den or nil }
+end
+
+--- One bootstrap round: items resampled (and pass rates binomially when trial counts are
+--- known) from round b's own stream random.new(seed, b), so a round draws the same numbers
+--- whichever worker runs it. `recipe` is a recipe or a weighted combination of recipes
+--- ({{recipe =, weight =}, ...}). Returns the round's predictions, or false when it failed.
+---@return {prediction: number, subset?: number}|false
+function M.round(ds, set, sel, recipe, opts, base, b)
+  local predict = require("cod.predict")
+  local rng = random.new(opts.seed or 1, b)
+  local rows = rng:sample_rows(base.P:rows())
+  local job = predict.job(ds, set, sel, { base = base, rows = rows, rng = base.N and rng or nil,
+    transfer_ladder = opts.transfer_ladder, transfer_labels = opts.transfer_labels })
+  local ok, r
+  if require("cod.pipeline").is_recipe(recipe) then
+    ok, r = pcall(recipe.run, recipe, job)
+  else
+    ok, r = true, combined_run(recipe, job)
+  end
+  if ok and r.prediction then return { prediction = r.prediction, subset = r.subset_prediction } end
+  return false
+end
+
+--- The intervals from the rounds' outcomes (M.round's, in round order).
+function M.intervals(outcomes, opts, base)
+  local rounds = opts.bootstrap
+  local preds, subs, failed = {}, {}, 0
+  for b = 1, rounds do
+    local o = outcomes[b]
+    if o then
+      preds[#preds + 1] = o.prediction
+      if o.subset then subs[#subs + 1] = o.subset end
+    else
+      failed = failed + 1
+    end
+  end
+  table.sort(preds)
+  table.sort(subs)
+  local level = opts.level or 0.95
+  local lo, hi = (1 - level) / 2, 1 - (1 - level) / 2
+  return {
+    rounds = rounds,
+    failed = failed,
+    level = level,
+    seed = opts.seed or 1,
+    binomial = base.N ~= nil,
+    interval = #preds > 0 and { M.percentile(preds, lo), M.percentile(preds, hi) } or nil,
+    subset_interval = #subs > 0 and { M.percentile(subs, lo), M.percentile(subs, hi) } or nil,
+  }
+end
+
+-- ------------------------------------------------------------------ plans: every set's rounds at once
+
+--- A set's bootstrap, ready to run: `what` is a recipe or a weighted combination
+--- ({{recipe =, weight =}, ...}); `mains[name]` the members' results on the full set (for the
+--- rounds' recipes, M.round_recipe; opts.exact_rounds keeps the recipes as they are).
+---@return table plan
+function M.plan(ds, set, sel, what, opts, base, mains)
+  local cheap = {}
+  local function round_of(recipe)
+    if opts.exact_rounds then return recipe end
+    local r, changed = M.round_recipe(recipe, mains and mains[recipe.name])
+    if changed then cheap[#cheap + 1] = { recipe = recipe.name, bandwidth = changed.bandwidth,
+      bin_seeding = changed.bin_seeding } end
+    return r
+  end
+  local run
+  if require("cod.pipeline").is_recipe(what) then
+    run = round_of(what)
+  else
+    run = {}
+    for i, m in ipairs(what) do run[i] = { recipe = round_of(m.recipe), weight = m.weight } end
+  end
+  return { ds = ds, set = set, sel = sel, recipe = run, opts = opts, base = base,
+    cheap = #cheap > 0 and cheap or nil }
+end
+
+--- Run the rounds of every plan as one batch of tasks (no worker idles between sets) and
+--- return each plan's intervals (M.intervals, plus `cheap`: what its rounds ran differently).
+---@param plans table[]
+---@param opts {threads?: integer, progress?: boolean}
+---@return table[]
+function M.run_plans(plans, opts)
+  local tasks = {}
+  for k, p in ipairs(plans) do
+    for b = 1, p.opts.bootstrap do tasks[#tasks + 1] = { k = k, b = b } end
+  end
+  local out = parallel.map(tasks, function(t)
+    local p = plans[t.k]
+    return M.round(p.ds, p.set, p.sel, p.recipe, p.opts, p.base, t.b)
+  end, { threads = opts.threads, progress = M.progress_bar("bootstrap", opts) })
+  local per = {}
+  for n, t in ipairs(tasks) do
+    per[t.k] = per[t.k] or {}
+    per[t.k][t.b] = out[n]
+  end
+  local results = {}
+  for k, p in ipairs(plans) do
+    results[k] = M.intervals(per[k] or {}, p.opts, p.base)
+    results[k].rounds_changed = p.cheap
+  end
+  return results
+end
+
+--- One set's bootstrap (M.plan then M.run_plans).
+function M.run(ds, set, sel, what, opts, base, mains)
+  return M.run_plans({ M.plan(ds, set, sel, what, opts, base, mains) }, opts)[1]
+end
+
+return M

@@ -1,0 +1,151 @@
+-- cod.bootstrap: the rounds' recipes (the main run's bandwidth R, bin seeding), every set's
+-- rounds in one batch with results independent of the thread count; cod.plot's batches.
+local T = require("testlib")
+local synth = require("cod.synth")
+local predict = require("cod.predict")
+local bootstrap = require("cod.bootstrap")
+local recipes = require("cod.recipes")
+local plot = require("cod.plot")
+local sys = require("cod.core.sys")
+
+local ds = synth.paper_like({ seed = 4, scale = 0.12, anchors = 2, target_factor = 5 })
+
+local function cluster_options(recipe)
+  for _, s in ipairs(recipe.steps) do
+    if s.name == "cluster" then return s.opts.options end
+  end
+end
+
+T.test("round_recipe: the main run's R and bin seeding for Improved MeanShift; other recipes unchanged", function()
+  local cod = recipes.get("cod")
+  local main = { _state = { cluster_method = "improved_meanshift", cluster_facts = { bandwidth = 0.21 } } }
+  local r, changed = bootstrap.round_recipe(cod, main)
+  T.eq(changed, { bandwidth = 0.21, bin_seeding = true })
+  T.eq(cluster_options(r), { bandwidth = 0.21, bin_seeding = true })
+  T.eq(cluster_options(cod), nil, "the recipe itself is not changed")
+  -- A main run that fell back (no clustering in its state): the rounds estimate R themselves.
+  r, changed = bootstrap.round_recipe(cod, { _state = {} })
+  T.eq(changed, { bin_seeding = true })
+  -- A user's own options win.
+  local mine = cod:with({ cluster = { options = { bandwidth = 0.3, bin_seeding = false, quantile = 0.2 } } })
+  r, changed = bootstrap.round_recipe(mine, main)
+  T.eq(changed, nil)
+  T.eq(cluster_options(r), { bandwidth = 0.3, bin_seeding = false, quantile = 0.2 })
+  -- No Improved MeanShift step: unchanged.
+  local e2e = recipes.get("e2e_exp")
+  T.truthy(bootstrap.round_recipe(e2e, main) == e2e)
+  local km = recipes.get("cod_kmeans")
+  T.truthy(bootstrap.round_recipe(km, main) == km)
+end)
+
+T.test("the rounds use the main run's R; exact_rounds keeps the recipe as it is", function()
+  local cheap = predict.run(ds, { sets = { "gsm8k_like" }, bootstrap = 4, seed = 3, recipe = "cod", threads = 1 })
+  local s = cheap.sets[1]
+  local R = s._state.cluster_facts.bandwidth
+  T.truthy(type(R) == "number" and R > 0)
+  T.eq(s.bootstrap.rounds_changed, { { recipe = "cod", bandwidth = R, bin_seeding = true } })
+  local exact = predict.run(ds, { sets = { "gsm8k_like" }, bootstrap = 4, seed = 3, recipe = "cod", threads = 1,
+    exact_rounds = true })
+  T.eq(exact.sets[1].bootstrap.rounds_changed, nil)
+  T.eq(exact.sets[1].prediction, s.prediction, "the headline is the main run's either way")
+  -- Round 1 by hand: the cheap round is the recipe run with R fixed and bin seeding.
+  local sel = predict.set_selection(ds, "gsm8k_like", ds:select({}))
+  local base = predict.base(ds, "gsm8k_like", sel, {})
+  local cod = recipes.get("cod")
+  local fixed = cod:with({ cluster = { options = { bandwidth = R, bin_seeding = true } } })
+  local opts = { seed = 3 }
+  T.eq(bootstrap.round(ds, "gsm8k_like", sel, bootstrap.round_recipe(cod, s), opts, base, 1),
+    bootstrap.round(ds, "gsm8k_like", sel, fixed, opts, base, 1))
+end)
+
+T.test("every set's rounds run as one batch: the same intervals with 1 and 2 workers", function()
+  local function run(threads)
+    local rep = predict.run(ds, { bootstrap = 5, seed = 11, threads = threads, progress = false })
+    local out = {}
+    for _, s in ipairs(rep.sets) do out[s.name] = { s.bootstrap, s.interval } end
+    return out
+  end
+  local one, two = run(1), run(2)
+  T.truthy(next(one) ~= nil)
+  local n = 0
+  for name, v in pairs(one) do
+    n = n + 1
+    T.truthy(v[1].interval, "set " .. name .. " has a bootstrap interval")
+  end
+  T.truthy(n >= 2, "several sets")
+  T.eq(one, two)
+  -- The comparison can fail: another seed moves the intervals.
+  local other = predict.run(ds, { bootstrap = 5, seed = 12, threads = 2, progress = false })
+  T.truthy(other.sets[1].bootstrap.interval[1] ~= one[other.sets[1].name][1].interval[1])
+end)
+
+-- ------------------------------------------------------------------ progress lines
+
+T.test("status lines and progress bars on a terminal's stderr only, never in --json output", function()
+  local dir = T.scratch()
+  local base = T.source .. "/tests/bad/base"
+  local cmd = ("%s predict --data %s --bootstrap 3 --threads 2 --json"):format(T.shell_quote(T.codlua),
+    T.shell_quote(base))
+  -- Not a terminal: nothing on stderr.
+  local code, out, err = T.run(cmd)
+  T.eq(code, 0, err)
+  T.eq(err, "")
+  T.truthy(out:find('"bootstrap"', 1, true))
+  if T.run("command -v script >/dev/null") ~= 0 then
+    print("skipped the terminal part: script(1) is not installed")
+    T.remove_tree(dir)
+    return
+  end
+  -- On a terminal (script(1)): the lines go to the terminal, stdout still holds only the JSON.
+  local json_path = dir .. "/out.json"
+  code, out = T.run(("script -qec %s /dev/null"):format(T.shell_quote(cmd .. " > " .. T.shell_quote(json_path))))
+  T.eq(code, 0, out)
+  T.truthy(out:find("predict: set 1/", 1, true), out)
+  T.truthy(out:find("clusterings, backtests [", 1, true), out)
+  T.truthy(out:find("bootstrap [", 1, true), out)
+  local json = T.read(json_path)
+  T.truthy(not json:find("\r") and not json:find("predict:", 1, true), "no progress text in the JSON")
+  T.truthy(require("cod.json").decode(json).sets, "the JSON parses")
+  T.remove_tree(dir)
+end)
+
+-- ------------------------------------------------------------------ plot batches
+
+local scratch = T.scratch()
+
+T.test("plot batch: one gnuplot run for all charts; a failing chart is reported on its own", function()
+  if not plot.available() then
+    print("skipped: gnuplot is not installed")
+    return
+  end
+  local good = { { title = "a", points = { { 1, 0.2 }, { 2, 0.4 } } } }
+  local batch = plot.batch()
+  local r1 = batch:render({ output = scratch .. "/one", series = good, logx = true })
+  -- Only undefined points: gnuplot stops on this script (no valid range).
+  local r2 = batch:render({ output = scratch .. "/two", series = { { title = "nan", points = { { 0 / 0, 0 / 0 } } } } })
+  local r3 = batch:render({ output = scratch .. "/three", series = good })
+  T.eq(r1.rendered, false, "nothing is rendered before run()")
+  batch:run()
+  T.eq({ r1.rendered, r2.rendered, r3.rendered }, { true, false, true })
+  T.eq(r2.reason, "gnuplot failed on " .. scratch .. "/two.gp")
+  T.eq(r3.files, { scratch .. "/three.dat", scratch .. "/three.gp", scratch .. "/three.png", scratch .. "/three.svg" })
+  T.truthy(T.read(scratch .. "/three.svg"):find("<svg", 1, true))
+  -- A script still runs on its own (`reset` first: charts share a session in a batch).
+  T.truthy(T.read(scratch .. "/three.gp"):find("\nreset", 1, true))
+  -- The same charts one by one give the same answers.
+  T.eq(plot.render({ output = scratch .. "/two", series = { { title = "nan", points = { { 0 / 0, 0 / 0 } } } } }).rendered,
+    false)
+  T.eq(plot.render({ output = scratch .. "/one", series = good }).rendered, true)
+end)
+
+T.test("plot batch: a chart without data is reported at once and not sent to gnuplot", function()
+  local batch = plot.batch()
+  local r = batch:render({ output = scratch .. "/empty", series = {} })
+  T.eq(r.rendered, false)
+  T.eq(r.reason, "no data to plot")
+  batch:run()
+  T.eq(r.reason, "no data to plot")
+end)
+
+T.remove_tree(scratch)
+T.done()
