@@ -88,10 +88,11 @@ KdTree::KdTree(const Points& P, const FixedScale* fx, int leaf_size)
       for (std::size_t j = 0; j < static_cast<std::size_t>(d_); ++j)
         xt_[base + j * len + i] = x_[(static_cast<std::size_t>(nd.begin) + i) * d_ + j];
   }
+  // Float copies for window()'s pre-pass (only trees with sums have windows).
   amax_.assign(static_cast<std::size_t>(d_), 0.0);
   for (std::size_t t = 0; t < m; ++t)
     for (int j = 0; j < d_; ++j) amax_[j] = std::max(amax_[j], std::fabs(x_[t * d_ + j]));
-  if (d_ <= kMaxF32Dim && *std::max_element(amax_.begin(), amax_.end()) <= 0x1p40)
+  if (fx_ && d_ <= kMaxF32Dim && *std::max_element(amax_.begin(), amax_.end()) <= 0x1p40)
     xtf_.assign(xt_.begin(), xt_.end());  // rounded to nearest
   // Weighted fixed-point values of the points (converting on the fly would dominate window sums).
   if (fx_) {
