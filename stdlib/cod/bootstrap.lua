@@ -9,7 +9,8 @@
 --- Rounds of a recipe that clusters with Improved MeanShift are cheaper than its main run
 --- (docs/recommend.md, "Bootstrap rounds"): they keep the main run's bandwidth R instead of
 --- re-estimating it, and seed MeanShift from a grid of cell R (bin seeding) instead of from
---- every row. `exact_rounds = true` runs the recipe unchanged.
+--- every row; their law fits start from the main run's fits with fewer local runs.
+--- `exact_rounds = true` runs the recipe unchanged.
 
 local parallel = require("cod.parallel")
 local random = require("cod.core.random")
@@ -67,32 +68,87 @@ local function meanshift_step(recipe)
   return nil
 end
 
+-- The fit stages whose fits a round may start from the main run's: the clusters' fits
+-- ("fit") and an end-to-end fit ("e2e"), registered (no replacement fn) with a built-in form.
+local function fit_steps(recipe)
+  local out = {}
+  for _, s in ipairs(recipe.steps or {}) do
+    if (s.name == "fit" or s.name == "e2e") and s.fn == nil
+      and (s.opts.form == nil or type(s.opts.form) == "string") then
+      out[#out + 1] = s
+    end
+  end
+  return out
+end
+
+--- Local runs a round's fit makes when it starts from the main run's fits (law.fit's default: 6).
+M.round_local_starts = 2
+
+--- False: rounds keep law.fit's own starts (only bench/bootstrap_rounds_mc.lua's comparison sets it).
+M.round_fits = true
+
+-- The main run's fit parameters a round's fit step may start from: every fitted cluster's
+-- (the SSE of each start on the round's cluster picks the nearest) or the end-to-end fit's.
+local function main_fit_starts(step, st)
+  local form = require("cod.law").info(step.opts.form or "cod").name
+  local starts = {}
+  if step.name == "fit" then
+    if st.form ~= (step.opts.form or "cod") then return nil end
+    for _, c in ipairs(st.clusters or {}) do
+      if c.fit.ok and c.fit.form == form then starts[#starts + 1] = table.move(c.fit.fit_params, 1,
+        #c.fit.fit_params, 1, {}) end
+    end
+  else
+    local f = st.e2e_fit
+    if f and f.ok and f.form == form then starts[1] = table.move(f.fit_params, 1, #f.fit_params, 1, {}) end
+  end
+  return #starts > 0 and starts or nil
+end
+
 --- The recipe a bootstrap round runs for `recipe`, given its main run's result on the full
---- set: the main run's bandwidth R (when it estimated one) and bin seeding in its Improved
---- MeanShift step, unless the user's options already fix them. Other recipes are unchanged.
---- Returns the recipe and what changed ({bandwidth =, bin_seeding =}) or nil.
+--- set: in its Improved MeanShift step the main run's bandwidth R (when it estimated one) and
+--- bin seeding; in its fit steps (clusters' fits, end-to-end fit) the main run's fitted
+--- parameters as extra start points and M.round_local_starts local runs instead of law.fit's
+--- 6 -- each unless the recipe's options already fix it. Other recipes are unchanged.
+--- Returns the recipe and what changed ({bandwidth =, bin_seeding =, fit = {starts =,
+--- local_starts =}, e2e = {...}}: `starts` is the number of start points) or nil.
 ---@param recipe cod.Recipe
 ---@param main? table the recipe's result on the full set (cod.Recipe.run)
 ---@return cod.Recipe, table|nil
 function M.round_recipe(recipe, main)
-  local step = meanshift_step(recipe)
-  if not step then return recipe, nil end
-  local options = {}
-  for k, v in pairs(step.opts.options or {}) do options[k] = v end
-  local changed = {}
+  local changes, changed = {}, {}
   local st = main and main._state
-  -- A fallback's state has no clustering: the rounds then estimate R themselves.
-  local facts = st and st.cluster_method == "improved_meanshift" and st.cluster_facts
-  if options.bandwidth == nil and facts and type(facts.bandwidth) == "number" and facts.bandwidth > 0 then
-    options.bandwidth = facts.bandwidth
-    changed.bandwidth = facts.bandwidth
+  local step = meanshift_step(recipe)
+  if step then
+    local options = {}
+    for k, v in pairs(step.opts.options or {}) do options[k] = v end
+    local ms = {}
+    -- A fallback's state has no clustering: the rounds then estimate R themselves.
+    local facts = st and st.cluster_method == "improved_meanshift" and st.cluster_facts
+    if options.bandwidth == nil and facts and type(facts.bandwidth) == "number" and facts.bandwidth > 0 then
+      options.bandwidth = facts.bandwidth
+      ms.bandwidth = facts.bandwidth
+    end
+    if options.bin_seeding == nil then
+      options.bin_seeding = true
+      ms.bin_seeding = true
+    end
+    if next(ms) then
+      changes.cluster = { options = options }
+      changed.bandwidth, changed.bin_seeding = ms.bandwidth, ms.bin_seeding
+    end
   end
-  if options.bin_seeding == nil then
-    options.bin_seeding = true
-    changed.bin_seeding = true
+  if M.round_fits and st then
+    for _, s in ipairs(fit_steps(recipe)) do
+      local starts = s.opts.starts == nil and s.opts.local_starts == nil and main_fit_starts(s, st)
+      if starts then
+        changes[s.name] = { starts = starts, local_starts = M.round_local_starts }
+        changed[s.name] = { starts = #starts, local_starts = M.round_local_starts }
+      end
+    end
   end
   if next(changed) == nil then return recipe, nil end
-  return recipe:with({ cluster = { options = options } }), changed
+  return recipe:with(changes), changed
 end
 
 -- ------------------------------------------------------------------ one round
@@ -172,7 +228,7 @@ function M.plan(ds, set, sel, what, opts, base, mains)
     if opts.exact_rounds then return recipe end
     local r, changed = M.round_recipe(recipe, mains and mains[recipe.name])
     if changed then cheap[#cheap + 1] = { recipe = recipe.name, bandwidth = changed.bandwidth,
-      bin_seeding = changed.bin_seeding } end
+      bin_seeding = changed.bin_seeding, fit = changed.fit, e2e = changed.e2e } end
     return r
   end
   local run

@@ -173,9 +173,11 @@ function M.stages.cluster(job, st, opts)
 end
 
 --- fit: each cluster's mean pass rate per ladder model against compute (SPEC §4).
---- opts.form (name or law.form), opts.fixed ({g = 0.25}), opts.weights.
+--- opts.form (name or law.form), opts.fixed ({g = 0.25}), opts.weights; opts.starts and
+--- opts.local_starts go to law.fit_clusters (cod.bootstrap's rounds start from the main run's fits).
 function M.stages.fit(job, st, opts)
-  check_opts("fit", opts, { form = "string|table", fixed = "table", weights = "any", threads = "integer" })
+  check_opts("fit", opts, { form = "string|table", fixed = "table", weights = "any", threads = "integer",
+    starts = "table", local_starts = "integer" })
   local form = opts.form or "cod"
   local members = {}
   for i, l in ipairs(st.labels) do
@@ -189,7 +191,8 @@ function M.stages.fit(job, st, opts)
     end
   end
   local fits = law.fit_clusters(st.fit_Y or job.Y, st.labels, job.C,
-    { form = form, fixed = opts.fixed, weights = opts.weights, threads = opts.threads or 2 })
+    { form = form, fixed = opts.fixed, weights = opts.weights, threads = opts.threads or 2, starts = opts.starts,
+      local_starts = opts.local_starts })
   for _, c in ipairs(fits) do
     c.rows = members[c.label]
     c.center = job.X:col_means(c.rows)
@@ -264,9 +267,11 @@ function M.stages.map(job, st, opts)
 end
 
 --- e2e: an end-to-end baseline on the full-set metric (SPEC §9).
---- opts.form: "cod" (e2e_exp), "f3" (e2e_passrate on the mean pass rate), "bnsl".
+--- opts.form: "cod" (e2e_exp), "f3" (e2e_passrate on the mean pass rate), "bnsl"; opts.starts and
+--- opts.local_starts go to law.fit.
 function M.stages.e2e(job, st, opts)
-  check_opts("e2e", opts, { form = "string|table", passrate = "boolean", fixed = "table" })
+  check_opts("e2e", opts, { form = "string|table", passrate = "boolean", fixed = "table", starts = "table",
+    local_starts = "integer" })
   local y = {}
   for j, name in ipairs(job.ladder) do
     if opts.passrate then
@@ -275,7 +280,8 @@ function M.stages.e2e(job, st, opts)
       y[j] = job.full[name]
     end
   end
-  local fit = law.fit(opts.form or "cod", job.C, y, { fixed = opts.fixed })
+  local fit = law.fit(opts.form or "cod", job.C, y, { fixed = opts.fixed, starts = opts.starts,
+    local_starts = opts.local_starts })
   st.e2e_fit = fit
   st.e2e_y = y
   if not fit.ok then
