@@ -3,9 +3,12 @@
 --- exact rounds and with cheap rounds, for every set and several bootstrap seeds, against
 --- the spread of the endpoints across seeds (the Monte Carlo error). With --recipe cod the
 --- rounds are COD's alone (the recommendation weighs it with baselines the change leaves alone). docs/recommend.md,
---- "Bootstrap rounds", has the table this prints.
+--- "Bootstrap rounds", has the table this prints. With --compare fits the two variants are
+--- the cheap rounds without (column "exact") and with (column "cheap") the cheaper law fits
+--- (the main run's fits as starts, fewer local runs; cod.bootstrap.round_fits).
 ---
 ---   codlua bench/bootstrap_rounds_mc.lua --items F --models F [--rounds 100] [--seeds 1,2,3] [--threads 2]
+---          [--compare exact|fits]
 
 local args = require("cod.args")
 local sys = require("cod.core.sys")
@@ -19,6 +22,8 @@ local spec = {
   { "seeds", "S1,...", "bootstrap seeds", list = true, default = { "1", "2", "3" } },
   { "threads", "N", "workers", number = true, integer = true, default = 2 },
   { "recipe", "NAME", "the headline (auto: the recommendation; cod: the rounds are COD's alone)", default = "auto" },
+  { "compare", "WHAT", "exact: exact vs cheap rounds; fits: cheap rounds without vs with the cheaper fits",
+    default = "exact" },
 }
 local o, rest = args.parse(spec, arg)
 if not o or o.help or #rest > 0 then
@@ -26,7 +31,12 @@ if not o or o.help or #rest > 0 then
   os.exit(o and o.help and 0 or 2)
 end
 
+if o.compare ~= "exact" and o.compare ~= "fits" then
+  io.stderr:write("--compare must be exact or fits\n")
+  os.exit(2)
+end
 local predict = require("cod.predict")
+local bootstrap = require("cod.bootstrap")
 local ds = require("cod.cli.common").load(o)
 
 -- ends[variant][set] = {{lo, hi} per seed}; seconds[variant] = wall time of the rounds' runs.
@@ -35,8 +45,9 @@ local sets
 for _, variant in ipairs({ "cheap", "exact" }) do
   for _, seed in ipairs(o.seeds) do
     local t0 = sys.clock()
+    bootstrap.round_fits = o.compare == "exact" or variant == "cheap"
     local rep = predict.run(ds, { bootstrap = o.rounds, seed = math.tointeger(tonumber(seed)), threads = o.threads,
-      exact_rounds = variant == "exact", progress = false, recipe = o.recipe })
+      exact_rounds = o.compare == "exact" and variant == "exact", progress = false, recipe = o.recipe })
     seconds[variant] = seconds[variant] + sys.clock() - t0
     sets = {}
     for _, s in ipairs(rep.sets) do
@@ -64,8 +75,8 @@ local function column(list, k)
   return out
 end
 
-print(("recipe %s, %d rounds, seeds %s; bootstrap interval endpoints in points (mean over seeds ± SD across seeds)")
-  :format(o.recipe, o.rounds, table.concat(o.seeds, ",")))
+print(("compare %s, recipe %s, %d rounds, seeds %s; bootstrap interval endpoints in points (mean over seeds ± SD across seeds)")
+  :format(o.compare, o.recipe, o.rounds, table.concat(o.seeds, ",")))
 print("| set | end | exact rounds | cheap rounds | difference | difference / SD | final interval end: exact | cheap |")
 print("|---|---|---|---|---|---|---|---|")
 local worst = 0
