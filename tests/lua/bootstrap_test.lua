@@ -1,4 +1,5 @@
--- cod.bootstrap: the rounds' recipes (the main run's bandwidth R, bin seeding), every set's
+-- cod.bootstrap: the rounds' recipes (the main run's bandwidth R, bin seeding, fits started
+-- from the main run's with fewer local runs), every set's
 -- rounds in one batch with results independent of the thread count; cod.plot's batches.
 local T = require("testlib")
 local synth = require("cod.synth")
@@ -7,6 +8,7 @@ local bootstrap = require("cod.bootstrap")
 local recipes = require("cod.recipes")
 local plot = require("cod.plot")
 local sys = require("cod.core.sys")
+local law = require("cod.law")
 
 local ds = synth.paper_like({ seed = 4, scale = 0.12, anchors = 2, target_factor = 5 })
 
@@ -38,34 +40,94 @@ T.test("round_recipe: the main run's R and bin seeding for Improved MeanShift; o
   T.truthy(bootstrap.round_recipe(km, main) == km)
 end)
 
-T.test("the rounds use the main run's R; exact_rounds keeps the recipe as it is", function()
+local function step_options(recipe, name)
+  for _, s in ipairs(recipe.steps) do
+    if s.name == name then return s.opts end
+  end
+end
+
+T.test("round_recipe: the law fits start from the main run's fits with fewer local runs", function()
+  local C = { 1, 2, 4, 8, 16, 32 }
+  local fit = law.fit("cod", C, { 0.30, 0.36, 0.44, 0.52, 0.60, 0.66 })
+  local flat = law.fit("cod", C, { 0.5, 0.5, 0.5, 0.5, 0.5, 0.5 })
+  T.eq(flat.ok, false)
+  local main = { _state = { cluster_method = "improved_meanshift", cluster_facts = { bandwidth = 0.21 }, form = "cod",
+    clusters = { { fit = fit }, { fit = flat } } } }
+  local cod = recipes.get("cod")
+  local r, changed = bootstrap.round_recipe(cod, main)
+  T.eq(changed, { bandwidth = 0.21, bin_seeding = true, fit = { starts = 1, local_starts = 2 } })
+  T.eq(step_options(r, "fit").starts, { fit.fit_params }, "the failed fit gives no start")
+  T.eq(step_options(r, "fit").local_starts, bootstrap.round_local_starts)
+  T.eq(step_options(cod, "fit").starts, nil, "the recipe itself is not changed")
+  -- A recipe that fixes its fit's starts or local runs keeps them.
+  local mine = cod:with({ fit = { local_starts = 4 } })
+  r, changed = bootstrap.round_recipe(mine, main)
+  T.eq(changed.fit, nil)
+  T.eq(step_options(r, "fit").local_starts, 4)
+  T.eq(step_options(r, "fit").starts, nil)
+  -- The main run fitted another form: no starts from it.
+  r, changed = bootstrap.round_recipe(recipes.get("cod_f1"), main)
+  T.eq(changed.fit, nil)
+  -- End-to-end recipes start from the main run's end-to-end fit.
+  local bnsl = recipes.get("bnsl")
+  local bfit = law.fit("bnsl", C, { 0.30, 0.36, 0.44, 0.52, 0.60, 0.66 })
+  r, changed = bootstrap.round_recipe(bnsl, { _state = { e2e_fit = bfit } })
+  T.eq(changed, { e2e = { starts = 1, local_starts = 2 } })
+  T.eq(step_options(r, "e2e").starts, { bfit.fit_params })
+  -- e2e_exp fits the cod form: a bnsl fit is no start for it.
+  local e2e = recipes.get("e2e_exp")
+  T.truthy(bootstrap.round_recipe(e2e, { _state = { e2e_fit = bfit } }) == e2e)
+  -- round_fits = false (the Monte Carlo comparison's "before"): only the clustering changes.
+  bootstrap.round_fits = false
+  r, changed = bootstrap.round_recipe(cod, main)
+  bootstrap.round_fits = true
+  T.eq(changed, { bandwidth = 0.21, bin_seeding = true })
+end)
+
+T.test("the rounds use the main run's R and fits; exact_rounds keeps the recipe as it is", function()
   local cheap = predict.run(ds, { sets = { "gsm8k_like" }, bootstrap = 4, seed = 3, recipe = "cod", threads = 1 })
   local s = cheap.sets[1]
   local R = s._state.cluster_facts.bandwidth
   T.truthy(type(R) == "number" and R > 0)
-  T.eq(s.bootstrap.rounds_changed, { { recipe = "cod", bandwidth = R, bin_seeding = true } })
+  local starts = {}
+  for _, c in ipairs(s._state.clusters) do
+    if c.fit.ok then starts[#starts + 1] = c.fit.fit_params end
+  end
+  T.truthy(#starts >= 2)
+  T.eq(s.bootstrap.rounds_changed, { { recipe = "cod", bandwidth = R, bin_seeding = true,
+    fit = { starts = #starts, local_starts = 2 } } })
   local exact = predict.run(ds, { sets = { "gsm8k_like" }, bootstrap = 4, seed = 3, recipe = "cod", threads = 1,
     exact_rounds = true })
   T.eq(exact.sets[1].bootstrap.rounds_changed, nil)
   T.eq(exact.sets[1].prediction, s.prediction, "the headline is the main run's either way")
-  -- Round 1 by hand: the cheap round is the recipe run with R fixed and bin seeding.
+  -- Round 1 by hand: the cheap round is the recipe run with R fixed, bin seeding and the fits'
+  -- starts; it differs from the exact round.
   local sel = predict.set_selection(ds, "gsm8k_like", ds:select({}))
   local base = predict.base(ds, "gsm8k_like", sel, {})
   local cod = recipes.get("cod")
-  local fixed = cod:with({ cluster = { options = { bandwidth = R, bin_seeding = true } } })
+  local fixed = cod:with({ cluster = { options = { bandwidth = R, bin_seeding = true } },
+    fit = { starts = starts, local_starts = 2 } })
   local opts = { seed = 3 }
-  T.eq(bootstrap.round(ds, "gsm8k_like", sel, bootstrap.round_recipe(cod, s), opts, base, 1),
-    bootstrap.round(ds, "gsm8k_like", sel, fixed, opts, base, 1))
+  local round = bootstrap.round(ds, "gsm8k_like", sel, bootstrap.round_recipe(cod, s), opts, base, 1)
+  T.eq(round, bootstrap.round(ds, "gsm8k_like", sel, fixed, opts, base, 1))
+  T.truthy(round.prediction ~= bootstrap.round(ds, "gsm8k_like", sel, cod, opts, base, 1).prediction)
 end)
 
 T.test("every set's rounds run as one batch: the same intervals with 1 and 2 workers", function()
+  local e2e_started = 0
   local function run(threads)
     local rep = predict.run(ds, { bootstrap = 5, seed = 11, threads = threads, progress = false })
     local out = {}
-    for _, s in ipairs(rep.sets) do out[s.name] = { s.bootstrap, s.interval } end
+    for _, s in ipairs(rep.sets) do
+      out[s.name] = { s.bootstrap, s.interval }
+      for _, c in ipairs(s.bootstrap.rounds_changed or {}) do
+        if c.e2e then e2e_started = e2e_started + 1 end
+      end
+    end
     return out
   end
   local one, two = run(1), run(2)
+  T.truthy(e2e_started > 0, "the baselines' rounds start from their main fits")
   T.truthy(next(one) ~= nil)
   local n = 0
   for name, v in pairs(one) do
