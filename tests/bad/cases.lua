@@ -283,7 +283,7 @@ return {
   { name = "recipe whose stage leaves the wrong type", args = recipe("stage_wrong_type.lua"), status = 1,
     traceback = true, stderr = "stage 'filter' left state%.clusters as a string %(a table expected%)" },
   { name = "recipe with a misspelled stage option", args = recipe("unknown_stage_option.lua"), status = 1,
-    stderr = "bad option 'from' to stage 'fit' %(valid options: fixed, form, threads, weights%) %(did you mean 'form'%?%)" },
+    stderr = "bad option 'from' to stage 'fit' %(valid options: fixed, form, local_starts, starts, threads, weights%) %(did you mean 'form'%?%)" },
   { name = "Lua form raising inside the fit (NLopt callback)", args = recipe("form_raises.lua"), status = 1,
     traceback = true, stderr = "form 'exploding': .*form_raises%.lua:14: form exploded at evaluation 26" },
   { name = "Lua form returning a string", args = recipe("form_returns_string.lua"), status = 1,

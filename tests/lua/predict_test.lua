@@ -78,7 +78,7 @@ T.test("recipes derive in a line and stage options are checked", function()
   T.raises(function() cod:with({ fitt = {} }) end,
     "recipe 'cod' has no stage 'fitt' (did you mean 'fit'?) (stages: features, cluster, fit, filter, extrapolate, map)")
   T.raises(function() cod:with({ fit = { frm = "f1" } }):run(job) end,
-    "bad option 'frm' to stage 'fit' (valid options: fixed, form, threads, weights) (did you mean 'form'?)")
+    "bad option 'frm' to stage 'fit' (valid options: fixed, form, local_starts, starts, threads, weights) (did you mean 'form'?)")
   local seen = {}
   local wrapped = cod:wrap("fit", function(inner, j, st, o)
     seen.before = true
