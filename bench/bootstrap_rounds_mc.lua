@@ -77,7 +77,11 @@ end
 
 print(("compare %s, recipe %s, %d rounds, seeds %s; bootstrap interval endpoints in points (mean over seeds ± SD across seeds)")
   :format(o.compare, o.recipe, o.rounds, table.concat(o.seeds, ",")))
-print("| set | end | exact rounds | cheap rounds | difference | difference / SD | final interval end: exact | cheap |")
+if o.compare == "fits" then
+  print("| set | end | without | with the cheaper fits | difference | difference / SD | final interval end: without | with |")
+else
+  print("| set | end | exact rounds | cheap rounds | difference | difference / SD | final interval end: exact | cheap |")
+end
 print("|---|---|---|---|---|---|---|---|")
 local worst = 0
 for _, name in ipairs(sets) do
