@@ -48,6 +48,7 @@ function M.job(ds, set, sel, opts)
     C = base.C, target_C = base.target_C, col = base.col, loss = base.loss, seed = opts.seed,
     transfer_ladder = opts.transfer_ladder,
     transfer_labels = opts.transfer_labels and opts.transfer_labels[set],
+    exact_clustering = base.exact_clustering,
   }
   local P = base.P
   local item_ids = base.item_ids
@@ -122,6 +123,7 @@ function M.base(ds, set, sel, opts)
   local trials = ds:trials(set)
   if trials then base.N = trials:select_cols(cols) end
   base.feature = opts.feature or "metric"
+  base.exact_clustering = opts.exact_clustering or nil  -- cod's large-set mode off (cod.cluster.large_set_plan)
   if base.feature ~= "metric" then
     if opts.smooth and opts.smooth > 0 then
       require("cod.errors").usage(("--smooth averages pass rates of checkpoints; it does not apply with --feature %s")
@@ -176,7 +178,7 @@ local progress_bar = bootstrap.progress_bar
 --- with the recommendation beside it. Sets without items (scores only) are predicted by
 --- the candidates that need no items.
 ---@param ds cod.Dataset
----@param opts {exact_rounds?: boolean, backtest_items?: integer, target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], backtest?: boolean, sets?: string[], feature?: string, bootstrap?: integer, seed?: integer, threads?: integer, progress?: boolean, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
+---@param opts {exact_rounds?: boolean, exact_clustering?: boolean, backtest_items?: integer, target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], backtest?: boolean, sets?: string[], feature?: string, bootstrap?: integer, seed?: integer, threads?: integer, progress?: boolean, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
 ---@return table report
 function M.run(ds, opts)
   check.arg("run", 1, ds, "userdata")
@@ -184,7 +186,7 @@ function M.run(ds, opts)
     recipe = "string|table", candidates = "table", backtest = "boolean", sets = "table", bootstrap = "integer",
     seed = "integer", smooth = "integer", target_compute = "number", transfer_ladder = "table",
     transfer_labels = "table", level = "number", progress = "boolean", threads = "integer", feature = "string",
-    exact_rounds = "boolean", backtest_items = "integer" }, 2)
+    exact_rounds = "boolean", backtest_items = "integer", exact_clustering = "boolean" }, 2)
   check.integer("run", "bootstrap", opts.bootstrap, { min = 0, optional = true })
   check.integer("run", "smooth", opts.smooth, { min = 0, optional = true })
   check.number("run", "target_compute", opts.target_compute, { above = 0, finite = true, optional = true })
@@ -238,6 +240,8 @@ function M.run(ds, opts)
       backtest_cuts = recommend.cuts,
       backtest_items = opts.backtest_items,
       exact_rounds = opts.exact_rounds == true,
+      exact_clustering = opts.exact_clustering == true,
+      large_set_threshold = require("cod.cluster").large_set_threshold,
       steps = {},
     },
     sets = {},
