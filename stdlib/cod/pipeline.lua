@@ -178,6 +178,7 @@ function M.stages.cluster(job, st, opts)
         distinct_rows = plan.distinct_rows, bandwidth_rows = plan.bandwidth_rows,
         bandwidth_estimate = plan.bandwidth_estimate }
       res.large_set = plan.mode == "large-set"
+      res.bin_seeding = plan.options.bin_seeding == true
     end
     local lab = res.labels
     if opts.all and res.assignments then lab = res.assignments end
