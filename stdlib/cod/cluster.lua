@@ -319,7 +319,7 @@ end
 
 --- Distinct non-zero rows above which the pipeline's Improved MeanShift runs in large-set
 --- mode (docs/cluster.md, "Large sets": chosen by measurement, bench/large_sets_eval.lua).
-M.large_set_threshold = 10000
+M.large_set_threshold = 8000
 
 --- Rows of the seeded subsample on which large-set mode estimates the bandwidth R.
 M.large_set_bandwidth_rows = 20000
