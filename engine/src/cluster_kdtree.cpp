@@ -19,6 +19,36 @@ inline int bit_count(std::uint32_t x) {
 }
 }  // namespace
 
+// Thresholds of the float pre-pass (leaf_mask_f32) for the ball rdist(q, x) <= r2.
+//
+// With u = 2^-24, every conversion to float has |fl(v) - v| <= u|v| + 2^-150 (subnormals
+// included). For one column, with t = q - x and m = |q| + |x| (so |t| <= m), the float
+// difference t' = fl(fl(q) - fl(x)) has |t' - t| <= g·m + 2^-148 with g = 2u(1 + u), hence
+// |t'^2 - t^2| <= (2g + g^2)·m^2 + 2^-146·(m + 1). The float sum of the d rounded squares
+// (separate multiply and add, or fused: either is within this) is within g_d = d·u/(1 - d·u)
+// of their exact sum, which is at most (1 + g)^2·M + 2^-140 with M = sum of m^2. The double
+// rdist() is within d·2^-53·M of the exact distance. So, with |values| <= 2^40 (then the
+// 2^-146·(m + 1) terms stay below 2^-105), the float and double distances differ by at most
+// eps = (2g + g^2 + g_d(1 + g)^2 + d·2^-52)·M + d·2^-100, and the pre-pass is used with twice
+// that: a float distance below r2 - 2·eps means rdist <= r2, above r2 + 2·eps rdist > r2.
+// M is bounded per query by sum_j (|q_j| + max|x_j|)^2.
+void f32_thresholds(const double* q, const double* amax, int d, double r2, float* qf, float& sure_in,
+                    float& sure_out) {
+  const double u = 0x1p-24, g = 2 * u * (1 + u), gd = d * u / (1 - d * u);
+  double M = 0;
+  for (int j = 0; j < d; ++j) {
+    qf[j] = static_cast<float>(q[j]);
+    const double m = std::fabs(q[j]) + amax[j];
+    M += m * m;
+  }
+  const double eps = (2 * g + g * g + gd * (1 + g) * (1 + g) + d * 0x1p-52) * M + d * 0x1p-100;
+  const double lo = r2 - 2 * eps, hi = r2 + 2 * eps;  // the factor 2 also covers rounding here
+  sure_in = static_cast<float>(lo);
+  if (static_cast<double>(sure_in) > lo) sure_in = std::nextafter(sure_in, -std::numeric_limits<float>::infinity());
+  sure_out = static_cast<float>(hi);
+  if (static_cast<double>(sure_out) < hi) sure_out = std::nextafter(sure_out, std::numeric_limits<float>::infinity());
+}
+
 KdTree::KdTree(const Points& P, const FixedScale* fx, int leaf_size)
     : d_(P.d), leaf_size_(std::max(1, leaf_size)), fx_(fx) {
   const std::size_t m = P.size();
@@ -58,11 +88,18 @@ KdTree::KdTree(const Points& P, const FixedScale* fx, int leaf_size)
       for (std::size_t j = 0; j < static_cast<std::size_t>(d_); ++j)
         xt_[base + j * len + i] = x_[(static_cast<std::size_t>(nd.begin) + i) * d_ + j];
   }
+  // Float copies for window()'s pre-pass (only trees with sums have windows).
+  amax_.assign(static_cast<std::size_t>(d_), 0.0);
+  for (std::size_t t = 0; t < m; ++t)
+    for (int j = 0; j < d_; ++j) amax_[j] = std::max(amax_[j], std::fabs(x_[t * d_ + j]));
+  if (fx_ && d_ <= kMaxF32Dim && *std::max_element(amax_.begin(), amax_.end()) <= 0x1p40)
+    xtf_.assign(xt_.begin(), xt_.end());  // rounded to nearest
   // Weighted fixed-point values of the points (converting on the fly would dominate window sums).
   if (fx_) {
     wfixed_.resize(m * d_);
     for (std::size_t t = 0; t < m; ++t)
       for (int j = 0; j < d_; ++j) wfixed_[t * d_ + j] = fx_->to_fixed(x_[t * d_ + j], j) * w_[t];
+    build_limbs();
   }
   // Boxes, weights and sums, children before parents (children have larger ids).
   const std::size_t nn = nodes_.size();
@@ -97,6 +134,32 @@ KdTree::KdTree(const Points& P, const FixedScale* fx, int leaf_size)
         hi[j] = std::max(hi_[a * d_ + j], hi_[b * d_ + j]);
         if (sum) sum[j] = sums_[a * d_ + j] + sums_[b * d_ + j];
       }
+    }
+  }
+}
+
+void KdTree::build_limbs() {
+  // A window adds each slot at most once (or takes it out of a leaf's sum once), so each limb
+  // sum is a signed sum of at most m values: with m < 2^31 the lo sums stay below 2^63, and
+  // m·max|hi| < 2^63 keeps the hi sums in range. The sums are then exact in int64 (computed
+  // modulo 2^64: an exact result in range comes out right whatever the intermediate wraps).
+  const std::size_t m = w_.size();
+  const int half = (d_ + 7) / 8 * 8;
+  if (!limb_sums_allowed() || 2 * half > kMaxLimbWidth || m >= (std::size_t{1} << 31)) return;
+  i128 max_hi = 0;
+  for (const i128 v : wfixed_) {
+    const i128 hi = v >> 32;  // arithmetic shift (GCC): floor(v / 2^32)
+    max_hi = std::max(max_hi, hi < 0 ? -hi : hi);
+  }
+  if (max_hi * static_cast<i128>(m) >= (static_cast<i128>(1) << 63)) return;
+  limb_width_ = 2 * half;
+  limbs_.assign(m * static_cast<std::size_t>(limb_width_), 0);
+  for (std::size_t t = 0; t < m; ++t) {
+    std::uint64_t* row = limbs_.data() + t * static_cast<std::size_t>(limb_width_);
+    for (int j = 0; j < d_; ++j) {
+      const i128 v = wfixed_[t * d_ + j];
+      row[j] = static_cast<std::uint64_t>(v) & 0xFFFFFFFFu;
+      row[half + j] = static_cast<std::uint64_t>(static_cast<std::int64_t>(v >> 32));
     }
   }
 }
@@ -145,33 +208,43 @@ void KdTree::kill(std::vector<int>& alive, std::vector<char>& dead, std::size_t 
 }
 
 void KdTree::window(const double* q, double r2, std::int64_t& weight, i128* sum) const {
+  // Rows go into 64-bit limb accumulators when the tree has limbs, else into the i128 sums;
+  // whole nodes always add their i128 sums. All integer: any order gives the same sums.
   struct Visit {
     const KdTree& t;
     const double* q;
     double r2;
     std::int64_t& weight;
     i128* sum;
+    std::uint64_t* acc;  // limb accumulators, or null
+    const F32Window* f32;  // the float pre-pass, or null
+    bool leaves_unclassified() const { return true; }
     bool skip(int) const { return false; }
+    std::uint32_t mask(const double* xt, const float* xtf, int len, int first, int count) const {
+      return f32 ? leaf_mask_f32(q, f32->q, xt, xtf, len, first, count, t.d_, r2, f32->sure_in, f32->sure_out)
+                 : leaf_mask(q, xt, len, first, count, t.d_, r2);
+    }
     void cut(const Node& nd, int k) {
       const int len = nd.end - nd.begin;
-      const double* xt = t.xt_.data() + static_cast<std::size_t>(nd.begin) * t.d_;
+      const std::size_t off = static_cast<std::size_t>(nd.begin) * t.d_;
+      const double* xt = t.xt_.data() + off;
+      const float* xtf = f32 ? t.xtf_.data() + off : nullptr;
       if (len <= 32) {
         // One block: when most rows are in, add the leaf's sum and take the others out
         // (integer sums, so the same result with fewer additions).
-        const std::uint32_t in = leaf_mask(q, xt, len, 0, len, t.d_, r2);
+        const std::uint32_t in = mask(xt, xtf, len, 0, len);
         const std::uint32_t all = len == 32 ? ~0u : ((1u << len) - 1);
         if (2 * bit_count(in) > len) {
           inside(nd, k);
-          for (std::uint32_t out = all & ~in; out != 0; out &= out - 1) sub(nd.begin + __builtin_ctz(out));
+          rows(nd.begin, all & ~in, true);
         } else {
-          for (std::uint32_t m = in; m != 0; m &= m - 1) add(nd.begin + __builtin_ctz(m));
+          rows(nd.begin, in, false);
         }
         return;
       }
       for (int first = 0; first < len; first += 32) {
         const int count = std::min(32, len - first);
-        for (std::uint32_t mask = leaf_mask(q, xt, len, first, count, t.d_, r2); mask != 0; mask &= mask - 1)
-          add(nd.begin + first + __builtin_ctz(mask));
+        rows(nd.begin + first, mask(xt, xtf, len, first, count), false);
       }
     }
     void inside(const Node& nd, int k) {
@@ -179,22 +252,45 @@ void KdTree::window(const double* q, double r2, std::int64_t& weight, i128* sum)
       const i128* s = t.sums_.data() + static_cast<std::size_t>(k) * t.d_;
       for (int j = 0; j < t.d_; ++j) sum[j] += s[j];
     }
-    void add(int slot) {
-      const std::size_t tu = static_cast<std::size_t>(slot);
-      weight += t.w_[tu];
-      const i128* v = t.slot_wfixed(tu);
-      for (int j = 0; j < t.d_; ++j) sum[j] += v[j];
+    // Add (or take out) slots first + i for the bits i of mask.
+    void rows(int first, std::uint32_t mask, bool subtract) {
+      if (mask == 0) return;
+      for (std::uint32_t m = mask; m != 0; m &= m - 1) {
+        const std::int64_t w = t.w_[static_cast<std::size_t>(first + __builtin_ctz(m))];
+        weight += subtract ? -w : w;
+      }
+      if (acc) {
+        limb_accumulate(t.limbs_.data() + static_cast<std::size_t>(first) * static_cast<std::size_t>(t.limb_width_),
+                        t.limb_width_, mask, subtract, acc, t.limb_width_);
+        return;
+      }
+      for (std::uint32_t m = mask; m != 0; m &= m - 1) {
+        const i128* v = t.slot_wfixed(static_cast<std::size_t>(first + __builtin_ctz(m)));
+        if (subtract) {
+          for (int j = 0; j < t.d_; ++j) sum[j] -= v[j];
+        } else {
+          for (int j = 0; j < t.d_; ++j) sum[j] += v[j];
+        }
+      }
     }
-    void sub(int slot) {
-      const std::size_t tu = static_cast<std::size_t>(slot);
-      weight -= t.w_[tu];
-      const i128* v = t.slot_wfixed(tu);
-      for (int j = 0; j < t.d_; ++j) sum[j] -= v[j];
-    }
-  } v{*this, q, r2, weight, sum};
+  };
+  alignas(64) std::uint64_t acc[kMaxLimbWidth];
+  F32Window f32;
+  const bool use_f32 = !xtf_.empty() && f32_prefilter();
+  if (use_f32) f32_thresholds(q, amax_.data(), d_, r2, f32.q, f32.sure_in, f32.sure_out);
+  Visit v{*this, q, r2, weight, sum, limb_width_ > 0 ? acc : nullptr, use_f32 ? &f32 : nullptr};
   weight = 0;
   for (int j = 0; j < d_; ++j) sum[j] = 0;
+  if (v.acc) std::fill(acc, acc + limb_width_, std::uint64_t{0});
   ball(q, r2, v);
+  if (v.acc) {
+    const int half = limb_width_ / 2;
+    for (int j = 0; j < d_; ++j) {
+      const i128 lo = static_cast<std::int64_t>(acc[j]);
+      const i128 hi = static_cast<std::int64_t>(acc[half + j]);
+      sum[j] += hi * (static_cast<i128>(1) << 32) + lo;
+    }
+  }
 }
 
 std::int64_t KdTree::count_within(const double* q, double r2) const {
@@ -203,6 +299,7 @@ std::int64_t KdTree::count_within(const double* q, double r2) const {
     const double* q;
     double r2;
     std::int64_t weight = 0;
+    bool leaves_unclassified() const { return false; }
     bool skip(int) const { return false; }
     void inside(const Node& nd, int) { weight += nd.weight; }
     void cut(const Node& nd, int) {
@@ -220,6 +317,7 @@ void KdTree::slots_within(const double* q, double r2, std::vector<int>& out) con
     const double* q;
     double r2;
     std::vector<int>& out;
+    bool leaves_unclassified() const { return false; }
     bool skip(int) const { return false; }
     void inside(const Node& nd, int) {
       for (int s = nd.begin; s < nd.end; ++s) out.push_back(s);
@@ -292,10 +390,13 @@ double KdTree::kth_rdist(const double* q, std::int64_t k, double lo, double hi, 
       const int n = s.stack.back();
       s.stack.pop_back();
       const Node& nd = nodes_[static_cast<std::size_t>(n)];
+      // The box's bounds with a margin (box_range is not summed like rdist()): a node is
+      // beyond hi or below lo only when it is so by far more than rounding.
       double mn, mx;
-      bounds(n, q, mn, mx);
-      if (mn > hi) continue;
-      if (mx < lo) {
+      const std::size_t off = static_cast<std::size_t>(n) * d_;
+      box_range(lo_.data() + off, hi_.data() + off, q, d_, mn, mx);
+      if (mn > hi * (1 + 1e-12)) continue;
+      if (mx < lo * (1 - 1e-12)) {  // lo > 0 here: mx >= 0
         below += nd.weight;
         continue;
       }

@@ -17,11 +17,23 @@ namespace cod::cluster::detail {
 // ------------------------------------------------------------------ vector kernels (cluster_simd.cpp)
 
 /**
+ * Smallest and largest squared distance from q to the box [lo, hi], summed in any order
+ * (within a relative d·2^-53 of the exact values): decide with a margin (classify_box).
+ */
+void box_range(const double* lo, const double* hi, const double* q, int d, double& mn, double& mx);
+
+/**
  * Box of a node against the ball rdist <= r2: -1 every point outside, +1 every point
  * inside, 0 undecided. Decides only with a 1e-12 relative margin, so it never
  * contradicts rdist() on any point of the box.
  */
-int classify_box(const double* lo, const double* hi, const double* q, int d, double r2);
+inline int classify_box(const double* lo, const double* hi, const double* q, int d, double r2) {
+  double mn, mx;
+  box_range(lo, hi, q, d, mn, mx);
+  if (mn > r2 * (1 + 1e-12)) return -1;
+  if (mx <= r2 * (1 - 1e-12)) return 1;
+  return 0;
+}
 
 /**
  * Bit i set when rows first + i (i < count <= 32) of a transposed block (column j at
@@ -29,11 +41,43 @@ int classify_box(const double* lo, const double* hi, const double* q, int d, dou
  */
 std::uint32_t leaf_mask(const double* q, const double* xt, int len, int first, int count, int d, double r2);
 
+/**
+ * leaf_mask() with a float32 pre-pass (AVX-512 only; other levels call leaf_mask): a row
+ * whose float distance from qf is < sure_in is in, > sure_out out, and any other row gets
+ * the exact double test. Equal to leaf_mask() when the thresholds come from F32Margin.
+ */
+std::uint32_t leaf_mask_f32(const double* q, const float* qf, const double* xt, const float* xtf, int len, int first,
+                            int count, int d, double r2, float sure_in, float sure_out);
+/** Whether leaf_mask_f32 runs the float pre-pass at the current level. */
+bool f32_prefilter();
+
+/**
+ * Thresholds of leaf_mask_f32 for the ball rdist(q, x) <= r2 over rows with |x_j| <= amax[j]
+ * <= 2^40 (the proof of the margin is at the definition): qf[j] = float(q[j]); a float
+ * distance < sure_in means rdist <= r2, > sure_out means rdist > r2.
+ */
+void f32_thresholds(const double* q, const double* amax, int d, double r2, float* qf, float& sure_in,
+                    float& sure_out);
+
 /** rdist() of every row of a transposed leaf block (len rows), bit for bit, into out[0..len). */
 void leaf_rdist(const double* q, const double* xt, int len, int d, double* out);
 
-/** True when the AVX2 kernels are in use. */
-bool simd_enabled();
+/**
+ * acc[0..width) += (or -=, when `subtract`) rows[i·stride + 0..width) for every bit i of
+ * `mask`, modulo 2^64 (width a multiple of 8, at most stride). The limb sums of window().
+ */
+void limb_accumulate(const std::uint64_t* rows, int stride, std::uint32_t mask, bool subtract, std::uint64_t* acc,
+                     int width);
+
+/** Kernel levels; every level gives the same bits (tests switch levels to check that). */
+enum class Simd { scalar = 0, avx2 = 1, avx512 = 2 };
+/** The level in use: the best the CPU has unless limited. */
+Simd simd_level();
+/** Use at most `max` (for tests and benchmarks; process-wide). */
+void limit_simd(Simd max);
+/** Whether new KdTrees may sum windows in 64-bit limbs (default true; false: i128 per row, for checks). */
+bool limb_sums_allowed();
+void allow_limb_sums(bool on);
 
 // ------------------------------------------------------------------ KD-tree
 
@@ -108,7 +152,9 @@ class KdTree {
    * points with rdist(q, p) <= r2. The visitor decides what a visit does:
    *   bool skip(int node)            prune this subtree before looking at it;
    *   void inside(const Node&, int k) the bounds put every point of node k in the ball;
-   *   void cut(const Node&, int k)   leaf k is cut by the sphere: test its points.
+   *   void cut(const Node&, int k)   leaf k is cut by the sphere: test its points;
+   *   bool leaves_unclassified()  when true, every leaf reached goes to cut()
+   *                                  without a box test (cheaper when most leaves are cut).
    */
   template <class V>
   void ball(const double* q, double r2, V& v) const;
@@ -128,6 +174,22 @@ class KdTree {
   std::vector<double> lo_, hi_;    // node boxes
   std::vector<i128> sums_;         // node sums (when fx_)
   std::vector<i128> wfixed_;       // per point, weight · fixed value (when fx_)
+  // The same values split in two 64-bit limbs, v = hi·2^32 + lo with 0 <= lo < 2^32: per slot,
+  // lo of every column then hi of every column (limb_width_ / 2 each, zero padded to 8), so a
+  // window adds a row with a few vector adds. Only when the bound of build_limbs() holds.
+  std::vector<std::uint64_t> limbs_;
+  int limb_width_ = 0;             // 0: no limbs, windows add the i128 values
+  static constexpr int kMaxLimbWidth = 64;  // window() keeps the accumulators on the stack
+  // Float copies of xt_ for the pre-pass of window() (empty when a value exceeds 2^40 in
+  // magnitude or d > kMaxF32Dim), and the largest |value| of each column.
+  std::vector<float> xtf_;
+  std::vector<double> amax_;
+  static constexpr int kMaxF32Dim = 64;
+  struct F32Window {
+    float q[kMaxF32Dim];
+    float sure_in, sure_out;
+  };
+  void build_limbs();
   std::vector<double> xt_;         // per leaf, its points transposed (column j at begin·d + j·len)
   std::vector<int> parent_;        // node -> parent, -1 at the root
   std::vector<int> leaf_of_;       // point index -> its leaf
@@ -167,6 +229,10 @@ void KdTree::ball(const double* q, double r2, V& v) const {
     const int k = stack[--top];
     if (v.skip(k)) continue;
     const Node& nd = nodes_[static_cast<std::size_t>(k)];
+    if (v.leaves_unclassified() && nd.left < 0) {
+      v.cut(nd, k);
+      continue;
+    }
     const int c = classify(k, q, r2);
     if (c < 0) continue;
     if (c > 0) {
@@ -188,6 +254,7 @@ void KdTree::for_each_within(const double* q, double r2, F&& f) const {
     const double* q;
     double r2;
     F& f;
+    bool leaves_unclassified() const { return false; }
     bool skip(int) const { return false; }
     void inside(const Node& nd, int) { cut(nd, 0); }
     void cut(const Node& nd, int) {
@@ -211,6 +278,7 @@ void KdTree::for_each_alive_within(const double* q, double r2, const std::vector
     const std::vector<int>& alive;
     const std::vector<char>& dead;
     F& f;
+    bool leaves_unclassified() const { return false; }
     bool skip(int k) const { return alive[static_cast<std::size_t>(k)] == 0; }
     void inside(const Node& nd, int) {
       for (int s = nd.begin; s < nd.end; ++s) {

@@ -1,12 +1,19 @@
-// Vector kernels of the KD-tree's ball queries, chosen at run time (AVX2 when
-// the CPU has it, scalar otherwise; the engine itself is built for baseline
-// x86-64). Both kernels decide exactly as the scalar code:
-// - leaf_mask vectorises across rows, each lane summing (q_j - x_j)^2 over j in
-//   column order with separate multiply and add (no FMA), so every row's squared
-//   distance is bit-identical to rdist();
-// - classify_box sums the box bounds in another order than rdist(), so it settles
-//   a node only with a 1e-12 relative margin (a few ulps would do); nodes within
-//   the margin are left to the per-row test.
+// Vector kernels of the KD-tree's ball queries, chosen at run time (AVX-512 or
+// AVX2 when the CPU has it, scalar otherwise; the engine itself is built for
+// baseline x86-64). Every kernel decides exactly as the scalar code:
+// - leaf_mask and leaf_rdist vectorise across rows (8 lanes with AVX-512, 4 with
+//   AVX2), each lane summing (q_j - x_j)^2 over j in column order with separate
+//   multiply and add, so every row's squared distance is bit-identical to rdist()
+//   (this file is compiled with -ffp-contract=off, see engine/CMakeLists.txt: in the
+//   AVX-512 kernels GCC would otherwise fuse a*b+c into an FMA; the kernel tests
+//   compare every level bit for bit);
+// - limb_accumulate adds 64-bit integers modulo 2^64, which no order changes;
+// - box_range sums the box bounds in another order than rdist() (within d·2^-53
+//   relative of the exact bounds), so its users settle a node only with a 1e-12
+//   relative margin (a few ulps would do); nodes within the margin are left to the
+//   per-row test.
+
+#include <atomic>
 
 #include "cluster_kdtree.hpp"
 
@@ -18,7 +25,7 @@
 namespace cod::cluster::detail {
 namespace {
 
-int classify_box_scalar(const double* lo, const double* hi, const double* q, int d, double r2) {
+void box_range_scalar(const double* lo, const double* hi, const double* q, int d, double& mn, double& mx) {
   double smin = 0.0, smax = 0.0;
   for (int j = 0; j < d; ++j) {
     const double a = q[j] - lo[j];
@@ -28,9 +35,8 @@ int classify_box_scalar(const double* lo, const double* hi, const double* q, int
     smin += dmin * dmin;
     smax += dmax * dmax;
   }
-  if (smin > r2 * (1 + 1e-12)) return -1;
-  if (smax <= r2 * (1 - 1e-12)) return 1;
-  return 0;
+  mn = smin;
+  mx = smax;
 }
 
 std::uint32_t leaf_mask_scalar(const double* q, const double* xt, int len, int first, int count, int d,
@@ -58,7 +64,136 @@ void leaf_rdist_scalar(const double* q, const double* xt, int len, int d, double
   }
 }
 
+void limb_accumulate_scalar(const std::uint64_t* rows, int stride, std::uint32_t mask, bool subtract,
+                            std::uint64_t* acc, int width) {
+  for (; mask != 0; mask &= mask - 1) {
+    const std::uint64_t* r = rows + static_cast<std::size_t>(__builtin_ctz(mask)) * static_cast<std::size_t>(stride);
+    if (subtract) {
+      for (int j = 0; j < width; ++j) acc[j] -= r[j];
+    } else {
+      for (int j = 0; j < width; ++j) acc[j] += r[j];
+    }
+  }
+}
+
 #ifdef COD_CLUSTER_AVX2
+__attribute__((target("avx2"))) void limb_accumulate_avx2(const std::uint64_t* rows, int stride, std::uint32_t mask,
+                                                          bool subtract, std::uint64_t* acc, int width) {
+  for (int j = 0; j < width; j += 4) {
+    __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + j));
+    for (std::uint32_t m = mask; m != 0; m &= m - 1) {
+      const std::uint64_t* r = rows + static_cast<std::size_t>(__builtin_ctz(m)) * static_cast<std::size_t>(stride) + j;
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r));
+      a = subtract ? _mm256_sub_epi64(a, v) : _mm256_add_epi64(a, v);
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + j), a);
+  }
+}
+
+__attribute__((target("avx512f"))) void limb_accumulate_avx512(const std::uint64_t* rows, int stride,
+                                                               std::uint32_t mask, bool subtract, std::uint64_t* acc,
+                                                               int width) {
+  for (int j = 0; j < width; j += 8) {
+    __m512i a = _mm512_loadu_si512(acc + j);
+    for (std::uint32_t m = mask; m != 0; m &= m - 1) {
+      const __m512i v =
+          _mm512_loadu_si512(rows + static_cast<std::size_t>(__builtin_ctz(m)) * static_cast<std::size_t>(stride) + j);
+      a = subtract ? _mm512_sub_epi64(a, v) : _mm512_add_epi64(a, v);
+    }
+    _mm512_storeu_si512(acc + j, a);
+  }
+}
+
+// d <= 8: the whole box in one register (masked lanes are 0 and add nothing).
+__attribute__((target("avx512f"))) void box_range_avx512(const double* lo, const double* hi, const double* q, int d,
+                                                        double& mn, double& mx) {
+  const __mmask8 live = static_cast<__mmask8>((1u << d) - 1);
+  const __m512d qv = _mm512_maskz_loadu_pd(live, q);
+  const __m512d a = _mm512_sub_pd(qv, _mm512_maskz_loadu_pd(live, lo));
+  const __m512d b = _mm512_sub_pd(_mm512_maskz_loadu_pd(live, hi), qv);
+  const __m512d zero = _mm512_setzero_pd();
+  const __m512i no_sign = _mm512_set1_epi64(0x7FFFFFFFFFFFFFFF);
+  // dmin = max(-a, -b, 0); dmax = max(|a|, |b|)
+  const __m512d dmin = _mm512_maskz_max_pd(0xFF, _mm512_maskz_max_pd(0xFF, _mm512_sub_pd(zero, a), _mm512_sub_pd(zero, b)), zero);
+  const __m512d abs_a = _mm512_castsi512_pd(_mm512_and_si512(_mm512_castpd_si512(a), no_sign));
+  const __m512d abs_b = _mm512_castsi512_pd(_mm512_and_si512(_mm512_castpd_si512(b), no_sign));
+  const __m512d dmax = _mm512_maskz_max_pd(0xFF, abs_a, abs_b);  // maskz: GCC 12 warns on the unmasked form
+  alignas(64) double vmin[8], vmax[8];
+  _mm512_store_pd(vmin, _mm512_mul_pd(dmin, dmin));
+  _mm512_store_pd(vmax, _mm512_mul_pd(dmax, dmax));
+  mn = ((vmin[0] + vmin[1]) + (vmin[2] + vmin[3])) + ((vmin[4] + vmin[5]) + (vmin[6] + vmin[7]));
+  mx = ((vmax[0] + vmax[1]) + (vmax[2] + vmax[3])) + ((vmax[4] + vmax[5]) + (vmax[6] + vmax[7]));
+}
+
+__attribute__((target("avx512f"))) std::uint32_t leaf_mask_avx512(const double* q, const double* xt, int len,
+                                                                  int first, int count, int d, double r2) {
+  std::uint32_t mask = 0;
+  const __m512d r2v = _mm512_set1_pd(r2);
+  int i = 0;
+  for (; i + 8 <= count; i += 8) {
+    __m512d s = _mm512_setzero_pd();
+    for (int j = 0; j < d; ++j) {
+      const __m512d t = _mm512_sub_pd(_mm512_set1_pd(q[j]), _mm512_loadu_pd(xt + j * len + first + i));
+      s = _mm512_add_pd(s, _mm512_mul_pd(t, t));
+    }
+    mask |= static_cast<std::uint32_t>(_mm512_cmp_pd_mask(s, r2v, _CMP_LE_OQ)) << i;
+  }
+  if (i < count) {  // the last rows in masked lanes (loads past count are suppressed)
+    const __mmask8 live = static_cast<__mmask8>((1u << (count - i)) - 1);
+    __m512d s = _mm512_setzero_pd();
+    for (int j = 0; j < d; ++j) {
+      const __m512d t =
+          _mm512_sub_pd(_mm512_set1_pd(q[j]), _mm512_maskz_loadu_pd(live, xt + j * len + first + i));
+      s = _mm512_add_pd(s, _mm512_mul_pd(t, t));
+    }
+    mask |= static_cast<std::uint32_t>(_mm512_mask_cmp_pd_mask(live, s, r2v, _CMP_LE_OQ)) << i;
+  }
+  return mask;
+}
+
+__attribute__((target("avx512f"))) std::uint32_t leaf_mask_f32_avx512(const double* q, const float* qf,
+                                                                      const double* xt, const float* xtf, int len,
+                                                                      int first, int count, int d, double r2,
+                                                                      float sure_in, float sure_out) {
+  std::uint32_t mask = 0;
+  const __m512 in_v = _mm512_set1_ps(sure_in), out_v = _mm512_set1_ps(sure_out);
+  for (int i = 0; i < count; i += 16) {
+    const __mmask16 live = static_cast<__mmask16>(count - i >= 16 ? 0xFFFFu : (1u << (count - i)) - 1);
+    __m512 s = _mm512_setzero_ps();
+    for (int j = 0; j < d; ++j) {
+      const __m512 t = _mm512_sub_ps(_mm512_set1_ps(qf[j]), _mm512_maskz_loadu_ps(live, xtf + j * len + first + i));
+      s = _mm512_add_ps(s, _mm512_mul_ps(t, t));
+    }
+    std::uint32_t in = _mm512_mask_cmp_ps_mask(live, s, in_v, _CMP_LT_OQ);
+    // Rows near the sphere: the exact double test, as rdist() computes it.
+    for (std::uint32_t near = live & ~in & ~static_cast<std::uint32_t>(_mm512_cmp_ps_mask(s, out_v, _CMP_GT_OQ));
+         near != 0; near &= near - 1) {
+      const int row = first + i + __builtin_ctz(near);
+      double e = 0.0;
+      for (int j = 0; j < d; ++j) {
+        const double t = q[j] - xt[j * len + row];
+        e += t * t;
+      }
+      if (e <= r2) in |= 1u << __builtin_ctz(near);
+    }
+    mask |= in << i;
+  }
+  return mask;
+}
+
+__attribute__((target("avx512f"))) void leaf_rdist_avx512(const double* q, const double* xt, int len, int d,
+                                                          double* out) {
+  for (int i = 0; i < len; i += 8) {
+    const __mmask8 live = static_cast<__mmask8>(len - i >= 8 ? 0xFF : (1u << (len - i)) - 1);
+    __m512d s = _mm512_setzero_pd();
+    for (int j = 0; j < d; ++j) {
+      const __m512d t = _mm512_sub_pd(_mm512_set1_pd(q[j]), _mm512_maskz_loadu_pd(live, xt + j * len + i));
+      s = _mm512_add_pd(s, _mm512_mul_pd(t, t));
+    }
+    _mm512_mask_storeu_pd(out + i, live, s);
+  }
+}
+
 __attribute__((target("avx2"))) void leaf_rdist_avx2(const double* q, const double* xt, int len, int d, double* out) {
   int i = 0;
   for (; i + 4 <= len; i += 4) {
@@ -79,8 +214,8 @@ __attribute__((target("avx2"))) void leaf_rdist_avx2(const double* q, const doub
   }
 }
 
-__attribute__((target("avx2"))) int classify_box_avx2(const double* lo, const double* hi, const double* q, int d,
-                                                      double r2) {
+__attribute__((target("avx2"))) void box_range_avx2(const double* lo, const double* hi, const double* q, int d,
+                                                    double& mn, double& mx) {
   const __m256d zero = _mm256_setzero_pd();
   const __m256d sign = _mm256_set1_pd(-0.0);
   __m256d smin = zero, smax = zero;
@@ -95,11 +230,11 @@ __attribute__((target("avx2"))) int classify_box_avx2(const double* lo, const do
     smin = _mm256_add_pd(smin, _mm256_mul_pd(dmin, dmin));
     smax = _mm256_add_pd(smax, _mm256_mul_pd(dmax, dmax));
   }
-  alignas(32) double mn[4], mx[4];
-  _mm256_store_pd(mn, smin);
-  _mm256_store_pd(mx, smax);
-  double tmin = (mn[0] + mn[1]) + (mn[2] + mn[3]);
-  double tmax = (mx[0] + mx[1]) + (mx[2] + mx[3]);
+  alignas(32) double vmin[4], vmax[4];
+  _mm256_store_pd(vmin, smin);
+  _mm256_store_pd(vmax, smax);
+  double tmin = (vmin[0] + vmin[1]) + (vmin[2] + vmin[3]);
+  double tmax = (vmax[0] + vmax[1]) + (vmax[2] + vmax[3]);
   for (; j < d; ++j) {
     const double a = q[j] - lo[j];
     const double b = hi[j] - q[j];
@@ -108,9 +243,8 @@ __attribute__((target("avx2"))) int classify_box_avx2(const double* lo, const do
     tmin += dmin * dmin;
     tmax += dmax * dmax;
   }
-  if (tmin > r2 * (1 + 1e-12)) return -1;
-  if (tmax <= r2 * (1 - 1e-12)) return 1;
-  return 0;
+  mn = tmin;
+  mx = tmax;
 }
 
 __attribute__((target("avx2"))) std::uint32_t leaf_mask_avx2(const double* q, const double* xt, int len, int first,
@@ -137,37 +271,75 @@ __attribute__((target("avx2"))) std::uint32_t leaf_mask_avx2(const double* q, co
   return mask;
 }
 
-const bool kAvx2 = [] {
+const Simd kBest = [] {
   __builtin_cpu_init();  // may run before libgcc's own constructor
-  return __builtin_cpu_supports("avx2") != 0;
+  if (__builtin_cpu_supports("avx512f")) return Simd::avx512;
+  if (__builtin_cpu_supports("avx2")) return Simd::avx2;
+  return Simd::scalar;
 }();
 #else
-const bool kAvx2 = false;
+const Simd kBest = Simd::scalar;
 #endif
+
+std::atomic<int> g_level{static_cast<int>(kBest)};
+std::atomic<bool> g_limbs{true};
+
+inline Simd level() { return static_cast<Simd>(g_level.load(std::memory_order_relaxed)); }
 
 }  // namespace
 
-int classify_box(const double* lo, const double* hi, const double* q, int d, double r2) {
+Simd simd_level() { return level(); }
+
+void limit_simd(Simd max) { g_level.store(static_cast<int>(std::min(max, kBest))); }
+
+bool limb_sums_allowed() { return g_limbs.load(std::memory_order_relaxed); }
+
+void allow_limb_sums(bool on) { g_limbs.store(on); }
+
+void limb_accumulate(const std::uint64_t* rows, int stride, std::uint32_t mask, bool subtract, std::uint64_t* acc,
+                     int width) {
 #ifdef COD_CLUSTER_AVX2
-  if (kAvx2) return classify_box_avx2(lo, hi, q, d, r2);
+  if (level() == Simd::avx512) return limb_accumulate_avx512(rows, stride, mask, subtract, acc, width);
+  if (level() == Simd::avx2) return limb_accumulate_avx2(rows, stride, mask, subtract, acc, width);
 #endif
-  return classify_box_scalar(lo, hi, q, d, r2);
+  limb_accumulate_scalar(rows, stride, mask, subtract, acc, width);
+}
+
+void box_range(const double* lo, const double* hi, const double* q, int d, double& mn, double& mx) {
+#ifdef COD_CLUSTER_AVX2
+  if (level() == Simd::avx512 && d <= 8) return box_range_avx512(lo, hi, q, d, mn, mx);
+  if (level() != Simd::scalar) return box_range_avx2(lo, hi, q, d, mn, mx);
+#endif
+  box_range_scalar(lo, hi, q, d, mn, mx);
 }
 
 std::uint32_t leaf_mask(const double* q, const double* xt, int len, int first, int count, int d, double r2) {
 #ifdef COD_CLUSTER_AVX2
-  if (kAvx2) return leaf_mask_avx2(q, xt, len, first, count, d, r2);
+  if (level() == Simd::avx512) return leaf_mask_avx512(q, xt, len, first, count, d, r2);
+  if (level() == Simd::avx2) return leaf_mask_avx2(q, xt, len, first, count, d, r2);
 #endif
   return leaf_mask_scalar(q, xt, len, first, count, d, r2);
 }
 
+std::uint32_t leaf_mask_f32(const double* q, const float* qf, const double* xt, const float* xtf, int len, int first,
+                            int count, int d, double r2, float sure_in, float sure_out) {
+#ifdef COD_CLUSTER_AVX2
+  if (level() == Simd::avx512)
+    return leaf_mask_f32_avx512(q, qf, xt, xtf, len, first, count, d, r2, sure_in, sure_out);
+#endif
+  (void)qf, (void)xtf, (void)sure_in, (void)sure_out;
+  return leaf_mask(q, xt, len, first, count, d, r2);
+}
+
+bool f32_prefilter() { return level() == Simd::avx512; }
+
 void leaf_rdist(const double* q, const double* xt, int len, int d, double* out) {
 #ifdef COD_CLUSTER_AVX2
-  if (kAvx2) return leaf_rdist_avx2(q, xt, len, d, out);
+  if (level() == Simd::avx512) return leaf_rdist_avx512(q, xt, len, d, out);
+  if (level() == Simd::avx2) return leaf_rdist_avx2(q, xt, len, d, out);
 #endif
   leaf_rdist_scalar(q, xt, len, d, out);
 }
 
-bool simd_enabled() { return kAvx2; }
 
 }  // namespace cod::cluster::detail
