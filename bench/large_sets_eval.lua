@@ -30,6 +30,7 @@ local spec = {
   { "scale", "S", "item count multiplier (paper)", number = true, default = 8 },
   { "sets", "S1,...", "sets to predict (paper; default all)", list = true },
   { "seeds", "S1,...", "generator seeds", list = true, default = { "1", "2", "3" } },
+  { "modes", "M1,...", "exact, large or both", list = true, default = { "exact", "large" } },
   { "threads", "N", "workers", number = true, integer = true, default = 2 },
   { "json", "FILE", "append the rows to this JSON-lines file" },
 }
@@ -68,7 +69,7 @@ print("| data | seed | set | items | mode | clusters | predictable | FE (pts) | 
 print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for _, d in ipairs(datasets()) do
   local ds = d.make()
-  for _, mode in ipairs({ "exact", "large" }) do
+  for _, mode in ipairs(o.modes) do
     local t0 = sys.clock()
     local rep = predict.run(ds, { recipe = mode == "exact" and exact_recipe or large_recipe, backtest = false,
       exact_clustering = mode == "exact", threads = o.threads, progress = false, sets = o.sets })

@@ -341,6 +341,25 @@ function M.distinct_rows(X)
   return n
 end
 
+--- k of the rows 1..n drawn without replacement (a partial Fisher-Yates shuffle on stream 0 of
+--- `seed`), sorted; nil when k <= 0 or k >= n (every row).
+---@param n integer
+---@param k integer
+---@param seed integer
+---@return integer[]|nil
+function M.sample_rows(n, k, seed)
+  if not k or k <= 0 or n <= k then return nil end
+  local rng = require("cod.core.random").new(seed, 0)
+  local swapped, rows = {}, {}
+  for i = 1, k do
+    local j = i - 1 + rng:below(n - i + 1)
+    rows[i] = swapped[j] or j
+    swapped[j] = swapped[i] or i
+  end
+  table.sort(rows)
+  return rows
+end
+
 ---@class cod.cluster.LargeSetPlan
 ---@field mode string              "exact" or "large-set"
 ---@field reason string            why, in words
@@ -382,12 +401,12 @@ function M.large_set_plan(X, options, opts)
   local rows = opts.bandwidth_rows or M.large_set_bandwidth_rows
   local what = "bin seeding"
   if o.bandwidth == nil and X:rows() > rows then
-    -- SPEC §3.3 step 1 on a subsample: R = min(estimate, U); an estimate of 0 gives U.
-    local est = M.estimate_bandwidth(X, { quantile = o.quantile or 0.1, n_samples = rows, seed = 0,
+    -- SPEC §3.3 step 1 (paper_bandwidth: R = min(estimate, U)) on a seeded subsample.
+    local sub = X:select_rows(M.sample_rows(X:rows(), rows, 0))
+    local choice = M.paper_bandwidth(sub, { quantile = o.quantile, max_bandwidth = o.max_bandwidth,
       threads = o.threads })
-    local U = o.max_bandwidth or math.sqrt(X:cols()) / 10
-    o.bandwidth = est > 0 and math.min(est, U) or U
-    plan.bandwidth_rows, plan.bandwidth_estimate = rows, est
+    o.bandwidth = choice.bandwidth
+    plan.bandwidth_rows, plan.bandwidth_estimate = rows, choice.bandwidth_estimate
     what = ("bin seeding, R from a seeded subsample of %d rows"):format(rows)
   end
   plan.mode = "large-set"

@@ -16,7 +16,6 @@ local sys = require("cod.core.sys")
 local bootstrap = require("cod.bootstrap")
 local precluster = require("cod.precluster")
 local headline = require("cod.headline")
-local random = require("cod.core.random")
 
 local M = {}
 
@@ -422,16 +421,7 @@ end
 ---@param seed integer
 ---@return integer[]|nil
 function M.backtest_rows(n, limit, seed)
-  if not limit or limit <= 0 or n <= limit then return nil end
-  local rng = random.new(seed, 0)
-  local swapped, rows = {}, {}
-  for i = 1, limit do  -- a partial Fisher-Yates shuffle of 1..n
-    local j = i - 1 + rng:below(n - i + 1)
-    rows[i] = swapped[j] or j
-    swapped[j] = swapped[i] or i
-  end
-  table.sort(rows)
-  return rows
+  return require("cod.cluster").sample_rows(n, limit, seed)
 end
 
 --- One set's candidates: each one's prediction of the target and its backtest on the ladder

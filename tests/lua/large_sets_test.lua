@@ -36,10 +36,13 @@ T.test("large_set_plan switches above the threshold and keeps the caller's optio
   local above = cluster.large_set_plan(X, nil, { threshold = d - 1, bandwidth_rows = 100 })
   T.eq(above.mode, "large-set")
   T.eq(above.options.bin_seeding, true)
-  -- R from a seeded subsample of 100 rows, capped at U = sqrt(d)/10 (SPEC §3.3 step 1).
-  local est = cluster.estimate_bandwidth(X, { quantile = 0.1, n_samples = 100, seed = 0 })
-  T.eq(above.bandwidth_estimate, est)
-  T.eq(above.options.bandwidth, math.min(est, math.sqrt(X:cols()) / 10))
+  -- R of SPEC §3.3 step 1 (paper_bandwidth) on a seeded subsample of 100 rows.
+  local rows = cluster.sample_rows(X:rows(), 100, 0)
+  T.eq(#rows, 100)
+  local choice = cluster.paper_bandwidth(X:select_rows(rows))
+  T.eq(above.bandwidth_estimate, choice.bandwidth_estimate)
+  T.eq(above.options.bandwidth, choice.bandwidth)
+  T.truthy(choice.bandwidth > 0 and choice.bandwidth <= math.sqrt(X:cols()) / 10)
   T.truthy(above.reason:find("above the large-set threshold", 1, true), above.reason)
   -- Fewer rows than the subsample: R is estimated by Improved MeanShift itself, on every row.
   local all_rows = cluster.large_set_plan(X, nil, { threshold = 1, bandwidth_rows = X:rows() })
