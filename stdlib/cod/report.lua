@@ -496,7 +496,7 @@ function M.write(report, out)
   files.atomic_dir(out, function(tmp)
     assert(sys.mkdir(tmp .. "/plots"))
     local plots, rendered, note = {}, true, nil
-    -- Every chart's data and script first, then one gnuplot process for all (cod.plot.batch).
+    -- Every chart's data and script first, then a gnuplot process per core for all (cod.plot.batch).
     local batch, results = plot.batch(), {}
     local function keep(r)
       if r then results[#results + 1] = r end
