@@ -32,6 +32,7 @@ local spec = {
   { "seeds", "S1,...", "generator seeds", list = true, default = { "1", "2", "3" } },
   { "modes", "M1,...", "exact, large or both", list = true, default = { "exact", "large" } },
   { "threads", "N", "workers", number = true, integer = true, default = 2 },
+  { "bandwidth-rows", "N", "rows large-set mode estimates R on (default cod.cluster's)", number = true, integer = true },
   { "json", "FILE", "append the rows to this JSON-lines file" },
 }
 local o, rest = args.parse(spec, arg)
@@ -39,6 +40,8 @@ if not o or o.help or #rest > 0 then
   io.stderr:write(o and args.help(spec) or (rest .. "\n"))
   os.exit(o and o.help and 0 or 2)
 end
+
+if o.bandwidth_rows then require("cod.cluster").large_set_bandwidth_rows = o.bandwidth_rows end
 
 local exact_recipe = recipes.get("cod")
 local large_recipe = exact_recipe:with({ cluster = { large_sets = 1 } })

@@ -322,7 +322,7 @@ end
 M.large_set_threshold = 8000
 
 --- Rows of the seeded subsample on which large-set mode estimates the bandwidth R.
-M.large_set_bandwidth_rows = 20000
+M.large_set_bandwidth_rows = 10000
 
 --- Number of distinct rows of X (rows equal value for value count once).
 ---@param X cod.Matrix
