@@ -315,4 +315,104 @@ function M.run(name, X, opts)
   return res
 end
 
+-- ------------------------------------------------------------------ large sets
+
+--- Distinct non-zero rows above which the pipeline's Improved MeanShift runs in large-set
+--- mode (docs/cluster.md, "Large sets": chosen by measurement, bench/large_sets_eval.lua).
+M.large_set_threshold = 8000
+
+--- Rows of the seeded subsample on which large-set mode estimates the bandwidth R.
+M.large_set_bandwidth_rows = 10000
+
+--- Number of distinct rows of X (rows equal value for value count once).
+---@param X cod.Matrix
+---@return integer
+function M.distinct_rows(X)
+  local rows = X:totable()
+  local fmt = ("d"):rep(X:cols())
+  local seen, n = {}, 0
+  for _, row in ipairs(rows) do
+    local key = string.pack(fmt, table.unpack(row))
+    if not seen[key] then
+      seen[key] = true
+      n = n + 1
+    end
+  end
+  return n
+end
+
+--- k of the rows 1..n drawn without replacement (a partial Fisher-Yates shuffle on stream 0 of
+--- `seed`), sorted; nil when k <= 0 or k >= n (every row).
+---@param n integer
+---@param k integer
+---@param seed integer
+---@return integer[]|nil
+function M.sample_rows(n, k, seed)
+  if not k or k <= 0 or n <= k then return nil end
+  local rng = require("cod.core.random").new(seed, 0)
+  local swapped, rows = {}, {}
+  for i = 1, k do
+    local j = i - 1 + rng:below(n - i + 1)
+    rows[i] = swapped[j] or j
+    swapped[j] = swapped[i] or i
+  end
+  table.sort(rows)
+  return rows
+end
+
+---@class cod.cluster.LargeSetPlan
+---@field mode string              "exact" or "large-set"
+---@field reason string            why, in words
+---@field distinct_rows integer|nil distinct rows of X (counted unless forced exact or off)
+---@field threshold integer        the threshold compared against (0 = off)
+---@field options table            Improved MeanShift options to run with
+---@field bandwidth_rows integer|nil  rows R was estimated on (large-set mode, when R was estimated here)
+---@field bandwidth_estimate number|nil  that estimate
+
+--- Which Improved MeanShift a set of non-zero rows gets: exact (every distinct row a seed, R
+--- from every row) or, above `threshold` distinct rows, large-set mode: scikit-learn's bin
+--- seeding, and R = min(estimate on a seeded subsample of `bandwidth_rows` rows, U). Options
+--- the caller fixed (bin_seeding, bandwidth) are kept. `exact = true` forces exact clustering.
+---@param X cod.Matrix           the non-zero rows
+---@param options? table         Improved MeanShift options (not changed)
+---@param opts? {threshold?: integer, bandwidth_rows?: integer, exact?: boolean, why_exact?: string}
+---@return cod.cluster.LargeSetPlan
+function M.large_set_plan(X, options, opts)
+  opts = opts or {}
+  local threshold = opts.threshold or M.large_set_threshold
+  local plan = { mode = "exact", threshold = threshold, options = options or {} }
+  if opts.exact then
+    plan.reason = opts.why_exact or "exact clustering forced"
+    return plan
+  end
+  if threshold <= 0 then
+    plan.reason = "large-set mode off"
+    return plan
+  end
+  local d = M.distinct_rows(X)
+  plan.distinct_rows = d
+  if d <= threshold then
+    plan.reason = ("%d distinct non-zero rows, not above the large-set threshold %d"):format(d, threshold)
+    return plan
+  end
+  local o = {}
+  for k, v in pairs(options or {}) do o[k] = v end
+  if o.bin_seeding == nil then o.bin_seeding = true end
+  local rows = opts.bandwidth_rows or M.large_set_bandwidth_rows
+  local what = "bin seeding"
+  if o.bandwidth == nil and X:rows() > rows then
+    -- SPEC §3.3 step 1 (paper_bandwidth: R = min(estimate, U)) on a seeded subsample.
+    local sub = X:select_rows(M.sample_rows(X:rows(), rows, 0))
+    local choice = M.paper_bandwidth(sub, { quantile = o.quantile, max_bandwidth = o.max_bandwidth,
+      threads = o.threads })
+    o.bandwidth = choice.bandwidth
+    plan.bandwidth_rows, plan.bandwidth_estimate = rows, choice.bandwidth_estimate
+    what = ("bin seeding, R from a seeded subsample of %d rows"):format(rows)
+  end
+  plan.mode = "large-set"
+  plan.options = o
+  plan.reason = ("%d distinct non-zero rows, above the large-set threshold %d: %s"):format(d, threshold, what)
+  return plan
+end
+
 return M

@@ -53,6 +53,7 @@ local M = {}
 ---@field labels integer[]|nil           cluster: a label per item, 1..k or -1
 ---@field cluster_method string|nil      cluster: the method's name
 ---@field cluster_facts table|nil        cluster: the method's result (facts shown in reports)
+---@field cluster_mode table|nil         cluster: exact or large-set Improved MeanShift, and why ({mode, reason, ...})
 ---@field clusters table[]|nil           fit: {label, size, rows, y, fit, center, extrapolatable?, rejected_by?, prediction?}
 ---@field form string|nil                fit: the form's name
 ---@field rule string|nil                filter: the rule's name
@@ -143,8 +144,11 @@ end
 
 --- cluster: label the active items. opts.method (default "improved_meanshift", or a name given
 --- to cluster.register) and the method's own options in opts.options; opts.labels gives labels by item id instead (transfer).
+--- opts.large_sets: above this many distinct non-zero rows Improved MeanShift runs in large-set
+--- mode (cluster.large_set_plan; 0 = never; other methods ignore it); job.exact_clustering forces exact.
 function M.stages.cluster(job, st, opts)
-  check_opts("cluster", opts, { method = "string", options = "table", labels = "table|function", all = "boolean" })
+  check_opts("cluster", opts, { method = "string", options = "table", labels = "table|function", all = "boolean",
+    large_sets = "integer" })
   local labels = {}
   for i = 1, job.items do labels[i] = -1 end
   if opts.labels then
@@ -162,7 +166,20 @@ function M.stages.cluster(job, st, opts)
     st.cluster_facts = { reason = "no item has a non-zero pass rate on the ladder" }
   else
     local method = opts.method or "improved_meanshift"
-    local res = cluster.run(method, st.X_active, opts.options)
+    local options, plan = opts.options, nil
+    if method == "improved_meanshift" and opts.large_sets ~= nil then
+      plan = cluster.large_set_plan(st.X_active, opts.options, { threshold = opts.large_sets,
+        exact = job.exact_clustering, why_exact = "exact clustering forced (--exact-clustering)" })
+      options = plan.options
+    end
+    local res = cluster.run(method, st.X_active, options)
+    if plan then
+      st.cluster_mode = { mode = plan.mode, reason = plan.reason, threshold = plan.threshold,
+        distinct_rows = plan.distinct_rows, bandwidth_rows = plan.bandwidth_rows,
+        bandwidth_estimate = plan.bandwidth_estimate }
+      res.large_set = plan.mode == "large-set"
+      res.bin_seeding = plan.options.bin_seeding == true
+    end
     local lab = res.labels
     if opts.all and res.assignments then lab = res.assignments end
     for k, i in ipairs(st.active) do labels[i] = lab[k] end

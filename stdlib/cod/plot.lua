@@ -9,9 +9,9 @@
 ---     series = { { title = "observed", style = "points", points = {{1, 0.2}, {10, 0.5}} } } }
 ---   -- r.rendered, r.files, r.reason
 ---
---- A report draws many charts: `plot.batch()` collects them and renders all of a folder's
---- charts in one gnuplot process (a chart that fails is then found by rendering the charts
---- of that process one by one, and reported as render reports it).
+--- A report draws many charts: `plot.batch()` collects them and renders a folder's charts
+--- with one gnuplot process per core, each on a share of them, at once (a chart that fails
+--- is then found by rendering the folder's charts one by one, and reported as render does).
 ---
 ---   local batch = plot.batch()
 ---   local r1 = batch:render(spec1)   -- data and script written now; r1 is filled by batch:run()
@@ -147,11 +147,29 @@ end
 
 local function shell_quote(x) return "'" .. x:gsub("'", "'\\''") .. "'" end
 
--- Run gnuplot once in `dir` on the scripts of `charts` (their `pending` parts), in order.
-local function run_gnuplot(dir, charts)
-  local scripts = {}
-  for i, c in ipairs(charts) do scripts[i] = shell_quote(c.pending.base .. ".gp") end
-  local ok = execute("cd " .. shell_quote(dir) .. " && gnuplot " .. table.concat(scripts, " ") .. " >/dev/null 2>&1")
+-- Run gnuplot in `dir` on the scripts of `charts` (their `pending` parts): `processes`
+-- gnuplot processes at once (default 1), each on a contiguous share of the charts in order.
+-- True only when every process exited 0.
+local function run_gnuplot(dir, charts, processes)
+  local n = math.max(1, math.min(processes or 1, #charts))
+  local commands = {}
+  for g = 1, n do
+    local scripts = {}
+    for i = math.floor((g - 1) * #charts / n) + 1, math.floor(g * #charts / n) do
+      scripts[#scripts + 1] = shell_quote(charts[i].pending.base .. ".gp")
+    end
+    commands[g] = "gnuplot " .. table.concat(scripts, " ") .. " >/dev/null 2>&1"
+  end
+  -- The first n-1 run in the background; `wait PID` gives each one's exit status.
+  local parts, checks = {}, {}
+  for g = 1, n - 1 do
+    parts[#parts + 1] = commands[g] .. " & p" .. g .. "=$!;"
+    checks[#checks + 1] = "wait $p" .. g
+  end
+  parts[#parts + 1] = commands[n] .. "; s=$?;"
+  checks[#checks + 1] = "[ $s -eq 0 ]"
+  local ok = execute("cd " .. shell_quote(dir) .. " && { " .. table.concat(parts, " ") .. " " ..
+    table.concat(checks, " && ") .. "; }")
   return ok == true
 end
 
@@ -200,7 +218,7 @@ end
 local Batch = {}
 Batch.__index = Batch
 
---- A batch of charts rendered by one gnuplot process per folder.
+--- A batch of charts rendered together by batch:run().
 ---@return cod.plot.Batch
 function M.batch()
   return setmetatable({ charts = {} }, Batch)
@@ -215,9 +233,12 @@ function Batch:render(spec)
   return r
 end
 
---- Render every pending chart: one gnuplot process per folder; when it fails, the folder's
+--- Render every pending chart: per folder, `processes` gnuplot processes at once (default:
+--- cod.parallel's worker count), each on a share of the charts; when one fails, the folder's
 --- charts are rendered one by one so that each failure is reported on its own chart.
-function Batch:run()
+---@param processes? integer
+function Batch:run(processes)
+  processes = processes or require("cod.parallel").threads()
   local dirs, by_dir = {}, {}
   for _, r in ipairs(self.charts) do
     local d = r.pending.dir
@@ -230,7 +251,7 @@ function Batch:run()
   self.charts = {}
   for _, d in ipairs(dirs) do
     local charts = by_dir[d]
-    if run_gnuplot(d, charts) then
+    if run_gnuplot(d, charts, processes) then
       for _, r in ipairs(charts) do settle(r, true) end
     else
       for _, r in ipairs(charts) do settle(r, run_gnuplot(d, { r })) end

@@ -74,7 +74,7 @@ function M.run(cands, job, map)
       pipeline.stages.cluster(job, st, t.cluster)
     end)
     if not ok then return false end
-    return { labels = st.labels, method = st.cluster_method, facts = st.cluster_facts }
+    return { labels = st.labels, method = st.cluster_method, facts = st.cluster_facts, mode = st.cluster_mode }
   end)
   local done = {}
   for i, t in ipairs(tasks) do
@@ -97,6 +97,7 @@ function M.recipe(recipe, pre)
     st.labels = labels
     st.cluster_method = got.method
     st.cluster_facts = got.facts
+    st.cluster_mode = got.mode
   end)
 end
 

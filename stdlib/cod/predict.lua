@@ -16,7 +16,6 @@ local sys = require("cod.core.sys")
 local bootstrap = require("cod.bootstrap")
 local precluster = require("cod.precluster")
 local headline = require("cod.headline")
-local random = require("cod.core.random")
 
 local M = {}
 
@@ -48,6 +47,7 @@ function M.job(ds, set, sel, opts)
     C = base.C, target_C = base.target_C, col = base.col, loss = base.loss, seed = opts.seed,
     transfer_ladder = opts.transfer_ladder,
     transfer_labels = opts.transfer_labels and opts.transfer_labels[set],
+    exact_clustering = base.exact_clustering,
   }
   local P = base.P
   local item_ids = base.item_ids
@@ -122,6 +122,7 @@ function M.base(ds, set, sel, opts)
   local trials = ds:trials(set)
   if trials then base.N = trials:select_cols(cols) end
   base.feature = opts.feature or "metric"
+  base.exact_clustering = opts.exact_clustering or nil  -- cod's large-set mode off (cod.cluster.large_set_plan)
   if base.feature ~= "metric" then
     if opts.smooth and opts.smooth > 0 then
       require("cod.errors").usage(("--smooth averages pass rates of checkpoints; it does not apply with --feature %s")
@@ -176,7 +177,7 @@ local progress_bar = bootstrap.progress_bar
 --- with the recommendation beside it. Sets without items (scores only) are predicted by
 --- the candidates that need no items.
 ---@param ds cod.Dataset
----@param opts {exact_rounds?: boolean, backtest_items?: integer, target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], backtest?: boolean, sets?: string[], feature?: string, bootstrap?: integer, seed?: integer, threads?: integer, progress?: boolean, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
+---@param opts {exact_rounds?: boolean, exact_clustering?: boolean, backtest_items?: integer, target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], backtest?: boolean, sets?: string[], feature?: string, bootstrap?: integer, seed?: integer, threads?: integer, progress?: boolean, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
 ---@return table report
 function M.run(ds, opts)
   check.arg("run", 1, ds, "userdata")
@@ -184,7 +185,7 @@ function M.run(ds, opts)
     recipe = "string|table", candidates = "table", backtest = "boolean", sets = "table", bootstrap = "integer",
     seed = "integer", smooth = "integer", target_compute = "number", transfer_ladder = "table",
     transfer_labels = "table", level = "number", progress = "boolean", threads = "integer", feature = "string",
-    exact_rounds = "boolean", backtest_items = "integer" }, 2)
+    exact_rounds = "boolean", backtest_items = "integer", exact_clustering = "boolean" }, 2)
   check.integer("run", "bootstrap", opts.bootstrap, { min = 0, optional = true })
   check.integer("run", "smooth", opts.smooth, { min = 0, optional = true })
   check.number("run", "target_compute", opts.target_compute, { above = 0, finite = true, optional = true })
@@ -238,6 +239,8 @@ function M.run(ds, opts)
       backtest_cuts = recommend.cuts,
       backtest_items = opts.backtest_items,
       exact_rounds = opts.exact_rounds == true,
+      exact_clustering = opts.exact_clustering == true,
+      large_set_threshold = require("cod.cluster").large_set_threshold,
       steps = {},
     },
     sets = {},
@@ -418,16 +421,7 @@ end
 ---@param seed integer
 ---@return integer[]|nil
 function M.backtest_rows(n, limit, seed)
-  if not limit or limit <= 0 or n <= limit then return nil end
-  local rng = random.new(seed, 0)
-  local swapped, rows = {}, {}
-  for i = 1, limit do  -- a partial Fisher-Yates shuffle of 1..n
-    local j = i - 1 + rng:below(n - i + 1)
-    rows[i] = swapped[j] or j
-    swapped[j] = swapped[i] or i
-  end
-  table.sort(rows)
-  return rows
+  return require("cod.cluster").sample_rows(n, limit, seed)
 end
 
 --- One set's candidates: each one's prediction of the target and its backtest on the ladder

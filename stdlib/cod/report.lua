@@ -118,6 +118,10 @@ function M.summarise_set(job, st, recipe)
       outlier_rate = 100 * (job.items - clustered) / job.items,
       iad = cluster.iad(job.X, st.labels),
       facts = st.cluster_facts and cluster.facts and cluster.facts(st.cluster_facts) or nil,
+      mode = st.cluster_mode and st.cluster_mode.mode,
+      mode_reason = st.cluster_mode and st.cluster_mode.reason,
+      distinct_rows = st.cluster_mode and st.cluster_mode.distinct_rows,
+      large_set_threshold = st.cluster_mode and st.cluster_mode.threshold,
     }
   end
   if st.clusters then
@@ -443,6 +447,9 @@ local function md_report(report, plots)
     if s.clustering then
       add(("- clustering %s: %d items clustered, IAD %.4f, OR %.1f%%"):format(md(s.clustering.method),
         s.clustering.clustered, s.clustering.iad or 0, s.clustering.outlier_rate))
+      if s.clustering.mode then
+        add(("- clustering mode %s: %s"):format(md(s.clustering.mode), md(s.clustering.mode_reason)))
+      end
     end
     if s.mapping then
       add(("- mapping %s: λ = %s, RMSE %.4f%s"):format(md(s.mapping.method), tostring(s.mapping.lambda),
@@ -489,7 +496,7 @@ function M.write(report, out)
   files.atomic_dir(out, function(tmp)
     assert(sys.mkdir(tmp .. "/plots"))
     local plots, rendered, note = {}, true, nil
-    -- Every chart's data and script first, then one gnuplot process for all (cod.plot.batch).
+    -- Every chart's data and script first, then a gnuplot process per core for all (cod.plot.batch).
     local batch, results = plot.batch(), {}
     local function keep(r)
       if r then results[#results + 1] = r end

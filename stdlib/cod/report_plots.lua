@@ -2,7 +2,7 @@
 --- cluster curves and mapping curve, and predicted against actual over sets. cod.report
 --- writes them into the report folder; each returns cod.plot.render's result, or nil when
 --- the set has nothing to draw. Each takes an optional cod.plot.batch last: its chart is then
---- rendered by batch:run() with the report's others (one gnuplot process).
+--- rendered by batch:run() with the report's others (one gnuplot process per core).
 
 local plot = require("cod.plot")
 

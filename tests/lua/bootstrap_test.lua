@@ -175,21 +175,26 @@ end)
 
 local scratch = T.scratch()
 
-T.test("plot batch: one gnuplot run for all charts; a failing chart is reported on its own", function()
+T.test("plot batch: a few gnuplot runs for all charts; a failing chart is reported on its own", function()
   if not plot.available() then
     print("skipped: gnuplot is not installed")
     return
   end
   local good = { { title = "a", points = { { 1, 0.2 }, { 2, 0.4 } } } }
-  local batch = plot.batch()
-  local r1 = batch:render({ output = scratch .. "/one", series = good, logx = true })
-  -- Only undefined points: gnuplot stops on this script (no valid range).
-  local r2 = batch:render({ output = scratch .. "/two", series = { { title = "nan", points = { { 0 / 0, 0 / 0 } } } } })
-  local r3 = batch:render({ output = scratch .. "/three", series = good })
-  T.eq(r1.rendered, false, "nothing is rendered before run()")
-  batch:run()
-  T.eq({ r1.rendered, r2.rendered, r3.rendered }, { true, false, true })
-  T.eq(r2.reason, "gnuplot failed on " .. scratch .. "/two.gp")
+  local r1, r2, r3
+  -- 1, 2 and 3 gnuplot processes at once: the failing chart is then in the only process, in
+  -- the last one (run in the foreground) and in a background one.
+  for _, processes in ipairs({ 1, 2, 3 }) do
+    local batch = plot.batch()
+    r1 = batch:render({ output = scratch .. "/one", series = good, logx = true })
+    -- Only undefined points: gnuplot stops on this script (no valid range).
+    r2 = batch:render({ output = scratch .. "/two", series = { { title = "nan", points = { { 0 / 0, 0 / 0 } } } } })
+    r3 = batch:render({ output = scratch .. "/three", series = good })
+    T.eq(r1.rendered, false, "nothing is rendered before run()")
+    batch:run(processes)
+    T.eq({ r1.rendered, r2.rendered, r3.rendered }, { true, false, true }, processes .. " processes")
+    T.eq(r2.reason, "gnuplot failed on " .. scratch .. "/two.gp")
+  end
   T.eq(r3.files, { scratch .. "/three.dat", scratch .. "/three.gp", scratch .. "/three.png", scratch .. "/three.svg" })
   T.truthy(T.read(scratch .. "/three.svg"):find("<svg", 1, true))
   -- A script still runs on its own (`reset` first: charts share a session in a batch).
