@@ -111,6 +111,16 @@ T.test("the rounds use the main run's R and fits; exact_rounds keeps the recipe 
   local round = bootstrap.round(ds, "gsm8k_like", sel, bootstrap.round_recipe(cod, s), opts, base, 1)
   T.eq(round, bootstrap.round(ds, "gsm8k_like", sel, fixed, opts, base, 1))
   T.truthy(round.prediction ~= bootstrap.round(ds, "gsm8k_like", sel, cod, opts, base, 1).prediction)
+  -- The fit and e2e stages pass starts and local_starts to law.
+  local job = predict.job(ds, "gsm8k_like", sel, { base = base })
+  local bnsl = recipes.get("bnsl")
+  T.eq(bnsl:run(job)._state.e2e_fit.local_runs, 6)
+  T.eq(bnsl:with({ e2e = { local_starts = 1 } }):run(job)._state.e2e_fit.local_runs, 1)
+  local st = fixed:run(job)._state
+  T.truthy(#st.clusters > 0)
+  for _, c in ipairs(st.clusters) do
+    if c.fit.ok then T.truthy(c.fit.local_runs <= 2, "cluster fits make at most 2 local runs") end
+  end
 end)
 
 T.test("every set's rounds run as one batch: the same intervals with 1 and 2 workers", function()
