@@ -19,7 +19,7 @@ M.spec = common.command_spec("codlua predict (--data DIR | --items FILE --models
   { "bootstrap", "N", "bootstrap rounds (sampling noise in the 90% interval)", number = true, integer = true, min = 0,
     max = 100000, default = 0 },
   { "seed", "S", "random seed", number = true, integer = true, min = 0, max = 1 << 53, default = 1 },
-  { "exact-rounds", nil, "bootstrap rounds run the recipes unchanged (default: the main run's bandwidth R, bin seeding)" },
+  { "exact-rounds", nil, "bootstrap rounds run the recipes unchanged (default: the main run's bandwidth R, bin seeding, fits started from the main fits)" },
   { "exact-clustering", nil, "cod clusters every set exactly (default: large-set mode above " ..
     require("cod.cluster").large_set_threshold .. " distinct rows)" },
   { "smooth", "R", "average R adjacent checkpoints each side (paper A.2)", number = true, integer = true, min = 0,
