@@ -144,13 +144,8 @@ int enter_target(lua_State* L, const std::string& path, const std::vector<std::s
   return open_target_dir(L, path, t, create, dir);
 }
 
-int close_stream(lua_State* L) {
-  auto* p = static_cast<luaL_Stream*>(luaL_checkudata(L, 1, LUA_FILEHANDLE));
-  errno = 0;
-  return luaL_fileresult(L, std::fclose(p->f) == 0, nullptr);
-}
-
 // sandbox.open(path, mode, roots) -> file | nil, msg, "denied" | nil, msg, errno
+// Modes as io.open's for writing, and "wx": create a new file, refusing anything already there.
 int f_open(lua_State* L) {
   size_t len = 0;
   const char* s = luaL_checklstring(L, 1, &len);
@@ -170,6 +165,8 @@ int f_open(lua_State* L) {
     flags = O_RDWR | O_CREAT | O_APPEND;
   } else if (mode == "r+") {
     flags = O_RDWR;
+  } else if (mode == "wx") {  // a new file only: anything already there (a link too) is refused
+    flags = O_WRONLY | O_CREAT | O_EXCL;
   } else {
     return luaL_argerror(L, 2, "invalid mode");
   }
@@ -189,14 +186,8 @@ int f_open(lua_State* L) {
   const int fl = ::fcntl(fd.get(), F_GETFL);
   if (fl >= 0) ::fcntl(fd.get(), F_SETFL, fl & ~O_NONBLOCK);
   if (truncate && ::ftruncate(fd.get(), 0) != 0) return failed(L, path, errno);
-  auto* p = static_cast<luaL_Stream*>(lua_newuserdatauv(L, sizeof(luaL_Stream), 0));
-  p->closef = nullptr;
-  luaL_setmetatable(L, LUA_FILEHANDLE);
-  p->f = ::fdopen(fd.get(), mode.c_str());
-  if (!p->f) return failed(L, path, errno);
-  fd.release();
-  p->closef = &close_stream;
-  return 1;
+  if (mode == "wx") mode = "w";
+  return codlua::push_file(L, fd.release(), mode.c_str(), path);
 }
 
 // sandbox.mkdir(path, roots) -> true | nil, msg, "denied" | nil, msg  (parents made; existing is fine)

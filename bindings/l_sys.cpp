@@ -83,6 +83,20 @@ int f_mkdir(lua_State* L) {
   return 1;
 }
 
+// sys.create_new(path) -> file | nil, msg, errno
+// A new empty file opened for writing: refused when anything is already at `path` (a file,
+// a folder, a symbolic link: O_EXCL never follows one), so a caller that later deletes it
+// deletes only what it made.
+int f_create_new(lua_State* L) {
+  const std::string path = check_path(L, 1);
+  std::string name;
+  Fd parent = open_parent(path, name);
+  if (!parent) return luaL_fileresult(L, 0, path.c_str());
+  const int fd = ::openat(parent.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+  if (fd < 0) return luaL_fileresult(L, 0, path.c_str());
+  return codlua::push_file(L, fd, "w", path);
+}
+
 // sys.remove_tree(path) -> true | nil, msg
 // Deletes a folder only when it is codlua's: a real folder (not a link) owned by this
 // user, holding a valid marker. A complete output folder loses only the files and
@@ -396,6 +410,7 @@ int f_getpid(lua_State* L) {
 int luaopen_cod_core_sys(lua_State* L) {
   const luaL_Reg funcs[] = {{"isatty", f_isatty},
                             {"mkdir", f_mkdir},
+                            {"create_new", f_create_new},
                             {"remove_tree", f_remove_tree},
                             {"rename", f_rename},
                             {"replace_dir", f_replace_dir},

@@ -1,8 +1,11 @@
 #include "support.hpp"
 
-#include <climits>
+#include <unistd.h>
 
+#include <cerrno>
+#include <climits>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -383,6 +386,30 @@ void push_user_error(lua_State* L, const std::string& message, int status, const
   }
   push_user_error_metatable(L);  // [e, mt]
   lua_setmetatable(L, -2);       // [e]
+}
+
+namespace {
+int close_file(lua_State* L) {
+  auto* p = static_cast<luaL_Stream*>(luaL_checkudata(L, 1, LUA_FILEHANDLE));
+  errno = 0;
+  return luaL_fileresult(L, std::fclose(p->f) == 0, nullptr);
+}
+}  // namespace
+
+int push_file(lua_State* L, int fd, const char* mode, const std::string& path) {
+  auto* p = static_cast<luaL_Stream*>(lua_newuserdatauv(L, sizeof(luaL_Stream), 0));
+  p->closef = nullptr;  // not open yet: the collector must not close it
+  luaL_setmetatable(L, LUA_FILEHANDLE);
+  p->f = ::fdopen(fd, mode);
+  if (!p->f) {
+    const int e = errno;
+    ::close(fd);
+    lua_pop(L, 1);
+    errno = e;
+    return luaL_fileresult(L, 0, path.c_str());
+  }
+  p->closef = &close_file;
+  return 1;
 }
 
 }  // namespace codlua

@@ -183,6 +183,11 @@ void set_field(lua_State* L, const char* key, const std::string& v);
 void set_field(lua_State* L, const char* key, const char* v);
 
 /** Register a module's functions as a new table and leave it on the stack. */
+/// Push an open descriptor as a Lua file (io library handle) opened with `mode`; the Lua file
+/// owns it from then on (closed by file:close() or the collector). On failure the descriptor
+/// is closed and nil, message, errno are pushed. Returns the number of values pushed.
+int push_file(lua_State* L, int fd, const char* mode, const std::string& path);
+
 inline int new_module(lua_State* L, const luaL_Reg* funcs) {
   lua_newtable(L);
   luaL_setfuncs(L, funcs, 0);

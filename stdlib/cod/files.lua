@@ -94,6 +94,14 @@ function M.open(path)
   if not f then
     errors.user(("cannot write %s: %s"):format(text.printable(M.display(path)), reason(path, err)))
   end
+  return M.writer(path, f)
+end
+
+--- A checked writer over a file already open for writing (see open).
+---@param path string  the file's name, for messages
+---@param f file*
+---@return cod.files.Writer
+function M.writer(path, f)
   return setmetatable({ path = path, f = f }, Writer)
 end
 
@@ -106,18 +114,21 @@ function M.write_text(path, ...)
   w:close()
 end
 
---- Write the strings `...` to `path` through `<path>.tmp-<pid>` and rename it into place:
---- a failed write leaves the old file (or none), never a half one. Messages name `path`.
+--- Write the strings `...` to `path` through a new file `<path>.tmp-<pid>` and rename it
+--- into place: a failed write leaves the old file (or none), never a half one. The temporary
+--- file is created only where nothing is (sys.create_new), so the one file this may delete
+--- is the one it made. Messages name `path`.
 ---@param path string
 ---@param ... string
 function M.replace_file(path, ...)
   local tmp = path .. ".tmp-" .. sys.getpid()
-  shown[tmp] = path
-  local opened, w = pcall(M.open, tmp)
-  if not opened then  -- nothing was created: nothing to remove
-    shown[tmp] = nil
-    error(w, 0)
+  local f, err = sys.create_new(tmp)
+  if not f then  -- nothing was created: nothing to remove
+    errors.user(("cannot write %s: cannot create its temporary file %s: %s"):format(text.printable(path),
+      text.printable(tmp), reason(tmp, err)))
   end
+  shown[tmp] = path
+  local w = M.writer(tmp, f)
   local written, werr = pcall(function(...)
     w:write(...)
     w:close()

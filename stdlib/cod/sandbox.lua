@@ -14,8 +14,8 @@
 ---    stdlib uses.
 --- 2. The capabilities themselves are narrowed in the real globals too, for the stdlib's
 ---    sake (a recipe may call stdlib functions that write where they are told): io.open
----    for writing, io.output, os.remove, os.rename and cod.core.sys's mkdir, remove_tree,
----    rename, replace_dir and lock_output check their paths, and the writes follow no
+---    for writing, io.output, os.remove, os.rename and cod.core.sys's mkdir, create_new,
+---    remove_tree, rename, replace_dir and lock_output check their paths, and the writes follow no
 ---    symbolic link (cod.core.sandbox opens relative to the folder, O_NOFOLLOW); os.execute, io.popen, os.tmpname, io.tmpfile and
 ---    package.loadlib raise; C searchers are gone; load is text-only. cod.plot captured
 ---    os.execute when it loaded, before this, so the stdlib's own gnuplot call still runs.
@@ -40,7 +40,7 @@ local resolve = core.resolve
 local core_open, core_mkdir, core_remove, core_rename, core_check = core.open, core.mkdir, core.remove, core.rename,
   core.check
 local sys_mkdir, sys_remove_tree, sys_rename = sys.mkdir, sys.remove_tree, sys.rename
-local sys_replace_dir, sys_lock_output = sys.replace_dir, sys.lock_output
+local sys_replace_dir, sys_lock_output, sys_create_new = sys.replace_dir, sys.lock_output, sys.create_new
 
 -- Module state lives in locals: untrusted code can require this module and change its
 -- table's fields, so no check may look anything up through `M`.
@@ -106,6 +106,13 @@ local function checked_open(path, mode)
     return f, err, code
   end
   return io_open(path, mode)
+end
+
+local function checked_create_new(path)
+  if type(path) ~= "string" then return sys_create_new(path) end
+  local f, err, code = core_open(path, "wx", state.roots)
+  if code == "denied" then refuse_write("sys.create_new", path, err) end
+  return f, err, code
 end
 
 local function checked_output(file)
@@ -310,7 +317,7 @@ function M.enable(opts)
   os.remove, os.rename = checked_remove, checked_rename
   os.execute, os.tmpname = refuse("os.execute"), refuse("os.tmpname")
   sys.mkdir, sys.remove_tree, sys.rename = checked_mkdir, checked_remove_tree, checked_sys_rename
-  sys.replace_dir, sys.lock_output = checked_replace_dir, checked_lock_output
+  sys.replace_dir, sys.lock_output, sys.create_new = checked_replace_dir, checked_lock_output, checked_create_new
   package.loadlib = refuse("package.loadlib")
   package.cpath = ""
   package.searchers = { package.searchers[1], lua_searcher }

@@ -287,22 +287,39 @@ T.test("experiment tables are written whole and errors name the table, not its t
   local path = dir .. "/t.csv"
   E.write_csv(path, { "set", "fe" }, { { set = "=cmd", fe = 1.5 }, { set = "b", fe = 2 } })
   T.eq(slurp(path), "set,fe\n'=cmd,1.5\nb,2\n")
-  -- the temporary file cannot be created: the message names t.csv and the old table stays
+  -- something is already at the temporary name (a folder, a user's file, a link to a user's
+  -- file): nothing is written through it or deleted, the old table stays, the message says why
   local tmp = path .. ".tmp-" .. sys.getpid()
+  local victim = dir .. "/victim.txt"
+  write(victim, "precious")
+  local function refused(what)
+    local ok, err = pcall(E.write_csv, path, { "set" }, { { set = "c" } })
+    T.eq(ok, false, what)
+    local msg = require("cod.errors").message(err)
+    T.truthy(msg:find("cannot write .-/t%.csv: cannot create its temporary file .-t%.csv%.tmp%-%d+: File exists"),
+      msg)
+    T.eq(slurp(path), "set,fe\n'=cmd,1.5\nb,2\n", what)
+    T.eq(slurp(victim), "precious", what)
+  end
   assert(sys.mkdir(tmp))
-  local ok, err = pcall(E.write_csv, path, { "set" }, { { set = "c" } })
-  T.eq(ok, false)
-  local msg = require("cod.errors").message(err)
-  T.truthy(msg:find("cannot write .-/t%.csv: ") and not msg:find("tmp%-"), msg)
-  T.eq(slurp(path), "set,fe\n'=cmd,1.5\nb,2\n")
+  refused("a folder")
   assert(os.remove(tmp))
+  write(tmp, "mine")
+  refused("a file")
+  T.eq(slurp(tmp), "mine")
+  assert(os.remove(tmp))
+  T.eq(T.run("ln -s " .. q(victim) .. " " .. q(tmp)), 0)
+  refused("a symbolic link")
+  T.eq(T.run("test -L " .. q(tmp)), 0, "the link is still there")
+  assert(os.remove(tmp))
+  assert(os.remove(victim))
   -- the rename fails (a folder holds the name): the message names t.csv, no temporary file is left
   local blocked = dir .. "/u.csv"
   assert(sys.mkdir(blocked))
   write(blocked .. "/keep", "x")
-  ok, err = pcall(E.write_csv, blocked, { "set" }, { { set = "c" } })
+  local ok, err = pcall(E.write_csv, blocked, { "set" }, { { set = "c" } })
   T.eq(ok, false)
-  msg = require("cod.errors").message(err)
+  local msg = require("cod.errors").message(err)
   T.truthy(msg:find("cannot write .-/u%.csv: ") and not msg:find("tmp%-"), msg)
   T.eq(ls(dir), "t.csv\nu.csv\n")
 end)

@@ -43,6 +43,16 @@ try("mkdir_via_link", function() return require("cod.core.sys").mkdir(out .. "/d
 try("remove_via_link", function() return os.remove(out .. "/dir_link/victim2.txt") end)
 try("rename_via_link", function() return os.rename(out .. "/ok_src.txt", out .. "/dir_link/moved.txt") end)
 try("files.write_text", function() return require("cod.files").write_text(out .. "/dangling", "escaped") end)
+try("create_new_via_link", function()
+  local f, err = require("cod.core.sys").create_new(out .. "/dir_link/created.txt")
+  if f then f:close() return "created" end
+  return tostring(err)
+end)
+try("create_new_outside", function() return require("cod.core.sys").create_new(out .. "/../created2.txt") end)
+try("replace_file_inside", function()
+  require("cod.files").replace_file(out .. "/table.csv", "a,b\n")
+  return "written"
+end)
 try("fifo", put(out .. "/fifo"))
 try("inside", put(out .. "/ok.txt"))
 try("inside_sub", function()
@@ -76,7 +86,7 @@ T.test("--sandbox: links, hard links and .. cannot carry a write outside the roo
   local denied = "is not allowed by %-%-sandbox"
   for _, name in ipairs({ "dangling", "dangling_append", "file_link", "dir_link", "hard_link", "hard_link_append",
     "dotdot", "dotdot_deep", "io.output", "mkdir_dangling", "mkdir_via_link", "remove_via_link", "rename_via_link",
-    "files.write_text" }) do
+    "files.write_text", "create_new_via_link", "create_new_outside" }) do
     T.truthy(p[name] and not p[name].ok and p[name].msg:find(denied), name .. ": " .. tostring(p[name] and p[name].msg))
   end
   T.truthy(p.dangling.msg:find("it is a symbolic link"), p.dangling.msg)
@@ -85,10 +95,12 @@ T.test("--sandbox: links, hard links and .. cannot carry a write outside the roo
   T.truthy(p.fifo and p.fifo.msg ~= "written", "fifo: " .. tostring(p.fifo and p.fifo.msg))
   T.eq(p.inside.msg, "written")
   T.eq(p.inside_sub.msg, "written")
+  T.eq(p.replace_file_inside.msg, "written")
+  T.eq(slurp(out .. "/table.csv"), "a,b\n")
   -- Nothing outside changed.
   T.eq(slurp(dir .. "/victim.txt"), "keep me")
   T.eq(slurp(outside .. "/victim2.txt"), "keep me too")
-  for _, f in ipairs({ dir .. "/evil_dangling", outside .. "/x.txt", outside .. "/newdir", outside .. "/moved.txt",
+  for _, f in ipairs({ dir .. "/evil_dangling", outside .. "/x.txt", outside .. "/newdir", outside .. "/moved.txt", outside .. "/created.txt", dir .. "/created2.txt",
     dir .. "/escape.txt", scratch .. "/escape2.txt", dir .. "/escape2.txt" }) do
     T.truthy(not sys.exists(f), f .. " must not exist")
   end
