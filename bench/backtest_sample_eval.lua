@@ -20,11 +20,7 @@ local spec = {
   { "sample", "K", "items in the backtests' subsample", number = true, integer = true, default = 10000 },
   { "threads", "N", "workers", number = true, integer = true, default = 2 },
 }
-local o, rest = args.parse(spec, arg)
-if not o or o.help or #rest > 0 then
-  io.stderr:write(o and args.help(spec) or (rest .. "\n"))
-  os.exit(o and o.help and 0 or 2)
-end
+local o = args.parse_script(spec, arg, "backtest_sample_eval.lua")
 
 local function weights_text(s)
   local parts = {}

@@ -25,11 +25,7 @@ local spec = {
   { "compare", "WHAT", "exact: exact vs cheap rounds; fits: cheap rounds without vs with the cheaper fits",
     default = "exact" },
 }
-local o, rest = args.parse(spec, arg)
-if not o or o.help or #rest > 0 then
-  io.stderr:write(o and args.help(spec) or (rest .. "\n"))
-  os.exit(o and o.help and 0 or 2)
-end
+local o = args.parse_script(spec, arg, "bootstrap_rounds_mc.lua")
 
 if o.compare ~= "exact" and o.compare ~= "fits" then
   io.stderr:write("--compare must be exact or fits\n")

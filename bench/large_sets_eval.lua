@@ -35,11 +35,7 @@ local spec = {
   { "bandwidth-rows", "N", "rows large-set mode estimates R on (default cod.cluster's)", number = true, integer = true },
   { "json", "FILE", "append the rows to this JSON-lines file" },
 }
-local o, rest = args.parse(spec, arg)
-if not o or o.help or #rest > 0 then
-  io.stderr:write(o and args.help(spec) or (rest .. "\n"))
-  os.exit(o and o.help and 0 or 2)
-end
+local o = args.parse_script(spec, arg, "large_sets_eval.lua")
 
 if o.bandwidth_rows then require("cod.cluster").large_set_bandwidth_rows = o.bandwidth_rows end
 

@@ -26,11 +26,7 @@ local spec = {
   { "candidates", "R1,...", "candidate recipes (default: cod.recommend's)", list = true },
   { "out", "DIR", "write the report here (removed first)" },
 }
-local o, rest = args.parse(spec, arg)
-if not o or o.help or #rest > 0 then
-  io.stderr:write(o and args.help(spec) or (rest .. "\n"))
-  os.exit(o and o.help and 0 or 2)
-end
+local o = args.parse_script(spec, arg, "predict_stages.lua")
 
 -- Accumulated seconds and calls per key; `phase` prefixes stage keys (main, backtest, bootstrap).
 local acc, calls, order = {}, {}, {}

@@ -383,6 +383,14 @@ int l_outlier_rate(lua_State* L) {
   });
 }
 
+int l_distinct_rows(lua_State* L) {
+  return guarded(L, [&] {
+    const cod::Matrix X = codlua::check_matrix(L, 1);
+    lua_pushinteger(L, static_cast<lua_Integer>(cc::distinct_rows(X)));
+    return 1;
+  });
+}
+
 int luaopen_cod_core_cluster(lua_State* L) {
   static const luaL_Reg funcs[] = {
       {"estimate_bandwidth", l_estimate_bandwidth},
@@ -395,6 +403,7 @@ int luaopen_cod_core_cluster(lua_State* L) {
       {"quality", l_quality},
       {"iad", l_iad},
       {"outlier_rate", l_outlier_rate},
+      {"distinct_rows", l_distinct_rows},
       {nullptr, nullptr},
   };
   return codlua::new_module(L, funcs);

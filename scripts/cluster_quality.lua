@@ -32,15 +32,7 @@ local spec = {
   { "threads", "N", "worker threads (0 = all cores)", number = true, integer = true, default = 0 },
 }
 
-local o, rest = args.parse(spec, arg)
-if not o then
-  io.stderr:write("cluster_quality: ", rest, "\n")
-  os.exit(2)
-end
-if o.help then
-  io.stdout:write(args.help(spec))
-  os.exit(0)
-end
+local o = args.parse_script(spec, arg, "cluster_quality")
 
 -- Per-method options: the paper's settings plus the run's threads and seed.
 local function options(method)

@@ -26,15 +26,7 @@ local spec = {
   { "csv", "FILE", "write the rows here", default = "features.csv" },
   { "tmp", "DIR", "scratch folder for the generated lm-eval logs (created, must not exist)" },
 }
-local o, rest = args.parse(spec, arg)
-if not o then
-  io.stderr:write("features.lua: ", rest, "\n")
-  os.exit(2)
-end
-if o.help then
-  io.stdout:write(args.help(spec))
-  os.exit(0)
-end
+local o = args.parse_script(spec, arg, "features.lua")
 local here = arg[0]:match("^(.*)/scripts/[^/]*$") or "."
 local recipes = o.recipes or { "cod", "cod_irt", "irt_extrapolate", "e2e_exp", "e2e_passrate", "bnsl" }
 

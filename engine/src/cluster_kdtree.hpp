@@ -17,6 +17,25 @@ namespace cod::cluster::detail {
 // ------------------------------------------------------------------ vector kernels (cluster_simd.cpp)
 
 /**
+ * Smallest and largest squared distance from q to the box [lo, hi], summed over j in
+ * rdist()'s order with rdist()'s rounding: for every point of the box, mn <= its rdist()
+ * exactly (each term is no larger and rounding is monotone), so it may prune without a margin.
+ */
+inline void box_range_ordered(const double* lo, const double* hi, const double* q, int d, double& mn, double& mx) {
+  double smin = 0.0, smax = 0.0;
+  for (int j = 0; j < d; ++j) {
+    const double a = q[j] - lo[j];  // >= 0 when q is right of the box's low side
+    const double b = hi[j] - q[j];  // >= 0 when q is left of the box's high side
+    const double dmin = a < 0 ? -a : (b < 0 ? -b : 0.0);
+    const double dmax = std::max(std::fabs(a), std::fabs(b));
+    smin += dmin * dmin;
+    smax += dmax * dmax;
+  }
+  mn = smin;
+  mx = smax;
+}
+
+/**
  * Smallest and largest squared distance from q to the box [lo, hi], summed in any order
  * (within a relative d·2^-53 of the exact values): decide with a margin (classify_box).
  */
@@ -204,19 +223,8 @@ inline int KdTree::classify(int node, const double* q, double r2) const {
 }
 
 inline void KdTree::bounds(int node, const double* q, double& mn, double& mx) const {
-  const double* lo = lo_.data() + static_cast<std::size_t>(node) * d_;
-  const double* hi = hi_.data() + static_cast<std::size_t>(node) * d_;
-  double smin = 0.0, smax = 0.0;
-  for (int j = 0; j < d_; ++j) {
-    const double a = q[j] - lo[j];  // >= 0 when q is right of the box's low side
-    const double b = hi[j] - q[j];  // >= 0 when q is left of the box's high side
-    const double dmin = a < 0 ? -a : (b < 0 ? -b : 0.0);
-    const double dmax = std::max(std::fabs(a), std::fabs(b));
-    smin += dmin * dmin;
-    smax += dmax * dmax;
-  }
-  mn = smin;
-  mx = smax;
+  const std::size_t off = static_cast<std::size_t>(node) * d_;
+  box_range_ordered(lo_.data() + off, hi_.data() + off, q, d_, mn, mx);
 }
 
 template <class V>

@@ -20,6 +20,12 @@ std::vector<std::size_t> zero_rows(const Matrix& X) {
   return out;
 }
 
+std::size_t distinct_rows(const Matrix& X) {
+  detail::RowMap seen(static_cast<int>(X.cols()), static_cast<std::size_t>(X.rows()));
+  for (Eigen::Index i = 0; i < X.rows(); ++i) seen.insert(X.row(i).data());
+  return seen.size();
+}
+
 namespace detail {
 
 std::string prefix(const char* fname) { return std::string("cluster.") + fname + ": "; }

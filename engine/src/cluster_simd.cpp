@@ -25,20 +25,6 @@
 namespace cod::cluster::detail {
 namespace {
 
-void box_range_scalar(const double* lo, const double* hi, const double* q, int d, double& mn, double& mx) {
-  double smin = 0.0, smax = 0.0;
-  for (int j = 0; j < d; ++j) {
-    const double a = q[j] - lo[j];
-    const double b = hi[j] - q[j];
-    const double dmin = a < 0 ? -a : (b < 0 ? -b : 0.0);
-    const double dmax = std::max(std::fabs(a), std::fabs(b));
-    smin += dmin * dmin;
-    smax += dmax * dmax;
-  }
-  mn = smin;
-  mx = smax;
-}
-
 std::uint32_t leaf_mask_scalar(const double* q, const double* xt, int len, int first, int count, int d,
                                double r2) {
   std::uint32_t mask = 0;
@@ -310,7 +296,7 @@ void box_range(const double* lo, const double* hi, const double* q, int d, doubl
   if (level() == Simd::avx512 && d <= 8) return box_range_avx512(lo, hi, q, d, mn, mx);
   if (level() != Simd::scalar) return box_range_avx2(lo, hi, q, d, mn, mx);
 #endif
-  box_range_scalar(lo, hi, q, d, mn, mx);
+  box_range_ordered(lo, hi, q, d, mn, mx);
 }
 
 std::uint32_t leaf_mask(const double* q, const double* xt, int len, int first, int count, int d, double r2) {

@@ -145,4 +145,28 @@ function M.help(spec)
   return table.concat(lines, "\n") .. "\n"
 end
 
+--- Parse a script's `argv` as a command would: on a mistake (unknown option, bad value,
+--- an argument the script does not take) write "<name>: <message>" to stderr and exit 2;
+--- with --help write the help to stdout and exit 0. Returns the options.
+---@param spec table
+---@param argv string[]
+---@param name string   the script's name, for messages
+---@return table opts
+function M.parse_script(spec, argv, name)
+  local o, rest = M.parse(spec, argv or {})
+  if not o then
+    io.stderr:write(name, ": ", rest, "\n")
+    os.exit(2)
+  end
+  if o.help then
+    io.stdout:write(M.help(spec))
+    os.exit(0)
+  end
+  if #rest > 0 then
+    io.stderr:write(name, ": unexpected argument '", rest[1], "'\n")
+    os.exit(2)
+  end
+  return o
+end
+
 return M

@@ -324,21 +324,12 @@ M.large_set_threshold = 8000
 --- Rows of the seeded subsample on which large-set mode estimates the bandwidth R.
 M.large_set_bandwidth_rows = 10000
 
---- Number of distinct rows of X (rows equal value for value count once).
+--- Number of distinct rows of X (rows equal value for value, -0.0 == 0.0, count once): the
+--- points Improved MeanShift climbs from once copies are collapsed.
 ---@param X cod.Matrix
 ---@return integer
 function M.distinct_rows(X)
-  local rows = X:totable()
-  local fmt = ("d"):rep(X:cols())
-  local seen, n = {}, 0
-  for _, row in ipairs(rows) do
-    local key = string.pack(fmt, table.unpack(row))
-    if not seen[key] then
-      seen[key] = true
-      n = n + 1
-    end
-  end
-  return n
+  return core.distinct_rows(X)
 end
 
 --- k of the rows 1..n drawn without replacement (a partial Fisher-Yates shuffle on stream 0 of

@@ -12,6 +12,7 @@
 
 #include "cod/error.hpp"
 #include "cod/mapping.hpp"
+#include "test_util.hpp"
 
 namespace mapping_test {
 
@@ -41,15 +42,6 @@ inline double max_abs_diff(const std::vector<double>& a, const std::vector<doubl
   return d;
 }
 
-// Exact error message of a call.
-template <class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const cod::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_util::message_of;
 
 }  // namespace mapping_test

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <limits>
 #include <map>
 #include <random>
@@ -16,6 +15,9 @@
 
 #include "cod/cluster.hpp"
 #include "cod/error.hpp"
+#include "test_util.hpp"
+
+using test_util::message_of;
 
 namespace cc = cod::cluster;
 
@@ -148,15 +150,6 @@ void same_up_to_renumbering(const std::vector<int>& a, const std::vector<int>& b
     CHECK(f.emplace(a[i], b[i]).first->second == b[i]);
     CHECK(r.emplace(b[i], a[i]).first->second == a[i]);
   }
-}
-
-std::string message_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const cod::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 }  // namespace

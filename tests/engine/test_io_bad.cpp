@@ -6,23 +6,14 @@
 #include "cod/dataset.hpp"
 #include "cod/error.hpp"
 #include "cod/io.hpp"
+#include "test_util.hpp"
+
+using test_util::input_error;
 
 namespace {
 
 const std::string kBad = COD_TEST_DATA_DIR "/bad/";
 const std::string kModels = COD_TEST_DATA_DIR "/io/models.csv";
-
-template <class F>
-std::string input_error(F&& f) {
-  try {
-    f();
-  } catch (const cod::InputError& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    return std::string("not an InputError: ") + e.what();
-  }
-  return "no error";
-}
 
 std::string items_error(const std::string& name) {
   return input_error([&] {

@@ -9,6 +9,9 @@
 #include "cod/dataset.hpp"
 #include "cod/error.hpp"
 #include "cod/io.hpp"
+#include "test_util.hpp"
+
+using test_util::input_error;
 
 namespace {
 
@@ -26,18 +29,6 @@ cod::DatasetFiles lmeval(const std::string& dir, const std::string& metric, cons
   f.lmeval.filter = filter;
   f.lmeval.tasks = std::move(tasks);
   return f;
-}
-
-template <class F>
-std::string input_error(F&& f) {
-  try {
-    f();
-  } catch (const cod::InputError& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    return std::string("not an InputError: ") + e.what();
-  }
-  return "no error";
 }
 
 std::string bad_error(const std::string& name, const std::string& metric = "acc") {

@@ -20,6 +20,9 @@ end
 T.test("distinct_rows counts rows equal value for value once", function()
   local X = matrix.new({ { 0.1, 0.2 }, { 0.1, 0.2 }, { 0.2, 0.1 }, { 0.1, 0.2 }, { 0.0, 0.5 } })
   T.eq(cluster.distinct_rows(X), 3)
+  -- -0.0 equals 0.0 (as Improved MeanShift's collapse counts it); an empty matrix has none
+  T.eq(cluster.distinct_rows(matrix.new({ { 0.0, 0.5 }, { -0.0, 0.5 }, { 0.5, -0.0 } })), 2)
+  T.eq(cluster.distinct_rows(matrix.zeros(0, 3)), 0)
 end)
 
 T.test("large_set_plan switches above the threshold and keeps the caller's options", function()

@@ -78,6 +78,10 @@ BandwidthChoice paper_bandwidth(const Matrix& X, double quantile = 0.1, std::opt
 /** Indices (0-based) of the rows whose features are all exactly 0 (SPEC §2: reason `zero`). */
 std::vector<std::size_t> zero_rows(const Matrix& X);
 
+/** Number of distinct rows of X (rows equal value for value, -0.0 == 0.0, count once): the
+ *  points Improved MeanShift climbs from after collapsing copies. */
+std::size_t distinct_rows(const Matrix& X);
+
 // ------------------------------------------------------------------ MeanShift
 
 /** Options of MeanShift (flat kernel, scikit-learn 1.2 semantics, SPEC §3.2). */

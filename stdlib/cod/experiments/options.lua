@@ -104,19 +104,7 @@ return function(M)
   ---@param argv string[]
   ---@return table opts
   function M.parse(spec, argv)
-    local o, rest = args.parse(spec, argv or {})
-    if not o then
-      io.stderr:write(spec.script, ": ", rest, "\n")
-      os.exit(2)
-    end
-    if o.help then
-      io.stdout:write(args.help(spec))
-      os.exit(0)
-    end
-    if #rest > 0 then
-      io.stderr:write(spec.script, ": unexpected argument '", rest[1], "'\n")
-      os.exit(2)
-    end
+    local o = args.parse_script(spec, argv, spec.script)
     for _, d in ipairs(o.datasets or {}) do
       if not contains(DATASET_NAMES, d) then
         io.stderr:write(("%s: unknown dataset '%s' (datasets: %s)\n"):format(spec.script, d,
