@@ -1,22 +1,44 @@
 --- Monte Carlo check of the cheaper bootstrap rounds (cod.bootstrap.round_recipe: the main
---- run's bandwidth R and bin seeding): the bootstrap's percentile interval endpoints with
---- exact rounds and with cheap rounds, for every set and several bootstrap seeds, against
---- the spread of the endpoints across seeds (the Monte Carlo error). With --recipe cod the
---- rounds are COD's alone (the recommendation weighs it with baselines the change leaves alone). docs/recommend.md,
---- "Bootstrap rounds", has the table this prints. With --compare fits the two variants are
---- the cheap rounds without (column "exact") and with (column "cheap") the cheaper law fits
---- (the main run's fits as starts, fewer local runs; cod.bootstrap.round_fits).
+--- run's bandwidth R, bin seeding, the main run's fits as starts): the bootstrap's percentile
+--- interval endpoints with exact rounds and with cheap rounds, for every set and several
+--- bootstrap seeds, against the spread of the endpoints across seeds (the Monte Carlo error).
+--- With --recipe cod the rounds are COD's alone (the recommendation weighs it with baselines
+--- the change leaves alone). docs/bootstrap.md, "Monte Carlo check", has the tables this prints.
+--- With --compare fits the two variants are the cheap rounds without (column "exact") and
+--- with (column "cheap") the cheaper law fits (cod.bootstrap.round_fits).
 ---
----   codlua bench/bootstrap_rounds_mc.lua --items F --models F [--rounds 100] [--seeds 1,2,3] [--threads 2]
+--- Data: --items/--models or --data DIR (files), or --synth KIND generated in-process:
+---   single  cod.synth.paper_like{single_answer = true, seed = --synth-seed} (0/1 answers, 8 sets)
+---   large   cod.synth.ladder as bench/gen_predict_data.lua (100 trials) with --synth-sets sets
+---           of --synth-items items (20,000: large-set mode, docs/cluster.md "Large sets")
+---
+--- Round b draws the same resample in both variants (random.new(seed, b)), so beside the
+--- endpoints the script prints the paired per-round differences of the predictions.
+---
+--- Criterion (fixed 2026-11-30 before the single-answer and large-set runs): a set passes when
+--- every endpoint's |difference / SD| <= 2 (SD: pooled spread of one seed's endpoint across
+--- seeds; with 3 seeds the difference of the means has a standard error of ~0.8 SD), is
+--- flagged at 2-3 (then the paired rounds decide), and fails above 3 -- or when the paired
+--- rounds show a systematic shift (|t| > 4) larger than a quarter of the endpoints' SD.
+---
+---   codlua bench/bootstrap_rounds_mc.lua (--items F --models F | --data DIR | --synth single|large)
+---          [--target M] [--sets A,B] [--rounds 100] [--seeds 1,2,3] [--threads 2] [--recipe auto|cod]
 ---          [--compare exact|fits]
 
 local args = require("cod.args")
 local sys = require("cod.core.sys")
 
 local spec = {
-  usage = "codlua bench/bootstrap_rounds_mc.lua --items FILE --models FILE [options]",
+  usage = "codlua bench/bootstrap_rounds_mc.lua (--items FILE --models FILE | --data DIR | --synth KIND) [options]",
   { "items", "FILE", "items CSV" },
   { "models", "FILE", "models CSV" },
+  { "data", "DIR", "a data folder (items.csv + models.csv)" },
+  { "synth", "KIND", "generated data: single (paper_like, 0/1 answers) or large (20,000-item sets, 100 trials)" },
+  { "synth-seed", "N", "generator seed", number = true, integer = true, default = 1 },
+  { "synth-items", "N", "items per set (--synth large)", number = true, integer = true, min = 1, default = 20000 },
+  { "synth-sets", "N", "sets (--synth large)", number = true, integer = true, min = 1, default = 2 },
+  { "target", "MODEL", "target model (default: the models CSV's role 'target')" },
+  { "sets", "S1,...", "only these sets", list = true },
   { "compute-unit", "FLOPS", "unit of compute", number = true, default = 1e18 },
   { "rounds", "N", "bootstrap rounds", number = true, integer = true, default = 100 },
   { "seeds", "S1,...", "bootstrap seeds", list = true, default = { "1", "2", "3" } },
@@ -27,31 +49,71 @@ local spec = {
 }
 local o = args.parse_script(spec, arg, "bootstrap_rounds_mc.lua")
 
-if o.compare ~= "exact" and o.compare ~= "fits" then
-  io.stderr:write("--compare must be exact or fits\n")
+local function usage(msg)
+  io.stderr:write("bootstrap_rounds_mc.lua: ", msg, "\n")
   os.exit(2)
 end
+if o.compare ~= "exact" and o.compare ~= "fits" then usage("--compare must be exact or fits") end
 local predict = require("cod.predict")
 local bootstrap = require("cod.bootstrap")
-local ds = require("cod.cli.common").load(o)
+require("cod.parallel").set_threads(o.threads)
 
--- ends[variant][set] = {{lo, hi} per seed}; seconds[variant] = wall time of the rounds' runs.
+local ds
+if o.synth == "single" then
+  ds = require("cod.synth").paper_like({ single_answer = true, seed = o.synth_seed })
+elseif o.synth == "large" then
+  local sets = {}
+  for k = 1, o.synth_sets do sets[k] = { name = "set-" .. k, items = o.synth_items } end
+  ds = require("cod.synth").ladder({ seed = o.synth_seed, models = 8, min_flops = 1e18, max_flops = 1e21,
+    anchors = 2, target_factor = 5, trials = 100, sets = sets })
+elseif o.synth ~= nil then
+  usage("--synth must be single or large")
+else
+  ds = require("cod.cli.common").load(o)
+end
+
+-- Each set's rounds' predictions as the run's intervals are made (paired by round b).
+local capture
+do
+  local run_plans, intervals = bootstrap.run_plans, bootstrap.intervals
+  local set_of
+  function bootstrap.run_plans(plans, opts)
+    set_of = {}
+    for _, p in ipairs(plans) do set_of[p.base] = p.set end
+    return run_plans(plans, opts)
+  end
+  function bootstrap.intervals(outcomes, opts, base)
+    local preds = {}
+    for b = 1, opts.bootstrap do preds[b] = outcomes[b] and outcomes[b].prediction or false end
+    if capture and set_of and set_of[base] then capture[set_of[base]] = preds end
+    return intervals(outcomes, opts, base)
+  end
+end
+
+-- ends[variant][set] = {{lo, hi} per seed}; rounds_of[variant][set][seed] = the rounds' predictions;
+-- seconds[variant] = wall time of the runs.
 local ends, seconds, final = { exact = {}, cheap = {} }, { exact = 0, cheap = 0 }, { exact = {}, cheap = {} }
+local rounds_of, modes = { exact = {}, cheap = {} }, {}
 local sets
 for _, variant in ipairs({ "cheap", "exact" }) do
-  for _, seed in ipairs(o.seeds) do
+  for si, seed in ipairs(o.seeds) do
     local t0 = sys.clock()
     bootstrap.round_fits = o.compare == "exact" or variant == "cheap"
+    capture = {}
     local rep = predict.run(ds, { bootstrap = o.rounds, seed = math.tointeger(tonumber(seed)), threads = o.threads,
-      exact_rounds = o.compare == "exact" and variant == "exact", progress = false, recipe = o.recipe })
+      exact_rounds = o.compare == "exact" and variant == "exact", progress = false, recipe = o.recipe,
+      target = o.target, sets = o.sets })
     seconds[variant] = seconds[variant] + sys.clock() - t0
     sets = {}
     for _, s in ipairs(rep.sets) do
       sets[#sets + 1] = s.name
       ends[variant][s.name] = ends[variant][s.name] or {}
       final[variant][s.name] = final[variant][s.name] or {}
+      rounds_of[variant][s.name] = rounds_of[variant][s.name] or {}
       table.insert(ends[variant][s.name], s.bootstrap.interval)
       table.insert(final[variant][s.name], s.interval)
+      rounds_of[variant][s.name][si] = capture[s.name]
+      modes[s.name] = s.clustering and s.clustering.mode or modes[s.name]
     end
   end
 end
@@ -71,8 +133,8 @@ local function column(list, k)
   return out
 end
 
-print(("compare %s, recipe %s, %d rounds, seeds %s; bootstrap interval endpoints in points (mean over seeds ± SD across seeds)")
-  :format(o.compare, o.recipe, o.rounds, table.concat(o.seeds, ",")))
+print(("compare %s, recipe %s, %d rounds, seeds %s, %d workers; bootstrap interval endpoints in points " ..
+  "(mean over seeds ± SD across seeds)"):format(o.compare, o.recipe, o.rounds, table.concat(o.seeds, ","), o.threads))
 if o.compare == "fits" then
   print("| set | end | without | with the cheaper fits | difference | difference / SD | final interval end: without | with |")
 else
@@ -95,3 +157,31 @@ for _, name in ipairs(sets) do
 end
 print(("largest |difference / SD|: %.1f; wall seconds of the runs: exact %.1f, cheap %.1f"):format(worst,
   seconds.exact, seconds.cheap))
+
+-- Paired rounds: cheap − exact prediction of the same round b (same resample), over seeds.
+print()
+print("paired rounds (cheap − exact, points): rounds both predicted, equal to 1e-9, mean ± SD, t = mean / SE, " ..
+  "largest |difference|; clustering mode of the main run")
+print("| set | rounds | equal | mean | SD | t | largest | failed exact / cheap | mode |")
+print("|---|---|---|---|---|---|---|---|---|")
+for _, name in ipairs(sets) do
+  local d, equal, failed_e, failed_c, largest = {}, 0, 0, 0, 0
+  for si = 1, #o.seeds do
+    local pe, pc = rounds_of.exact[name][si] or {}, rounds_of.cheap[name][si] or {}
+    for b = 1, o.rounds do
+      if not pe[b] then failed_e = failed_e + 1 end
+      if not pc[b] then failed_c = failed_c + 1 end
+      if pe[b] and pc[b] then
+        local x = 100 * (pc[b] - pe[b])
+        d[#d + 1] = x
+        if math.abs(x) < 1e-7 then equal = equal + 1 end
+        largest = math.max(largest, math.abs(x))
+      end
+    end
+  end
+  local m, s = 0, 0
+  if #d > 0 then m, s = mean_sd(d) end
+  local t = s > 0 and m / (s / math.sqrt(#d)) or 0
+  print(("| %s | %d | %d | %+.3f | %.3f | %+.1f | %.2f | %d / %d | %s |"):format(name, #d, equal, m, s, t, largest,
+    failed_e, failed_c, modes[name] or "-"))
+end
