@@ -5,7 +5,8 @@
 --- With --recipe cod the rounds are COD's alone (the recommendation weighs it with baselines
 --- the change leaves alone). docs/bootstrap.md, "Monte Carlo check", has the tables this prints.
 --- With --compare fits the two variants are the cheap rounds without (column "exact") and
---- with (column "cheap") the cheaper law fits (cod.bootstrap.round_fits).
+--- with (column "cheap") the cheaper law fits (cod.bootstrap.round_fits); with --compare
+--- only-bandwidth, only-bin-seeding or only-fits the cheap rounds make that one change alone.
 ---
 --- Data: --items/--models or --data DIR (files), or --synth KIND generated in-process:
 ---   single  cod.synth.paper_like{single_answer = true, seed = --synth-seed} (0/1 answers, 8 sets)
@@ -23,7 +24,7 @@
 ---
 ---   codlua bench/bootstrap_rounds_mc.lua (--items F --models F | --data DIR | --synth single|large)
 ---          [--target M] [--sets A,B] [--rounds 100] [--seeds 1,2,3] [--threads 2] [--recipe auto|cod]
----          [--compare exact|fits]
+---          [--compare exact|fits|only-bandwidth|only-bin-seeding|only-fits]
 
 local args = require("cod.args")
 local sys = require("cod.core.sys")
@@ -53,7 +54,11 @@ local function usage(msg)
   io.stderr:write("bootstrap_rounds_mc.lua: ", msg, "\n")
   os.exit(2)
 end
-if o.compare ~= "exact" and o.compare ~= "fits" then usage("--compare must be exact or fits") end
+-- Which of the round's changes the "cheap" variant makes (--compare only-*: that one alone, against exact rounds).
+local only = { ["only-bandwidth"] = "bandwidth", ["only-bin-seeding"] = "bin_seeding", ["only-fits"] = "fits" }
+if o.compare ~= "exact" and o.compare ~= "fits" and not only[o.compare] then
+  usage("--compare must be exact, fits, only-bandwidth, only-bin-seeding or only-fits")
+end
 local predict = require("cod.predict")
 local bootstrap = require("cod.bootstrap")
 require("cod.parallel").set_threads(o.threads)
@@ -99,9 +104,14 @@ for _, variant in ipairs({ "cheap", "exact" }) do
   for si, seed in ipairs(o.seeds) do
     local t0 = sys.clock()
     bootstrap.round_fits = o.compare == "exact" or variant == "cheap"
+    if only[o.compare] then
+      bootstrap.round_bandwidth = only[o.compare] == "bandwidth"
+      bootstrap.round_bin_seeding = only[o.compare] == "bin_seeding"
+      bootstrap.round_fits = only[o.compare] == "fits"
+    end
     capture = {}
     local rep = predict.run(ds, { bootstrap = o.rounds, seed = math.tointeger(tonumber(seed)), threads = o.threads,
-      exact_rounds = o.compare == "exact" and variant == "exact", progress = false, recipe = o.recipe,
+      exact_rounds = o.compare ~= "fits" and variant == "exact", progress = false, recipe = o.recipe,
       target = o.target, sets = o.sets })
     seconds[variant] = seconds[variant] + sys.clock() - t0
     sets = {}

@@ -87,6 +87,11 @@ M.round_local_starts = 2
 --- False: rounds keep law.fit's own starts (only bench/bootstrap_rounds_mc.lua's comparison sets it).
 M.round_fits = true
 
+--- False: rounds estimate R themselves / seed from every row (bench/bootstrap_rounds_mc.lua's
+--- comparisons of one change at a time set them).
+M.round_bandwidth = true
+M.round_bin_seeding = true
+
 -- The main run's fit parameters a round's fit step may start from: every fitted cluster's
 -- (the SSE of each start on the round's cluster picks the nearest) or the end-to-end fit's.
 local function main_fit_starts(step, st)
@@ -125,11 +130,11 @@ function M.round_recipe(recipe, main)
     local ms = {}
     -- A fallback's state has no clustering: the rounds then estimate R themselves.
     local facts = st and st.cluster_method == "improved_meanshift" and st.cluster_facts
-    if options.bandwidth == nil and facts and type(facts.bandwidth) == "number" and facts.bandwidth > 0 then
+    if M.round_bandwidth and options.bandwidth == nil and facts and type(facts.bandwidth) == "number" and facts.bandwidth > 0 then
       options.bandwidth = facts.bandwidth
       ms.bandwidth = facts.bandwidth
     end
-    if options.bin_seeding == nil then
+    if M.round_bin_seeding and options.bin_seeding == nil then
       options.bin_seeding = true
       ms.bin_seeding = true
     end
