@@ -24,7 +24,7 @@
 ---
 ---   codlua bench/bootstrap_rounds_mc.lua (--items F --models F | --data DIR | --synth single|large)
 ---          [--target M] [--sets A,B] [--rounds 100] [--seeds 1,2,3] [--threads 2] [--recipe auto|cod]
----          [--compare exact|fits|only-bandwidth|only-bin-seeding|only-fits]
+---          [--compare exact|fits|only-bandwidth|only-bin-seeding|only-fits] [--warm-everywhere]
 
 local args = require("cod.args")
 local sys = require("cod.core.sys")
@@ -45,6 +45,7 @@ local spec = {
   { "seeds", "S1,...", "bootstrap seeds", list = true, default = { "1", "2", "3" } },
   { "threads", "N", "workers", number = true, integer = true, default = 2 },
   { "recipe", "NAME", "the headline (auto: the recommendation; cod: the rounds are COD's alone)", default = "auto" },
+  { "warm-everywhere", nil, "cheap rounds bin-seed and warm-start fits on every kind of data (as before 2026-11-30 evening)" },
   { "compare", "WHAT", "exact: exact vs cheap rounds; fits: cheap rounds without vs with the cheaper fits",
     default = "exact" },
 }
@@ -62,6 +63,7 @@ end
 local predict = require("cod.predict")
 local bootstrap = require("cod.bootstrap")
 require("cod.parallel").set_threads(o.threads)
+if o.warm_everywhere then bootstrap.exact_seeding_fits_reason = function() return nil end end
 
 local ds
 if o.synth == "single" then

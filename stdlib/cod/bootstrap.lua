@@ -92,15 +92,15 @@ M.round_fits = true
 M.round_bandwidth = true
 M.round_bin_seeding = true
 
---- Why a set's rounds keep law.fit's own starts, or nil when they may start from the main
---- run's fits: only when every pass rate is resampled binomially from more than one trial.
---- Rounds that only resample items (0/1 answers, pass rates without trial counts) repeat the
---- set's rows, and there the main run's fits led the rounds' cluster fits to other, lower-SSE
---- minima than law.fit's own starts find, shifting the interval by up to 6 points
---- (docs/bootstrap.md, "Single-answer data and large sets").
+--- Why a set's rounds seed MeanShift from every row and keep law.fit's own starts, or nil
+--- when they may use bin seeding and start from the main run's fits: only when every pass
+--- rate is resampled binomially from more than one trial. Rounds that only resample items
+--- (0/1 answers, pass rates without trial counts) repeat the set's rows; on 0/1 data both
+--- changes shifted the intervals (the warm-started fits by up to 6 points) while the main
+--- run's R changed nothing (docs/bootstrap.md, "Single-answer data and large sets").
 ---@param base table the set's data (cod.predict.base: base.N the trial counts, when known)
 ---@return string|nil
-function M.exact_fits_reason(base)
+function M.exact_seeding_fits_reason(base)
   local N = base and base.N
   if not N then return "no trial counts: the rounds resample items only" end
   for i = 1, N:rows() do
@@ -134,17 +134,19 @@ end
 --- bin seeding; in its fit steps (clusters' fits, end-to-end fit) the main run's fitted
 --- parameters as extra start points and M.round_local_starts local runs instead of law.fit's
 --- 6 -- each unless the recipe's options already fix it. Other recipes are unchanged.
---- `opts.exact_fits` (a reason, M.exact_fits_reason) keeps the fit steps as they are.
---- Returns the recipe and what changed ({bandwidth =, bin_seeding =, fit = {starts =,
---- local_starts =}, e2e = {...}, exact_fits = reason}: `starts` is the number of start points;
---- `exact_fits` when a fit step would have started from the main run's fits) or nil.
+--- `opts.exact_seeding_fits` (a reason, M.exact_seeding_fits_reason) keeps the seeding and
+--- the fit steps as they are. Returns the recipe and what changed ({bandwidth =, bin_seeding =,
+--- fit = {starts =, local_starts =}, e2e = {...}, exact_seeding_fits = reason}: `starts` is
+--- the number of start points; `exact_seeding_fits` when bin seeding or a fit's starts were
+--- withheld) or nil.
 ---@param recipe cod.Recipe
 ---@param main? table the recipe's result on the full set (cod.Recipe.run)
----@param opts? {exact_fits?: string}
+---@param opts? {exact_seeding_fits?: string}
 ---@return cod.Recipe, table|nil
 function M.round_recipe(recipe, main, opts)
   local changes, changed = {}, {}
   local st = main and main._state
+  local exact = opts and opts.exact_seeding_fits
   local step = meanshift_step(recipe)
   if step then
     local options = {}
@@ -157,20 +159,23 @@ function M.round_recipe(recipe, main, opts)
       ms.bandwidth = facts.bandwidth
     end
     if M.round_bin_seeding and options.bin_seeding == nil then
-      options.bin_seeding = true
-      ms.bin_seeding = true
+      if exact then
+        changed.exact_seeding_fits = exact
+      else
+        options.bin_seeding = true
+        ms.bin_seeding = true
+      end
     end
     if next(ms) then
       changes.cluster = { options = options }
       changed.bandwidth, changed.bin_seeding = ms.bandwidth, ms.bin_seeding
     end
   end
-  local exact_fits = opts and opts.exact_fits
   if M.round_fits and st then
     for _, s in ipairs(fit_steps(recipe)) do
       local starts = s.opts.starts == nil and s.opts.local_starts == nil and main_fit_starts(s, st)
-      if starts and exact_fits then
-        changed.exact_fits = exact_fits
+      if starts and exact then
+        changed.exact_seeding_fits = exact
       elseif starts then
         changes[s.name] = { starts = starts, local_starts = M.round_local_starts }
         changed[s.name] = { starts = #starts, local_starts = M.round_local_starts }
@@ -254,12 +259,13 @@ end
 ---@return table plan
 function M.plan(ds, set, sel, what, opts, base, mains)
   local cheap = {}
-  local exact_fits = not opts.exact_rounds and M.exact_fits_reason(base) or nil
+  local exact = not opts.exact_rounds and M.exact_seeding_fits_reason(base) or nil
   local function round_of(recipe)
     if opts.exact_rounds then return recipe end
-    local r, changed = M.round_recipe(recipe, mains and mains[recipe.name], { exact_fits = exact_fits })
+    local r, changed = M.round_recipe(recipe, mains and mains[recipe.name], { exact_seeding_fits = exact })
     if changed then cheap[#cheap + 1] = { recipe = recipe.name, bandwidth = changed.bandwidth,
-      bin_seeding = changed.bin_seeding, fit = changed.fit, e2e = changed.e2e, exact_fits = changed.exact_fits } end
+      bin_seeding = changed.bin_seeding, fit = changed.fit, e2e = changed.e2e,
+      exact_seeding_fits = changed.exact_seeding_fits } end
     return r
   end
   local run
