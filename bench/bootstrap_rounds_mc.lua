@@ -45,7 +45,7 @@ local spec = {
   { "seeds", "S1,...", "bootstrap seeds", list = true, default = { "1", "2", "3" } },
   { "threads", "N", "workers", number = true, integer = true, default = 2 },
   { "recipe", "NAME", "the headline (auto: the recommendation; cod: the rounds are COD's alone)", default = "auto" },
-  { "warm-everywhere", nil, "cheap rounds bin-seed and warm-start fits on every kind of data (as before 2026-11-30 evening)" },
+  { "warm-everywhere", nil, "cheap rounds on every kind of data, also without trial counts (as before 2026-11-30 evening)" },
   { "compare", "WHAT", "exact: exact vs cheap rounds; fits: cheap rounds without vs with the cheaper fits",
     default = "exact" },
 }
@@ -63,7 +63,7 @@ end
 local predict = require("cod.predict")
 local bootstrap = require("cod.bootstrap")
 require("cod.parallel").set_threads(o.threads)
-if o.warm_everywhere then bootstrap.exact_seeding_fits_reason = function() return nil end end
+if o.warm_everywhere then bootstrap.exact_rounds_reason = function() return nil end end
 
 local ds
 if o.synth == "single" then

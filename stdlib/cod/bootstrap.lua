@@ -7,10 +7,11 @@
 ---   local b = bootstrap.run_plans({ plan }, { threads = 2 })[1]   -- b.interval, b.rounds, ...
 ---
 --- Rounds of a recipe that clusters with Improved MeanShift are cheaper than its main run
---- (docs/recommend.md, "Bootstrap rounds"): they keep the main run's bandwidth R instead of
+--- (docs/bootstrap.md, "Bootstrap rounds"): they keep the main run's bandwidth R instead of
 --- re-estimating it, and seed MeanShift from a grid of cell R (bin seeding) instead of from
---- every row; their law fits start from the main run's fits with fewer local runs.
---- `exact_rounds = true` runs the recipe unchanged.
+--- every row; their law fits start from the main run's fits with fewer local runs -- only on
+--- sets whose pass rates the rounds resample binomially (M.exact_rounds_reason).
+--- `exact_rounds = true` runs the recipe unchanged everywhere.
 
 local parallel = require("cod.parallel")
 local random = require("cod.core.random")
@@ -92,15 +93,16 @@ M.round_fits = true
 M.round_bandwidth = true
 M.round_bin_seeding = true
 
---- Why a set's rounds seed MeanShift from every row and keep law.fit's own starts, or nil
---- when they may use bin seeding and start from the main run's fits: only when every pass
---- rate is resampled binomially from more than one trial. Rounds that only resample items
---- (0/1 answers, pass rates without trial counts) repeat the set's rows; on 0/1 data both
---- changes shifted the intervals (the warm-started fits by up to 6 points) while the main
---- run's R changed nothing (docs/bootstrap.md, "Single-answer data and large sets").
+--- Why a set's rounds must run every recipe exactly as its main run, or nil when they may
+--- run the cheaper recipes (M.round_recipe): only rounds that resample every pass rate
+--- binomially from more than one trial were measured equal to exact rounds. Rounds that only
+--- resample items (0/1 answers, pass rates without trial counts) repeat the set's rows, and
+--- there the cheaper rounds moved the intervals: bin seeding and the warm-started fits on 0/1
+--- data (the fits by up to 6 points), the main run's R on averaged pass rates
+--- (docs/bootstrap.md, "Single-answer data and large sets").
 ---@param base table the set's data (cod.predict.base: base.N the trial counts, when known)
 ---@return string|nil
-function M.exact_seeding_fits_reason(base)
+function M.exact_rounds_reason(base)
   local N = base and base.N
   if not N then return "no trial counts: the rounds resample items only" end
   for i = 1, N:rows() do
@@ -134,19 +136,17 @@ end
 --- bin seeding; in its fit steps (clusters' fits, end-to-end fit) the main run's fitted
 --- parameters as extra start points and M.round_local_starts local runs instead of law.fit's
 --- 6 -- each unless the recipe's options already fix it. Other recipes are unchanged.
---- `opts.exact_seeding_fits` (a reason, M.exact_seeding_fits_reason) keeps the seeding and
---- the fit steps as they are. Returns the recipe and what changed ({bandwidth =, bin_seeding =,
---- fit = {starts =, local_starts =}, e2e = {...}, exact_seeding_fits = reason}: `starts` is
---- the number of start points; `exact_seeding_fits` when bin seeding or a fit's starts were
---- withheld) or nil.
+--- Returns the recipe and what changed ({bandwidth =, bin_seeding =, fit = {starts =,
+--- local_starts =}, e2e = {...}}: `starts` is the number of start points) or nil. With
+--- `opts.exact` (a reason, M.exact_rounds_reason) the recipe comes back unchanged, and what
+--- changed is `{exact = reason}` when it would have changed.
 ---@param recipe cod.Recipe
 ---@param main? table the recipe's result on the full set (cod.Recipe.run)
----@param opts? {exact_seeding_fits?: string}
+---@param opts? {exact?: string}
 ---@return cod.Recipe, table|nil
 function M.round_recipe(recipe, main, opts)
   local changes, changed = {}, {}
   local st = main and main._state
-  local exact = opts and opts.exact_seeding_fits
   local step = meanshift_step(recipe)
   if step then
     local options = {}
@@ -159,12 +159,8 @@ function M.round_recipe(recipe, main, opts)
       ms.bandwidth = facts.bandwidth
     end
     if M.round_bin_seeding and options.bin_seeding == nil then
-      if exact then
-        changed.exact_seeding_fits = exact
-      else
-        options.bin_seeding = true
-        ms.bin_seeding = true
-      end
+      options.bin_seeding = true
+      ms.bin_seeding = true
     end
     if next(ms) then
       changes.cluster = { options = options }
@@ -174,16 +170,15 @@ function M.round_recipe(recipe, main, opts)
   if M.round_fits and st then
     for _, s in ipairs(fit_steps(recipe)) do
       local starts = s.opts.starts == nil and s.opts.local_starts == nil and main_fit_starts(s, st)
-      if starts and exact then
-        changed.exact_seeding_fits = exact
-      elseif starts then
+      if starts then
         changes[s.name] = { starts = starts, local_starts = M.round_local_starts }
         changed[s.name] = { starts = #starts, local_starts = M.round_local_starts }
       end
     end
   end
   if next(changed) == nil then return recipe, nil end
-  return next(changes) and recipe:with(changes) or recipe, changed
+  if opts and opts.exact then return recipe, { exact = opts.exact } end
+  return recipe:with(changes), changed
 end
 
 -- ------------------------------------------------------------------ one round
@@ -259,13 +254,13 @@ end
 ---@return table plan
 function M.plan(ds, set, sel, what, opts, base, mains)
   local cheap = {}
-  local exact = not opts.exact_rounds and M.exact_seeding_fits_reason(base) or nil
+  local exact = not opts.exact_rounds and M.exact_rounds_reason(base) or nil
   local function round_of(recipe)
     if opts.exact_rounds then return recipe end
-    local r, changed = M.round_recipe(recipe, mains and mains[recipe.name], { exact_seeding_fits = exact })
+    local r, changed = M.round_recipe(recipe, mains and mains[recipe.name], { exact = exact })
     if changed then cheap[#cheap + 1] = { recipe = recipe.name, bandwidth = changed.bandwidth,
       bin_seeding = changed.bin_seeding, fit = changed.fit, e2e = changed.e2e,
-      exact_seeding_fits = changed.exact_seeding_fits } end
+      exact = changed.exact } end
     return r
   end
   local run

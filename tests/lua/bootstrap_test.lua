@@ -84,55 +84,46 @@ T.test("round_recipe: the law fits start from the main run's fits with fewer loc
   T.eq(changed, { bandwidth = 0.21, bin_seeding = true })
 end)
 
-T.test("rounds that resample items only seed from every row and keep law.fit's own starts (and say why)", function()
+T.test("rounds that resample items only run the recipe unchanged (and say why)", function()
   local M = require("cod.core.matrix")
-  T.eq(bootstrap.exact_seeding_fits_reason({ N = M.new({ { 100, 100 }, { 2, 50 } }) }), nil, "binomial resampling: warm fits")
-  T.eq(bootstrap.exact_seeding_fits_reason({}), "no trial counts: the rounds resample items only")
-  T.eq(bootstrap.exact_seeding_fits_reason({ N = M.new({ { 100, 100 }, { 1, 100 } }) }),
+  T.eq(bootstrap.exact_rounds_reason({ N = M.new({ { 100, 100 }, { 2, 50 } }) }), nil, "binomial resampling: cheap")
+  T.eq(bootstrap.exact_rounds_reason({}), "no trial counts: the rounds resample items only")
+  T.eq(bootstrap.exact_rounds_reason({ N = M.new({ { 100, 100 }, { 1, 100 } }) }),
     "single answers (1 trial): the rounds resample items only", "one single-answer cell is enough")
   local C = { 1, 2, 4, 8, 16, 32 }
   local fit = law.fit("cod", C, { 0.30, 0.36, 0.44, 0.52, 0.60, 0.66 })
   local main = { _state = { cluster_method = "improved_meanshift", cluster_facts = { bandwidth = 0.21 }, form = "cod",
     clusters = { { fit = fit } } } }
   local cod = recipes.get("cod")
-  local r, changed = bootstrap.round_recipe(cod, main, { exact_seeding_fits = "why" })
-  T.eq(changed, { bandwidth = 0.21, exact_seeding_fits = "why" })
-  T.eq(step_options(r, "fit").starts, nil)
-  T.eq(step_options(r, "fit").local_starts, nil)
-  T.eq(cluster_options(r), { bandwidth = 0.21 }, "the main run's R stays")
-  -- An end-to-end recipe: nothing changes but the record of why.
+  local r, changed = bootstrap.round_recipe(cod, main, { exact = "why" })
+  T.truthy(r == cod, "the recipe itself")
+  T.eq(changed, { exact = "why" })
   local bnsl = recipes.get("bnsl")
   local bfit = law.fit("bnsl", C, { 0.30, 0.36, 0.44, 0.52, 0.60, 0.66 })
-  r, changed = bootstrap.round_recipe(bnsl, { _state = { e2e_fit = bfit } }, { exact_seeding_fits = "why" })
+  r, changed = bootstrap.round_recipe(bnsl, { _state = { e2e_fit = bfit } }, { exact = "why" })
   T.truthy(r == bnsl)
-  T.eq(changed, { exact_seeding_fits = "why" })
-  -- Nothing to warm-start: nothing to record.
-  T.eq(select(2, bootstrap.round_recipe(recipes.get("e2e_exp"), { _state = { e2e_fit = bfit } },
-    { exact_seeding_fits = "why" })), nil)
+  T.eq(changed, { exact = "why" })
+  -- Nothing it would have changed: nothing to record.
+  T.eq(select(2, bootstrap.round_recipe(recipes.get("e2e_exp"), { _state = { e2e_fit = bfit } }, { exact = "why" })),
+    nil)
 end)
 
-T.test("single-answer data: the rounds reuse R but seed and fit as the main run (report says so)", function()
+T.test("single-answer data: the rounds are exact rounds (report says why); trial counts: cheap", function()
   local single = synth.paper_like({ seed = 4, scale = 0.12, single_answer = true })
   local rep = predict.run(single, { sets = { "triviaqa_like" }, bootstrap = 3, seed = 3, recipe = "cod", threads = 1 })
   local s = rep.sets[1]
-  local R = s._state.cluster_facts.bandwidth
-  T.eq(s.bootstrap.rounds_changed, { { recipe = "cod", bandwidth = R,
-    exact_seeding_fits = "single answers (1 trial): the rounds resample items only" } })
-  -- Round 1 by hand: the recipe with the main run's R only.
-  local sel = predict.set_selection(single, "triviaqa_like", single:select({}))
-  local base = predict.base(single, "triviaqa_like", sel, {})
-  local cod = recipes.get("cod")
-  local clustering_only = cod:with({ cluster = { options = { bandwidth = R } } })
-  local opts = { seed = 3 }
-  local plan = bootstrap.plan(single, "triviaqa_like", sel, cod, opts, base, { cod = s })
-  T.eq(bootstrap.round(single, "triviaqa_like", sel, plan.recipe, opts, base, 1),
-    bootstrap.round(single, "triviaqa_like", sel, clustering_only, opts, base, 1))
-  -- Trial counts (the same generator with 100 trials): the fits do start from the main run's.
+  T.eq(s.bootstrap.rounds_changed, { { recipe = "cod",
+    exact = "single answers (1 trial): the rounds resample items only" } })
+  local exact = predict.run(single, { sets = { "triviaqa_like" }, bootstrap = 3, seed = 3, recipe = "cod", threads = 1,
+    exact_rounds = true })
+  T.eq(exact.sets[1].bootstrap.interval, s.bootstrap.interval)
+  T.eq(exact.sets[1].bootstrap.rounds_changed, nil)
+  -- Trial counts (the same generator with 100 trials): the cheaper rounds.
   local sampled = synth.paper_like({ seed = 4, scale = 0.12 })
   local srep = predict.run(sampled, { sets = { "triviaqa_like" }, bootstrap = 1, seed = 3, recipe = "cod", threads = 1 })
-  T.truthy(srep.sets[1].bootstrap.rounds_changed[1].fit, "warm-started fits with trial counts")
-  T.eq(srep.sets[1].bootstrap.rounds_changed[1].exact_seeding_fits, nil)
-  T.eq(srep.sets[1].bootstrap.rounds_changed[1].bin_seeding, true)
+  local changed = srep.sets[1].bootstrap.rounds_changed[1]
+  T.truthy(changed.fit and changed.bin_seeding and changed.bandwidth, "R, bin seeding and warm fits with trial counts")
+  T.eq(changed.exact, nil)
 end)
 
 T.test("the rounds use the main run's R and fits; exact_rounds keeps the recipe as it is", function()
