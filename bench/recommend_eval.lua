@@ -54,6 +54,15 @@ local settings = {
     return synth.paper_like({ seed = seed, scale = o.scale, single_answer = true, target_factor = 5 })
   end,
 }
+-- The target's expected score on a set (the generator's truth, before sampling): the part of
+-- a headline's error that no prediction from the ladder can remove is actual - expected.
+local function expected_at_target(truth, set)
+  if not truth then return nil end
+  for j, role in ipairs(truth.roles) do
+    if role == "target" then return truth.sets[set].metric[j] end
+  end
+end
+
 local order = o.settings or { "paper", "paper30", "hard", "single" }
 
 local records = {}
@@ -61,14 +70,14 @@ for _, name in ipairs(order) do
   local make = settings[name]
   if not make then error("unknown setting " .. name, 0) end
   for seed = o.first_seed, o.first_seed + o.seeds - 1 do
-    local ds = make(seed)
+    local ds, truth = make(seed)
     local t0 = os.clock()
     local rep = predict.run(ds, { bootstrap = o.bootstrap, seed = 1, progress = false,
       candidates = o.candidates })
     local secs = os.clock() - t0
     for _, s in ipairs(rep.sets) do
       local rec = { setting = name, seed = seed, set = s.name, actual = s.actual, recipe = s.recipe,
-        single_answer = s.single_answer,
+        single_answer = s.single_answer, items = truth and truth.sets[s.name].items, expected = expected_at_target(truth, s.name),
         prediction = s.prediction, fe = s.fe, interval = s.interval, distance = s.distance,
         boot = s.bootstrap and s.bootstrap.interval or nil, candidates = {}, seconds = secs / #rep.sets,
         combo_rate = s.recommendation and s.recommendation.rate, combo_errors = s.recommendation and
