@@ -20,6 +20,8 @@ local spec = {
   { "first-seed", "S", "first seed", number = true, integer = true, default = 101 },
   { "scale", "S", "item-count scale of paper-like sets", number = true, default = 0.25 },
   { "settings", "A,B", "settings to run", list = true },
+  { "trials", "N", "trials per item of the paper-like settings (0: exact pass rates; default 100)", number = true,
+    integer = true },
   { "bootstrap", "N", "bootstrap rounds", number = true, integer = true, default = 0 },
   { "out", "FILE", "write the per-set records here (JSON)" },
   { "candidates", "A,B", "candidate recipes (as codlua predict --candidates)", list = true },
@@ -37,10 +39,10 @@ local HARD_MIX = { emergent = 0.35, non_emergent = 0.15, ceiling = 0.25, noisy =
 
 local settings = {
   paper = function(seed)
-    return synth.paper_like({ seed = seed, scale = o.scale, anchors = 2, target_factor = 5 })
+    return synth.paper_like({ seed = seed, scale = o.scale, anchors = 2, target_factor = 5, trials = o.trials })
   end,
   paper30 = function(seed)
-    return synth.paper_like({ seed = seed, scale = o.scale, target_factor = 30 })
+    return synth.paper_like({ seed = seed, scale = o.scale, target_factor = 30, trials = o.trials })
   end,
   hard = function(seed)
     local sets = {}

@@ -7,7 +7,8 @@
 ---
 ---   codlua bench/recommend_replay.lua A.json[,B.json...] [POLICIES.lua]
 ---
---- WIDTHS=1 adds each setting's coverage and mean half-width (points). POLICIES.lua returns a
+--- WIDTHS=1 adds each setting's coverage and mean half-width (points); DUMP=FILE writes the
+--- first policy's per-set rows (JSON). POLICIES.lua returns a
 --- list of {name, mod = {recommend field = value}, power = p (weights 1/s^p), single_drop /
 --- single_add = {name = true} (candidates left out of / added on 0/1 sets), single_bias_scale
 --- = f}; the default list is below.
@@ -85,7 +86,8 @@ local function run(pol)
         local iv = recommend.interval(combo.prediction, combo.rate, s.distance)
         out[#out + 1] = { setting = ds.setting, fe = 100 * math.abs(combo.prediction - s.actual),
           cov = s.actual >= iv[1] and s.actual <= iv[2], half = 50 * (iv[2] - iv[1]), rate = combo.rate, distance = s.distance,
-          pred = combo.prediction, actual = s.actual }
+          pred = combo.prediction, actual = s.actual, seed = s.seed, set = s.set, expected = s.expected,
+          items = s.items, weights = combo.weights, predictions = p.predictions, corrections = p.corrections }
       end
     end
   end
@@ -128,8 +130,12 @@ local POLICIES = arg[2] and dofile(arg[2]) or {
   { name = "significance shrink 9", mod = { bias_significance = 9 } },
   { name = "0/1 sets: + e2e_passrate", single_add = { e2e_passrate = true } },
 }
-for _, pol in ipairs(POLICIES) do
+-- DUMP=FILE in the environment: the first policy's per-set rows (headline, members' weights,
+-- corrected predictions) as JSON, for per-set analysis.
+local DUMP = os.getenv("DUMP")
+for i, pol in ipairs(POLICIES) do
   local rows = run(pol)
+  if DUMP and i == 1 then json.write_file(DUMP, rows) end
   local line, avg, cov, cn = summary(rows, groups)
   print(("%-40s %s | avg %.3f | cov %d/%d"):format(pol.name, line, avg, cov, cn))
 end
