@@ -198,7 +198,7 @@ function M.run(ds, opts)
   local auto = opts.recipe == nil or opts.recipe == "auto"
   local recipe = (not auto) and recipes.get(opts.recipe) or nil
   -- Candidates are resolved up front so that a bad name is an error before any work.
-  local names = recommend.candidates({ names = opts.candidates, losses = true })
+  local names = recommend.candidates({ names = opts.candidates, losses = true, single_answer = true })
   for _, n in ipairs(names) do recipes.get(n) end
   local sel = ds:select({ target = opts.target, ladder = opts.ladder, anchors = opts.anchors })
   if not sel.target and not opts.target_compute then
@@ -395,9 +395,10 @@ end
 
 --- The candidates of one set (recipes): the asked-for ones, without those that need items
 --- when the set has none, and without loss_intermediate when losses are missing and the
---- user did not ask for it by name.
-local function set_candidates(opts, job, headline)
-  local names = recommend.candidates({ names = opts.candidates, losses = has_losses(job) })
+--- user did not ask for it by name; the default list grows on 0/1 sets (cod.recommend).
+local function set_candidates(opts, job, headline, base)
+  local names = recommend.candidates({ names = opts.candidates, losses = has_losses(job),
+    single_answer = warnings.single_answer(job, base) })
   local out, seen = {}, {}
   local function add(r)
     if not seen[r.name] and not (job.scores_only and r.kind ~= "baseline") then
@@ -438,7 +439,7 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks, status)
     job = M.job(ds, set, sel, { base = base, transfer_ladder = opts.transfer_ladder,
       transfer_labels = opts.transfer_labels })
   end
-  local cands = set_candidates(opts, job, recipe)
+  local cands = set_candidates(opts, job, recipe, base)
   -- The tasks of this set (clusterings, backtest cuts) go to cod.parallel's workers.
   local function map(list, fn)
     if map_tasks then return map_tasks(list, fn) end  -- M.run batches every set's tasks

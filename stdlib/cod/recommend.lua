@@ -30,6 +30,12 @@ local M = {}
 M.default_candidates = { "cod", "e2e_exp", "bnsl" }
 --- Candidates added when every ladder model has a loss.
 M.loss_candidates = { "loss_intermediate" }
+--- Candidates added on single-answer (0/1) sets. A power law on the mean pass rate is the
+--- worst candidate 5-30x beyond paper-like ladders, but on 0/1 data — whose item-level
+--- features are too coarse for the item-level forms — it is among the best, and its
+--- backtests, like everyone's there, share one noisy target (docs/recommend.md, fifth round:
+--- single-answer synthetic 2.94 -> 2.63 mean FE over 50 fresh seeds).
+M.single_answer_candidates = { "e2e_passrate" }
 
 --- Backtest cuts: the ladder's largest model is predicted from the ladder without its top
 --- 1, 2, ... `cuts` models.
@@ -57,8 +63,10 @@ M.distance_floor = 0.5
 --- Floor on the error rate s (points per unit ln-compute): three backtests can all be lucky.
 M.min_rate = 0.25
 
---- The candidate names for a set.
----@param opts {losses: boolean, names?: string[]}  names: the user's list ("default" expands)
+--- The candidate names for a set: the default list (with the loss candidates when every
+--- ladder model has a loss, the single-answer ones on a 0/1 set), or the user's list, where
+--- the word "default" stands for the default list.
+---@param opts {losses: boolean, single_answer?: boolean, names?: string[]}
 ---@return string[]
 function M.candidates(opts)
   local out, seen = {}, {}
@@ -68,22 +76,19 @@ function M.candidates(opts)
       out[#out + 1] = n
     end
   end
-  for _, n in ipairs(opts.names or {}) do
-    if n == "default" then
-      for _, d in ipairs(M.default_candidates) do add(d) end
-      if opts.losses then
-        for _, d in ipairs(M.loss_candidates) do add(d) end
-      end
-    else
-      add(n)
-    end
-  end
-  if not opts.names then
+  local function add_defaults()
     for _, d in ipairs(M.default_candidates) do add(d) end
     if opts.losses then
       for _, d in ipairs(M.loss_candidates) do add(d) end
     end
+    if opts.single_answer then
+      for _, d in ipairs(M.single_answer_candidates) do add(d) end
+    end
   end
+  for _, n in ipairs(opts.names or {}) do
+    if n == "default" then add_defaults() else add(n) end
+  end
+  if not opts.names then add_defaults() end
   return out
 end
 
