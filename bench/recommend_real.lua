@@ -38,7 +38,7 @@ for _, c in ipairs(cases) do
       if r.interval and r.actual >= r.interval[1] and r.actual <= r.interval[2] then cov = cov + 1 end
       local rec = { setting = c[1]:gsub("^data/", "") .. " " .. c[2], seed = 0, set = r.name, actual = r.actual,
         prediction = r.prediction, fe = r.fe, interval = r.interval, distance = r.distance, candidates = {},
-        single_answer = r.single_answer }
+        single_answer = r.single_answer, items = #ds:items(r.name) }
       for _, x in ipairs(r.candidates or {}) do
         rec.candidates[#rec.candidates + 1] = { recipe = x.recipe, prediction = x.prediction, fe = x.fe,
           rate = x.backtest.rate, errors = x.backtest.errors }

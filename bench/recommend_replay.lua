@@ -83,7 +83,8 @@ local function run(pol)
       local members = recommend.members(weights, p.predictions, p.order)
       local combo = recommend.combine(members, p.predictions, p.backtest, p.tasks)
       if combo.prediction then
-        local iv = recommend.interval(combo.prediction, combo.rate, s.distance)
+        local iv = recommend.interval(combo.prediction, combo.rate, s.distance, nil,
+          recommend.target_sd(combo.prediction, s.items, is_single(s)))
         out[#out + 1] = { setting = ds.setting, fe = 100 * math.abs(combo.prediction - s.actual),
           cov = s.actual >= iv[1] and s.actual <= iv[2], half = 50 * (iv[2] - iv[1]), rate = combo.rate, distance = s.distance,
           pred = combo.prediction, actual = s.actual, seed = s.seed, set = s.set, expected = s.expected,
