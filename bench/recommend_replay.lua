@@ -9,9 +9,10 @@
 ---
 --- WIDTHS=1 adds each setting's coverage and mean half-width (points); DUMP=FILE writes the
 --- first policy's per-set rows (JSON). POLICIES.lua returns a
---- list of {name, mod = {recommend field = value}, power = p (weights 1/s^p), single_drop /
---- single_add = {name = true} (candidates left out of / added on 0/1 sets), single_bias_scale
---- = f}; the default list is below.
+--- list of {name, mod = {recommend field = value}, power = p (weights 1/s^p), cands = {names}
+--- (every set's candidates), single_drop / single_add = {name = true} (candidates left out of /
+--- added on 0/1 sets, which otherwise get cod.recommend.single_answer_candidates too),
+--- single_bias_scale = f}; the default list is below.
 --- Records without `single_answer` (older runs) count the "single" setting and BIG-G as 0/1.
 local json = require("cod.json")
 local recommend = require("cod.recommend")
@@ -50,6 +51,13 @@ local function run(pol)
           local want = false
           for _, n in ipairs(pol.cands or FOUR) do if n == c.recipe then want = true end end
           if single and pol.single_add and pol.single_add[c.recipe] then want = true end
+          -- The engine's own 0/1 candidates (cod.recommend.single_answer_candidates), unless
+          -- the policy names its candidates.
+          if single and not pol.cands then
+            for _, n in ipairs(recommend.single_answer_candidates) do
+              if n == c.recipe then want = true end
+            end
+          end
           if want then
             p.order[#p.order + 1] = c.recipe
             local errs = {}
@@ -124,12 +132,11 @@ local groups, seen = {}, {}
 for _, r in ipairs(recs) do if not seen[r.setting] then seen[r.setting] = true; groups[#groups + 1] = r.setting end end
 local POLICIES = arg[2] and dofile(arg[2]) or {
   { name = "current" },
-  { name = "correct 0/1 sets too (third round)", mod = { correct_single_answer = true } },
+  { name = "0/1 sets: without e2e_passrate (fourth round)", single_drop = { e2e_passrate = true } },
+  { name = "0/1 sets: target's sampling noise in the interval", mod = { single_answer_target_noise = true } },
   { name = "weights 1/s^4", power = 4 },
   { name = "0/1 sets: without cod", single_drop = { cod = true } },
-  { name = "0/1 sets: half the trend", mod = { correct_single_answer = true }, single_bias_scale = 0.5 },
-  { name = "significance shrink 9", mod = { bias_significance = 9 } },
-  { name = "0/1 sets: + e2e_passrate", single_add = { e2e_passrate = true } },
+  { name = "e2e_passrate on every set", cands = { "cod", "e2e_exp", "bnsl", "loss_intermediate", "e2e_passrate" } },
 }
 -- DUMP=FILE in the environment: the first policy's per-set rows (headline, members' weights,
 -- corrected predictions) as JSON, for per-set analysis.
