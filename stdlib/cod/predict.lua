@@ -25,6 +25,12 @@ M.limits = warnings.limits
 --- The default size of a large set's backtest subsample (predict.run's backtest_items).
 M.backtest_items = 10000
 
+--- True: the backtest cuts' Improved MeanShift seeds from a grid of cell R (bin seeding)
+--- instead of from every distinct row, R still estimated on the cut's rows; the headline's
+--- full-set clusterings stay exact. predict.run's `exact_backtests = true` turns it off
+--- (docs/recommend.md, "Bin-seeded backtest clusterings").
+M.backtest_bin_seeding = true
+
 local function contains(list, v)
   for _, x in ipairs(list) do
     if x == v then return true end
@@ -177,7 +183,7 @@ local progress_bar = bootstrap.progress_bar
 --- with the recommendation beside it. Sets without items (scores only) are predicted by
 --- the candidates that need no items.
 ---@param ds cod.Dataset
----@param opts {exact_rounds?: boolean, exact_clustering?: boolean, backtest_items?: integer, target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], backtest?: boolean, sets?: string[], feature?: string, bootstrap?: integer, seed?: integer, threads?: integer, progress?: boolean, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
+---@param opts {exact_rounds?: boolean, exact_clustering?: boolean, exact_backtests?: boolean, backtest_items?: integer, target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], backtest?: boolean, sets?: string[], feature?: string, bootstrap?: integer, seed?: integer, threads?: integer, progress?: boolean, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
 ---@return table report
 function M.run(ds, opts)
   check.arg("run", 1, ds, "userdata")
@@ -185,7 +191,8 @@ function M.run(ds, opts)
     recipe = "string|table", candidates = "table", backtest = "boolean", sets = "table", bootstrap = "integer",
     seed = "integer", smooth = "integer", target_compute = "number", transfer_ladder = "table",
     transfer_labels = "table", level = "number", progress = "boolean", threads = "integer", feature = "string",
-    exact_rounds = "boolean", backtest_items = "integer", exact_clustering = "boolean" }, 2)
+    exact_rounds = "boolean", backtest_items = "integer", exact_clustering = "boolean",
+    exact_backtests = "boolean" }, 2)
   check.integer("run", "bootstrap", opts.bootstrap, { min = 0, optional = true })
   check.integer("run", "smooth", opts.smooth, { min = 0, optional = true })
   check.number("run", "target_compute", opts.target_compute, { above = 0, finite = true, optional = true })
@@ -239,6 +246,7 @@ function M.run(ds, opts)
       backtest_cuts = recommend.cuts,
       backtest_items = opts.backtest_items,
       exact_rounds = opts.exact_rounds == true,
+      exact_backtests = opts.exact_backtests == true or not M.backtest_bin_seeding,
       exact_clustering = opts.exact_clustering == true,
       large_set_threshold = require("cod.cluster").large_set_threshold,
       steps = {},
@@ -320,6 +328,7 @@ function M.run(ds, opts)
   local boots = #plans > 0 and bootstrap.run_plans(plans, opts) or {}
   for k, p in ipairs(prepared) do
     local r = M.complete_set(heads[k].r, heads[k].tail, plan_of[k] and boots[plan_of[k]])
+    r.backtests_changed = p.backtests_changed
     local missing, set_sel = p.missing, p.sel
     do
       if #missing > 0 then
@@ -384,6 +393,42 @@ function M.set_selection(ds, set, sel)
       #out.ladder))
   end
   return out, missing
+end
+
+-- The registered Improved MeanShift cluster step of a recipe (no replacement fn, no transfer
+-- labels), or nil.
+local function meanshift_step(recipe)
+  for _, s in ipairs(recipe.steps or {}) do
+    if s.name == "cluster" and s.fn == nil and s.opts.labels == nil
+      and (s.opts.method == nil or s.opts.method == "improved_meanshift") then
+      return s
+    end
+  end
+  return nil
+end
+
+--- The recipes the backtest cuts run for `cands`: with M.backtest_bin_seeding (and not
+--- `exact`), a candidate whose Improved MeanShift step leaves bin_seeding unset gets it on.
+--- Returns them and what changed ({{recipe =, bin_seeding = true}, ...}; nil when nothing).
+---@param cands cod.Recipe[]
+---@param exact? boolean
+---@return cod.Recipe[], table|nil
+function M.backtest_recipes(cands, exact)
+  if exact or not M.backtest_bin_seeding then return cands, nil end
+  local out, changed = {}, {}
+  for i, r in ipairs(cands) do
+    local step = meanshift_step(r)
+    if step and (step.opts.options == nil or step.opts.options.bin_seeding == nil) then
+      local options = {}
+      for k, v in pairs(step.opts.options or {}) do options[k] = v end
+      options.bin_seeding = true
+      out[i] = r:with({ cluster = { options = options } })
+      changed[#changed + 1] = { recipe = r.name, bin_seeding = true }
+    else
+      out[i] = r
+    end
+  end
+  return out, #changed > 0 and changed or nil
 end
 
 local function has_losses(job)
@@ -493,8 +538,10 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks, status)
   for i, r in ipairs(cands) do order[i] = r.name end
   -- The cuts are independent tasks returning plain numbers: cod.parallel's workers run them.
   if status and #tasks > 0 then status(("backtests: %d cuts queued"):format(#tasks)) end
+  local bt_cands, bt_changed = M.backtest_recipes(cands, opts.exact_backtests or score_job ~= nil)
   return { ds = ds, set = set, sel = sel, job = job, base = base, cands = cands, order = order, results = results,
-    predictions = predictions, tasks = tasks, backtest = recommend.backtest(make_job, cands, tasks, map),
+    predictions = predictions, tasks = tasks, backtest = recommend.backtest(make_job, bt_cands, tasks, map),
+    backtests_changed = #tasks > 0 and bt_changed or nil,
     backtest_sample = sample and { items = #sample, of = job.items, seed = opts.seed or 1 } or nil }
 end
 
