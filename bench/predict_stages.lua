@@ -7,6 +7,7 @@
 ---
 ---   codlua bench/predict_stages.lua (--data DIR | --items F --models F) [--target M] [--out DIR]
 ---          [--candidates R1,...] [--bootstrap N] [--sets S1,...] [--recipe auto|NAME]
+---          [--backtest-bin-seeding] [--threads N]
 
 local args = require("cod.args")
 local sys = require("cod.core.sys")
@@ -25,6 +26,9 @@ local spec = {
   { "bootstrap", "N", "bootstrap rounds", number = true, integer = true, default = 0 },
   { "candidates", "R1,...", "candidate recipes (default: cod.recommend's)", list = true },
   { "out", "DIR", "write the report here (removed first)" },
+  { "backtest-bin-seeding", nil, "the backtest cuts' Improved MeanShift uses bin seeding (predict.run's option)" },
+  { "threads", "N", "workers (default 1: stages timed in worker processes are not counted)", number = true,
+    integer = true, default = 1 },
 }
 local o = args.parse_script(spec, arg, "predict_stages.lua")
 
@@ -99,8 +103,8 @@ add("read files", clock() - t0)
 
 t0 = clock()
 local rep = predict.run(ds, { target = o.target, recipe = o.recipe, sets = o.sets, bootstrap = o.bootstrap,
-  candidates = o.candidates, progress = false,
-  threads = 1 })  -- in-process: stages timed in worker processes would not be counted here
+  candidates = o.candidates, progress = false, backtest_bin_seeding = o.backtest_bin_seeding or nil,
+  threads = o.threads })  -- 1: in-process (stages timed in worker processes would not be counted here)
 add("predict.run (total)", clock() - t0)
 
 t0 = clock()

@@ -15,7 +15,7 @@ local spec = {
   { "candidates", "A,B", "candidate recipes (as codlua predict --candidates)", list = true },
   { "targets", "N", "backtest targets (cod.recommend.targets)", number = true, integer = true },
   { "lower-cuts", "N", "cuts below the lower targets (cod.recommend.lower_cuts)", number = true, integer = true },
-  { "exact-backtests", nil, "backtest cuts cluster exactly (as codlua predict --exact-backtests)" },
+  { "backtest-bin-seeding", nil, "the backtest cuts' Improved MeanShift uses bin seeding (predict.run's backtest_bin_seeding)" },
 }
 local o, rest = args.parse(spec, { ... })
 if not o then error(rest, 0) end
@@ -32,7 +32,7 @@ local records = {}
 for _, c in ipairs(cases) do
   local ds = data.load(c[1])
   local rep = predict.run(ds, { target = c[2], progress = false, candidates = o.candidates,
-    exact_backtests = o.exact_backtests or nil })
+    backtest_bin_seeding = o.backtest_bin_seeding or nil })
   local n, s, m, cov = 0, 0, 0, 0
   for _, r in ipairs(rep.sets) do
     if r.fe then

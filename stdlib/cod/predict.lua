@@ -25,11 +25,6 @@ M.limits = warnings.limits
 --- The default size of a large set's backtest subsample (predict.run's backtest_items).
 M.backtest_items = 10000
 
---- True: the backtest cuts' Improved MeanShift seeds from a grid of cell R (bin seeding)
---- instead of from every distinct row, R still estimated on the cut's rows; the headline's
---- full-set clusterings stay exact. predict.run's `exact_backtests = true` turns it off
---- (docs/recommend.md, "Bin-seeded backtest clusterings").
-M.backtest_bin_seeding = true
 
 local function contains(list, v)
   for _, x in ipairs(list) do
@@ -183,7 +178,7 @@ local progress_bar = bootstrap.progress_bar
 --- with the recommendation beside it. Sets without items (scores only) are predicted by
 --- the candidates that need no items.
 ---@param ds cod.Dataset
----@param opts {exact_rounds?: boolean, exact_clustering?: boolean, exact_backtests?: boolean, backtest_items?: integer, target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], backtest?: boolean, sets?: string[], feature?: string, bootstrap?: integer, seed?: integer, threads?: integer, progress?: boolean, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
+---@param opts {exact_rounds?: boolean, exact_clustering?: boolean, backtest_bin_seeding?: boolean, backtest_items?: integer, target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], backtest?: boolean, sets?: string[], feature?: string, bootstrap?: integer, seed?: integer, threads?: integer, progress?: boolean, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
 ---@return table report
 function M.run(ds, opts)
   check.arg("run", 1, ds, "userdata")
@@ -192,7 +187,7 @@ function M.run(ds, opts)
     seed = "integer", smooth = "integer", target_compute = "number", transfer_ladder = "table",
     transfer_labels = "table", level = "number", progress = "boolean", threads = "integer", feature = "string",
     exact_rounds = "boolean", backtest_items = "integer", exact_clustering = "boolean",
-    exact_backtests = "boolean" }, 2)
+    backtest_bin_seeding = "boolean" }, 2)
   check.integer("run", "bootstrap", opts.bootstrap, { min = 0, optional = true })
   check.integer("run", "smooth", opts.smooth, { min = 0, optional = true })
   check.number("run", "target_compute", opts.target_compute, { above = 0, finite = true, optional = true })
@@ -246,7 +241,7 @@ function M.run(ds, opts)
       backtest_cuts = recommend.cuts,
       backtest_items = opts.backtest_items,
       exact_rounds = opts.exact_rounds == true,
-      exact_backtests = opts.exact_backtests == true or not M.backtest_bin_seeding,
+      backtest_bin_seeding = opts.backtest_bin_seeding == true,
       exact_clustering = opts.exact_clustering == true,
       large_set_threshold = require("cod.cluster").large_set_threshold,
       steps = {},
@@ -407,14 +402,17 @@ local function meanshift_step(recipe)
   return nil
 end
 
---- The recipes the backtest cuts run for `cands`: with M.backtest_bin_seeding (and not
---- `exact`), a candidate whose Improved MeanShift step leaves bin_seeding unset gets it on.
+--- The recipes the backtest cuts run for `cands`: unchanged, or with `bin_seeding` a
+--- candidate whose Improved MeanShift step leaves bin_seeding unset gets it on (seeds from a
+--- grid of cell R instead of every distinct row; R still estimated on the cut's rows).
 --- Returns them and what changed ({{recipe =, bin_seeding = true}, ...}; nil when nothing).
+--- Off by default: measured against exact backtests it failed its accuracy criterion on
+--- real ladders (docs/recommend.md, "Bin-seeded backtest clusterings").
 ---@param cands cod.Recipe[]
----@param exact? boolean
+---@param bin_seeding? boolean
 ---@return cod.Recipe[], table|nil
-function M.backtest_recipes(cands, exact)
-  if exact or not M.backtest_bin_seeding then return cands, nil end
+function M.backtest_recipes(cands, bin_seeding)
+  if not bin_seeding then return cands, nil end
   local out, changed = {}, {}
   for i, r in ipairs(cands) do
     local step = meanshift_step(r)
@@ -538,7 +536,7 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks, status)
   for i, r in ipairs(cands) do order[i] = r.name end
   -- The cuts are independent tasks returning plain numbers: cod.parallel's workers run them.
   if status and #tasks > 0 then status(("backtests: %d cuts queued"):format(#tasks)) end
-  local bt_cands, bt_changed = M.backtest_recipes(cands, opts.exact_backtests or score_job ~= nil)
+  local bt_cands, bt_changed = M.backtest_recipes(cands, opts.backtest_bin_seeding and not score_job)
   return { ds = ds, set = set, sel = sel, job = job, base = base, cands = cands, order = order, results = results,
     predictions = predictions, tasks = tasks, backtest = recommend.backtest(make_job, bt_cands, tasks, map),
     backtests_changed = #tasks > 0 and bt_changed or nil,

@@ -20,8 +20,6 @@ M.spec = common.command_spec("codlua predict (--data DIR | --items FILE --models
     max = 100000, default = 0 },
   { "seed", "S", "random seed", number = true, integer = true, min = 0, max = 1 << 53, default = 1 },
   { "exact-rounds", nil, "bootstrap rounds run the recipes unchanged (default: the main run's bandwidth R, bin seeding, fits started from the main fits)" },
-  { "exact-backtests", nil, "the backtest cuts' Improved MeanShift seeds from every row (default: bin seeding; " ..
-    "the headline's clusterings are exact either way)" },
   { "exact-clustering", nil, "cod clusters every set exactly (default: large-set mode above " ..
     require("cod.cluster").large_set_threshold .. " distinct rows)" },
   { "smooth", "R", "average R adjacent checkpoints each side (paper A.2)", number = true, integer = true, min = 0,
@@ -66,7 +64,6 @@ function M.run(argv)
     bootstrap = o.bootstrap, seed = o.seed, smooth = o.smooth, candidates = o.candidates,
     backtest = not o.no_backtest, feature = o.feature, backtest_items = o.backtest_items,
     exact_rounds = o.exact_rounds or nil, exact_clustering = o.exact_clustering or nil,
-    exact_backtests = o.exact_backtests or nil,
     target_compute = o.target_flops and o.target_flops / ds:compute_unit() or nil,
     transfer_ladder = o.transfer_ladder,
     transfer_labels = o.labels and require("cod.report").read_labels(o.labels) or nil,
