@@ -487,30 +487,6 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks, status)
     if map_tasks then return map_tasks(list, fn) end  -- M.run batches every set's tasks
     return parallel.map(list, fn, { threads = opts.threads })
   end
-  -- The candidates' full-set clusterings run as tasks; the candidates then run here.
-  local pre = {}
-  if not score_job then
-    if status then status(("clustering of %d items queued"):format(job.items)) end
-    pre = precluster.run(cands, job, map)
-  end
-  local results, predictions = {}, {}
-  for _, cand in ipairs(cands) do
-    if status then status(("%s on %d items"):format(cand.name, job.items)) end
-    local r = precluster.recipe(cand, pre)
-    local ok, res
-    if recipe and r.name == recipe.name then
-      ok, res = true, r:run(job)  -- the recipe asked for: its errors are the user's to see
-    else
-      ok, res = pcall(r.run, r, job)
-    end
-    results[r.name] = ok and res or { ok = false, reason = errors.message(res), name = set, recipe = r.name }
-    predictions[r.name] = ok and res.prediction or nil
-  end
-  if recipe and not results[recipe.name] then
-    -- A recipe that needs items, asked for on a scores-only set.
-    results[recipe.name] = { ok = false, name = set, recipe = recipe.name,
-      reason = ("recipe '%s' needs items and this set has scores only"):format(recipe.name) }
-  end
   -- opts.backtest == false (--no-backtest) skips the backtests: no recommendation, no interval.
   local tasks = opts.backtest == false and {} or recommend.tasks(job.ladder, job.C)
   local sample = not score_job and M.backtest_rows(job.items, opts.backtest_items, opts.seed or 1) or nil
@@ -532,13 +508,49 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks, status)
     j.full, j.mean, j.actual = full.full, full.mean, full.actual
     return j
   end
+  -- One batch of tasks (cod.parallel's workers): the candidates' full-set clusterings and law
+  -- fits (cod.precluster; their results are plain data) and the backtest cuts (plain numbers).
+  -- The candidates then run here on the precomputed stages: little is left for the caller.
+  local pre_tasks = score_job and {} or precluster.tasks(cands)
+  local pre_results
+  local function batch(cut_tasks, cut_fn)
+    local list = {}
+    for i, t in ipairs(pre_tasks) do list[i] = { pre = t } end
+    for _, t in ipairs(cut_tasks) do list[#list + 1] = { cut = t } end
+    if status then status(("%d clustering/fit task(s), %d backtest cut(s) queued"):format(#pre_tasks, #cut_tasks)) end
+    local out = map(list, function(x)
+      if x.pre then return precluster.run_task(job, x.pre) end
+      return cut_fn(x.cut)
+    end)
+    pre_results = table.move(out, 1, #pre_tasks, 1, {})
+    return table.move(out, #pre_tasks + 1, #list, 1, {})
+  end
+  local bt_cands, bt_changed = M.backtest_recipes(cands, opts.backtest_bin_seeding and not score_job)
+  local backtest = recommend.backtest(make_job, bt_cands, tasks, batch)
+  if not pre_results then batch({}, nil) end  -- a backtest that mapped nothing
+  local pre = precluster.collect(pre_tasks, pre_results)
+  local results, predictions = {}, {}
+  for _, cand in ipairs(cands) do
+    if status then status(("%s on %d items"):format(cand.name, job.items)) end
+    local r = precluster.recipe(cand, pre)
+    local ok, res
+    if recipe and r.name == recipe.name then
+      ok, res = true, r:run(job)  -- the recipe asked for: its errors are the user's to see
+    else
+      ok, res = pcall(r.run, r, job)
+    end
+    results[r.name] = ok and res or { ok = false, reason = errors.message(res), name = set, recipe = r.name }
+    predictions[r.name] = ok and res.prediction or nil
+  end
+  if recipe and not results[recipe.name] then
+    -- A recipe that needs items, asked for on a scores-only set.
+    results[recipe.name] = { ok = false, name = set, recipe = recipe.name,
+      reason = ("recipe '%s' needs items and this set has scores only"):format(recipe.name) }
+  end
   local order = {}
   for i, r in ipairs(cands) do order[i] = r.name end
-  -- The cuts are independent tasks returning plain numbers: cod.parallel's workers run them.
-  if status and #tasks > 0 then status(("backtests: %d cuts queued"):format(#tasks)) end
-  local bt_cands, bt_changed = M.backtest_recipes(cands, opts.backtest_bin_seeding and not score_job)
   return { ds = ds, set = set, sel = sel, job = job, base = base, cands = cands, order = order, results = results,
-    predictions = predictions, tasks = tasks, backtest = recommend.backtest(make_job, bt_cands, tasks, map),
+    predictions = predictions, tasks = tasks, backtest = backtest,
     backtests_changed = #tasks > 0 and bt_changed or nil,
     backtest_sample = sample and { items = #sample, of = job.items, seed = opts.seed or 1 } or nil }
 end
