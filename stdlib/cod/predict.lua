@@ -514,16 +514,29 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks, status)
   local pre_tasks = score_job and {} or precluster.tasks(cands)
   local pre_results
   local function batch(cut_tasks, cut_fn)
-    local list = {}
-    for i, t in ipairs(pre_tasks) do list[i] = { pre = t } end
-    for _, t in ipairs(cut_tasks) do list[#list + 1] = { cut = t } end
+    -- Clusterings (the longest tasks) first, the cuts, then the short first fits: a worker
+    -- that finishes early finds short tasks left at the end of the batch.
+    local list, at = {}, {}
+    local function add(x, pre_index)
+      list[#list + 1] = x
+      if pre_index then at[pre_index] = #list end
+    end
+    for i, t in ipairs(pre_tasks) do
+      if not t.stage then add({ pre = t }, i) end
+    end
+    local first_cut = #list + 1
+    for _, t in ipairs(cut_tasks) do add({ cut = t }) end
+    for i, t in ipairs(pre_tasks) do
+      if t.stage then add({ pre = t }, i) end
+    end
     if status then status(("%d clustering/fit task(s), %d backtest cut(s) queued"):format(#pre_tasks, #cut_tasks)) end
     local out = map(list, function(x)
       if x.pre then return precluster.run_task(job, x.pre) end
       return cut_fn(x.cut)
     end)
-    pre_results = table.move(out, 1, #pre_tasks, 1, {})
-    return table.move(out, #pre_tasks + 1, #list, 1, {})
+    pre_results = {}
+    for i = 1, #pre_tasks do pre_results[i] = out[at[i]] end
+    return table.move(out, first_cut, first_cut + #cut_tasks - 1, 1, {})
   end
   local bt_cands, bt_changed = M.backtest_recipes(cands, opts.backtest_bin_seeding and not score_job)
   local backtest = recommend.backtest(make_job, bt_cands, tasks, batch)
