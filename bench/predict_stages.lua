@@ -75,8 +75,25 @@ local function in_phase(p, fn)
     return table.unpack(r, 1, r.n)
   end
 end
+-- A set's full-set tasks (cod.precluster) and its backtest cuts run in one map: the phase is
+-- "backtest" inside a cut's task, "main" elsewhere; the cuts' total is the maps' time less
+-- the precluster tasks'.
 local recommend = require("cod.recommend")
-recommend.backtest = in_phase("backtest", recommend.backtest)
+local backtest = recommend.backtest
+recommend.backtest = function(make_job, cands, tasks, map)
+  return backtest(make_job, cands, tasks, function(list, fn)
+    return map(list, function(t, i)
+      phase = "backtest"
+      local r = fn(t, i)
+      phase = "main"
+      return r
+    end)
+  end)
+end
+local precluster = require("cod.precluster")
+precluster.run_task = in_phase("main", precluster.run_task)
+local parallel = require("cod.parallel")
+parallel.map = timed("tasks (total: main + backtest)", parallel.map)
 local bootstrap = require("cod.bootstrap")
 bootstrap.round = in_phase("bootstrap", bootstrap.round)
 predict.base = timed("predict.base (per-set data)", predict.base)
@@ -117,6 +134,9 @@ if o.out then
   add("report.write (total)", clock() - t0)
 end
 local total = clock() - t_all
+if acc["tasks (total: main + backtest)"] then
+  add("backtest (total)", acc["tasks (total: main + backtest)"] - (acc["main (total)"] or 0))
+end
 
 io.stdout:write(text)
 local items = 0
