@@ -43,6 +43,19 @@ T.test("one task per distinct clustering and first fit; the candidates' results 
     T.eq(there.prediction, here.prediction, r.name .. ": prediction")
     T.eq(there.subset_prediction, here.subset_prediction, r.name .. ": subset prediction")
   end
+  -- The loss route, and an end-to-end fit that fails (too few points for bnsl): both as before.
+  local loss = recipes.get("loss_intermediate")
+  local short = {}
+  for k, v in pairs(job) do short[k] = v end
+  short.ladder, short.C = { job.ladder[1], job.ladder[2] }, { job.C[1], job.C[2] }
+  for _, case in ipairs({ { loss, job }, { bnsl, short } }) do
+    local r, j = case[1], case[2]
+    local p = precluster.run({ r }, j, map)
+    T.truthy(precluster.recipe(r, p) ~= r, r.name .. ": precomputed")
+    local here, there = r:run(j), precluster.recipe(r, p):run(j)
+    T.eq(fits_of(there._state), fits_of(here._state), r.name .. ": law fits")
+    T.eq({ there.ok, there.prediction, there.reason }, { here.ok, here.prediction, here.reason }, r.name)
+  end
   -- Two candidates sharing a precomputed state each change their own copy.
   local a = precluster.recipe(cod, pre):run(job)
   a._state.clusters[1].fit.params.a = -1
