@@ -16,6 +16,7 @@ local sys = require("cod.core.sys")
 local bootstrap = require("cod.bootstrap")
 local precluster = require("cod.precluster")
 local headline = require("cod.headline")
+local pipeline = require("cod.pipeline")
 
 local M = {}
 
@@ -390,18 +391,6 @@ function M.set_selection(ds, set, sel)
   return out, missing
 end
 
--- The registered Improved MeanShift cluster step of a recipe (no replacement fn, no transfer
--- labels), or nil.
-local function meanshift_step(recipe)
-  for _, s in ipairs(recipe.steps or {}) do
-    if s.name == "cluster" and s.fn == nil and s.opts.labels == nil
-      and (s.opts.method == nil or s.opts.method == "improved_meanshift") then
-      return s
-    end
-  end
-  return nil
-end
-
 --- The recipes the backtest cuts run for `cands`: unchanged, or with `bin_seeding` a
 --- candidate whose Improved MeanShift step leaves bin_seeding unset gets it on (seeds from a
 --- grid of cell R instead of every distinct row; R still estimated on the cut's rows).
@@ -415,7 +404,7 @@ function M.backtest_recipes(cands, bin_seeding)
   if not bin_seeding then return cands, nil end
   local out, changed = {}, {}
   for i, r in ipairs(cands) do
-    local step = meanshift_step(r)
+    local step = pipeline.meanshift_step(r)
     if step and (step.opts.options == nil or step.opts.options.bin_seeding == nil) then
       local options = {}
       for k, v in pairs(step.opts.options or {}) do options[k] = v end
