@@ -26,7 +26,6 @@ M.limits = warnings.limits
 --- The default size of a large set's backtest subsample (predict.run's backtest_items).
 M.backtest_items = 10000
 
-
 local function contains(list, v)
   for _, x in ipairs(list) do
     if x == v then return true end
@@ -458,7 +457,8 @@ end
 
 --- One set's candidates: each one's prediction of the target and its backtest on the ladder
 --- (independent tasks). `score_job` is the job of a scores-only set. `map_tasks(list, fn)`,
---- when given, runs the backtest's tasks (default: cod.parallel.map); `status(text)`, when
+--- when given, runs the set's one batch of tasks (full-set clusterings and fits, backtest
+--- cuts; default: cod.parallel.map); `status(text)`, when
 --- given, is told each stage as it starts (a progress line). The headline is chosen
 --- later (M.finish_set), once every set's backtests are in.
 function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks, status)
