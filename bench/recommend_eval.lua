@@ -27,6 +27,7 @@ local spec = {
   { "candidates", "A,B", "candidate recipes (as codlua predict --candidates)", list = true },
   { "targets", "N", "backtest targets (cod.recommend.targets)", number = true, integer = true },
   { "lower-cuts", "N", "cuts below the lower targets (cod.recommend.lower_cuts)", number = true, integer = true },
+  { "backtest-bin-seeding", nil, "the backtest cuts' Improved MeanShift uses bin seeding (predict.run's backtest_bin_seeding)" },
 }
 local o, rest = args.parse(spec, { ... })
 if not o then error(rest, 0) end
@@ -75,7 +76,7 @@ for _, name in ipairs(order) do
     local ds, truth = make(seed)
     local t0 = os.clock()
     local rep = predict.run(ds, { bootstrap = o.bootstrap, seed = 1, progress = false,
-      candidates = o.candidates })
+      candidates = o.candidates, backtest_bin_seeding = o.backtest_bin_seeding or nil })
     local secs = os.clock() - t0
     for _, s in ipairs(rep.sets) do
       local rec = { setting = name, seed = seed, set = s.name, actual = s.actual, recipe = s.recipe,

@@ -15,6 +15,7 @@ local spec = {
   { "candidates", "A,B", "candidate recipes (as codlua predict --candidates)", list = true },
   { "targets", "N", "backtest targets (cod.recommend.targets)", number = true, integer = true },
   { "lower-cuts", "N", "cuts below the lower targets (cod.recommend.lower_cuts)", number = true, integer = true },
+  { "backtest-bin-seeding", nil, "the backtest cuts' Improved MeanShift uses bin seeding (predict.run's backtest_bin_seeding)" },
 }
 local o, rest = args.parse(spec, { ... })
 if not o then error(rest, 0) end
@@ -30,7 +31,8 @@ local cases = {
 local records = {}
 for _, c in ipairs(cases) do
   local ds = data.load(c[1])
-  local rep = predict.run(ds, { target = c[2], progress = false, candidates = o.candidates })
+  local rep = predict.run(ds, { target = c[2], progress = false, candidates = o.candidates,
+    backtest_bin_seeding = o.backtest_bin_seeding or nil })
   local n, s, m, cov = 0, 0, 0, 0
   for _, r in ipairs(rep.sets) do
     if r.fe then
