@@ -57,18 +57,6 @@ end
 
 -- ------------------------------------------------------------------ the rounds' recipes
 
--- The Improved MeanShift step of a recipe a round may run more cheaply: a registered cluster
--- stage (no replacement fn, no transfer labels) whose method is Improved MeanShift.
-local function meanshift_step(recipe)
-  for _, s in ipairs(recipe.steps or {}) do
-    if s.name == "cluster" and s.fn == nil and s.opts.labels == nil
-      and (s.opts.method == nil or s.opts.method == "improved_meanshift") then
-      return s
-    end
-  end
-  return nil
-end
-
 -- The fit stages whose fits a round may start from the main run's: the clusters' fits
 -- ("fit") and an end-to-end fit ("e2e"), registered (no replacement fn) with a built-in form.
 local function fit_steps(recipe)
@@ -147,7 +135,7 @@ end
 function M.round_recipe(recipe, main, opts)
   local changes, changed = {}, {}
   local st = main and main._state
-  local step = meanshift_step(recipe)
+  local step = require("cod.pipeline").meanshift_step(recipe)
   if step then
     local options = {}
     for k, v in pairs(step.opts.options or {}) do options[k] = v end
