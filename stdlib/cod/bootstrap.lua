@@ -81,6 +81,11 @@ M.round_fits = true
 M.round_bandwidth = true
 M.round_bin_seeding = true
 
+--- Why the rounds of a set in large-set mode (docs/cluster.md, "Large sets") estimate R
+--- themselves, as exact rounds do, instead of reusing the main run's (recorded in
+--- rounds_changed as `own_bandwidth`): with it they shifted the interval's low end by 3.7 SD.
+M.large_set_bandwidth_reason = "large-set mode: each round estimates R on its own subsample"
+
 --- Why a set's rounds must run every recipe exactly as its main run, or nil when they may
 --- run the cheaper recipes (M.round_recipe): only rounds that resample every pass rate
 --- binomially from more than one trial were measured equal to exact rounds. Rounds that only
@@ -125,7 +130,8 @@ end
 --- parameters as extra start points and M.round_local_starts local runs instead of law.fit's
 --- 6 -- each unless the recipe's options already fix it. Other recipes are unchanged.
 --- Returns the recipe and what changed ({bandwidth =, bin_seeding =, fit = {starts =,
---- local_starts =}, e2e = {...}}: `starts` is the number of start points) or nil. With
+--- local_starts =}, e2e = {...}, own_bandwidth = reason}: `starts` is the number of start
+--- points; `own_bandwidth` when a main run in large-set mode kept R out) or nil. With
 --- `opts.exact` (a reason, M.exact_rounds_reason) the recipe comes back unchanged, and what
 --- changed is `{exact = reason}` when it would have changed.
 ---@param recipe cod.Recipe
@@ -142,7 +148,12 @@ function M.round_recipe(recipe, main, opts)
     local ms = {}
     -- A fallback's state has no clustering: the rounds then estimate R themselves.
     local facts = st and st.cluster_method == "improved_meanshift" and st.cluster_facts
-    if M.round_bandwidth and options.bandwidth == nil and facts and type(facts.bandwidth) == "number" and facts.bandwidth > 0 then
+    local reuse = M.round_bandwidth and options.bandwidth == nil and facts and type(facts.bandwidth) == "number"
+      and facts.bandwidth > 0
+    if reuse and st.cluster_mode and st.cluster_mode.mode == "large-set" then
+      -- Measured: on a 20,000-item set the main run's R shifted every round (docs/bootstrap.md).
+      changed.own_bandwidth = M.large_set_bandwidth_reason
+    elseif reuse then
       options.bandwidth = facts.bandwidth
       ms.bandwidth = facts.bandwidth
     end
@@ -248,7 +259,7 @@ function M.plan(ds, set, sel, what, opts, base, mains)
     local r, changed = M.round_recipe(recipe, mains and mains[recipe.name], { exact = exact })
     if changed then cheap[#cheap + 1] = { recipe = recipe.name, bandwidth = changed.bandwidth,
       bin_seeding = changed.bin_seeding, fit = changed.fit, e2e = changed.e2e,
-      exact = changed.exact } end
+      own_bandwidth = changed.own_bandwidth, exact = changed.exact } end
     return r
   end
   local run

@@ -84,6 +84,26 @@ T.test("round_recipe: the law fits start from the main run's fits with fewer loc
   T.eq(changed, { bandwidth = 0.21, bin_seeding = true })
 end)
 
+T.test("a main run in large-set mode: the rounds estimate R themselves (and say why)", function()
+  local cod = recipes.get("cod")
+  local main = { _state = { cluster_method = "improved_meanshift", cluster_facts = { bandwidth = 0.21 },
+    cluster_mode = { mode = "large-set" } } }
+  local r, changed = bootstrap.round_recipe(cod, main)
+  T.eq(changed, { bin_seeding = true, own_bandwidth = bootstrap.large_set_bandwidth_reason })
+  T.eq(cluster_options(r), { bin_seeding = true })
+  main._state.cluster_mode.mode = "exact"
+  r, changed = bootstrap.round_recipe(cod, main)
+  T.eq(changed, { bandwidth = 0.21, bin_seeding = true })
+  -- End to end: a set above the recipe's large-set threshold (lowered to 50 distinct rows).
+  local large = cod:with({ cluster = { large_sets = 50 } })
+  local rep = predict.run(ds, { sets = { "triviaqa_like" }, bootstrap = 2, seed = 3, recipe = large, threads = 1 })
+  local s = rep.sets[1]
+  T.eq(s.clustering.mode, "large-set")
+  local c = s.bootstrap.rounds_changed[1]
+  T.eq({ c.bandwidth, c.bin_seeding, c.own_bandwidth }, { nil, true, bootstrap.large_set_bandwidth_reason })
+  T.truthy(c.fit, "the fits still start from the main run's")
+end)
+
 T.test("rounds that resample items only run the recipe unchanged (and say why)", function()
   local M = require("cod.core.matrix")
   T.eq(bootstrap.exact_rounds_reason({ N = M.new({ { 100, 100 }, { 2, 50 } }) }), nil, "binomial resampling: cheap")
