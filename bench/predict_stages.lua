@@ -7,6 +7,7 @@
 ---
 ---   codlua bench/predict_stages.lua (--data DIR | --items F --models F) [--target M] [--out DIR]
 ---          [--candidates R1,...] [--bootstrap N] [--sets S1,...] [--recipe auto|NAME]
+---          [--backtest-bin-seeding] [--threads N]
 
 local args = require("cod.args")
 local sys = require("cod.core.sys")
@@ -25,6 +26,9 @@ local spec = {
   { "bootstrap", "N", "bootstrap rounds", number = true, integer = true, default = 0 },
   { "candidates", "R1,...", "candidate recipes (default: cod.recommend's)", list = true },
   { "out", "DIR", "write the report here (removed first)" },
+  { "backtest-bin-seeding", nil, "the backtest cuts' Improved MeanShift uses bin seeding (predict.run's option)" },
+  { "threads", "N", "workers (default 1: stages timed in worker processes are not counted)", number = true,
+    integer = true, default = 1 },
 }
 local o = args.parse_script(spec, arg, "predict_stages.lua")
 
@@ -71,8 +75,25 @@ local function in_phase(p, fn)
     return table.unpack(r, 1, r.n)
   end
 end
+-- A set's full-set tasks (cod.precluster) and its backtest cuts run in one map: the phase is
+-- "backtest" inside a cut's task, "main" elsewhere; the cuts' total is the maps' time less
+-- the precluster tasks'.
 local recommend = require("cod.recommend")
-recommend.backtest = in_phase("backtest", recommend.backtest)
+local backtest = recommend.backtest
+recommend.backtest = function(make_job, cands, tasks, map)
+  return backtest(make_job, cands, tasks, function(list, fn)
+    return map(list, function(t, i)
+      phase = "backtest"
+      local r = fn(t, i)
+      phase = "main"
+      return r
+    end)
+  end)
+end
+local precluster = require("cod.precluster")
+precluster.run_task = in_phase("main", precluster.run_task)
+local parallel = require("cod.parallel")
+parallel.map = timed("tasks (total: main + backtest)", parallel.map)
 local bootstrap = require("cod.bootstrap")
 bootstrap.round = in_phase("bootstrap", bootstrap.round)
 predict.base = timed("predict.base (per-set data)", predict.base)
@@ -99,8 +120,8 @@ add("read files", clock() - t0)
 
 t0 = clock()
 local rep = predict.run(ds, { target = o.target, recipe = o.recipe, sets = o.sets, bootstrap = o.bootstrap,
-  candidates = o.candidates, progress = false,
-  threads = 1 })  -- in-process: stages timed in worker processes would not be counted here
+  candidates = o.candidates, progress = false, backtest_bin_seeding = o.backtest_bin_seeding or nil,
+  threads = o.threads })  -- 1: in-process (stages timed in worker processes would not be counted here)
 add("predict.run (total)", clock() - t0)
 
 t0 = clock()
@@ -113,6 +134,9 @@ if o.out then
   add("report.write (total)", clock() - t0)
 end
 local total = clock() - t_all
+if acc["tasks (total: main + backtest)"] then
+  add("backtest (total)", acc["tasks (total: main + backtest)"] - (acc["main (total)"] or 0))
+end
 
 io.stdout:write(text)
 local items = 0

@@ -20,11 +20,14 @@ local spec = {
   { "first-seed", "S", "first seed", number = true, integer = true, default = 101 },
   { "scale", "S", "item-count scale of paper-like sets", number = true, default = 0.25 },
   { "settings", "A,B", "settings to run", list = true },
+  { "trials", "N", "trials per item of the paper-like settings (0: exact pass rates; default 100)", number = true,
+    integer = true },
   { "bootstrap", "N", "bootstrap rounds", number = true, integer = true, default = 0 },
   { "out", "FILE", "write the per-set records here (JSON)" },
   { "candidates", "A,B", "candidate recipes (as codlua predict --candidates)", list = true },
   { "targets", "N", "backtest targets (cod.recommend.targets)", number = true, integer = true },
   { "lower-cuts", "N", "cuts below the lower targets (cod.recommend.lower_cuts)", number = true, integer = true },
+  { "backtest-bin-seeding", nil, "the backtest cuts' Improved MeanShift uses bin seeding (predict.run's backtest_bin_seeding)" },
 }
 local o, rest = args.parse(spec, { ... })
 if not o then error(rest, 0) end
@@ -37,10 +40,10 @@ local HARD_MIX = { emergent = 0.35, non_emergent = 0.15, ceiling = 0.25, noisy =
 
 local settings = {
   paper = function(seed)
-    return synth.paper_like({ seed = seed, scale = o.scale, anchors = 2, target_factor = 5 })
+    return synth.paper_like({ seed = seed, scale = o.scale, anchors = 2, target_factor = 5, trials = o.trials })
   end,
   paper30 = function(seed)
-    return synth.paper_like({ seed = seed, scale = o.scale, target_factor = 30 })
+    return synth.paper_like({ seed = seed, scale = o.scale, target_factor = 30, trials = o.trials })
   end,
   hard = function(seed)
     local sets = {}
@@ -54,6 +57,15 @@ local settings = {
     return synth.paper_like({ seed = seed, scale = o.scale, single_answer = true, target_factor = 5 })
   end,
 }
+-- The target's expected score on a set (the generator's truth, before sampling): the part of
+-- a headline's error that no prediction from the ladder can remove is actual - expected.
+local function expected_at_target(truth, set)
+  if not truth then return nil end
+  for j, role in ipairs(truth.roles) do
+    if role == "target" then return truth.sets[set].metric[j] end
+  end
+end
+
 local order = o.settings or { "paper", "paper30", "hard", "single" }
 
 local records = {}
@@ -61,14 +73,14 @@ for _, name in ipairs(order) do
   local make = settings[name]
   if not make then error("unknown setting " .. name, 0) end
   for seed = o.first_seed, o.first_seed + o.seeds - 1 do
-    local ds = make(seed)
+    local ds, truth = make(seed)
     local t0 = os.clock()
     local rep = predict.run(ds, { bootstrap = o.bootstrap, seed = 1, progress = false,
-      candidates = o.candidates })
+      candidates = o.candidates, backtest_bin_seeding = o.backtest_bin_seeding or nil })
     local secs = os.clock() - t0
     for _, s in ipairs(rep.sets) do
       local rec = { setting = name, seed = seed, set = s.name, actual = s.actual, recipe = s.recipe,
-        single_answer = s.single_answer,
+        single_answer = s.single_answer, items = truth and truth.sets[s.name].items, expected = expected_at_target(truth, s.name),
         prediction = s.prediction, fe = s.fe, interval = s.interval, distance = s.distance,
         boot = s.bootstrap and s.bootstrap.interval or nil, candidates = {}, seconds = secs / #rep.sets,
         combo_rate = s.recommendation and s.recommendation.rate, combo_errors = s.recommendation and

@@ -15,6 +15,7 @@ local spec = {
   { "candidates", "A,B", "candidate recipes (as codlua predict --candidates)", list = true },
   { "targets", "N", "backtest targets (cod.recommend.targets)", number = true, integer = true },
   { "lower-cuts", "N", "cuts below the lower targets (cod.recommend.lower_cuts)", number = true, integer = true },
+  { "backtest-bin-seeding", nil, "the backtest cuts' Improved MeanShift uses bin seeding (predict.run's backtest_bin_seeding)" },
 }
 local o, rest = args.parse(spec, { ... })
 if not o then error(rest, 0) end
@@ -30,7 +31,8 @@ local cases = {
 local records = {}
 for _, c in ipairs(cases) do
   local ds = data.load(c[1])
-  local rep = predict.run(ds, { target = c[2], progress = false, candidates = o.candidates })
+  local rep = predict.run(ds, { target = c[2], progress = false, candidates = o.candidates,
+    backtest_bin_seeding = o.backtest_bin_seeding or nil })
   local n, s, m, cov = 0, 0, 0, 0
   for _, r in ipairs(rep.sets) do
     if r.fe then
@@ -38,7 +40,7 @@ for _, c in ipairs(cases) do
       if r.interval and r.actual >= r.interval[1] and r.actual <= r.interval[2] then cov = cov + 1 end
       local rec = { setting = c[1]:gsub("^data/", "") .. " " .. c[2], seed = 0, set = r.name, actual = r.actual,
         prediction = r.prediction, fe = r.fe, interval = r.interval, distance = r.distance, candidates = {},
-        single_answer = r.single_answer }
+        single_answer = r.single_answer, items = #ds:items(r.name) }
       for _, x in ipairs(r.candidates or {}) do
         rec.candidates[#rec.candidates + 1] = { recipe = x.recipe, prediction = x.prediction, fe = x.fe,
           rate = x.backtest.rate, errors = x.backtest.errors }

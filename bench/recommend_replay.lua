@@ -7,10 +7,12 @@
 ---
 ---   codlua bench/recommend_replay.lua A.json[,B.json...] [POLICIES.lua]
 ---
---- WIDTHS=1 adds each setting's coverage and mean half-width (points). POLICIES.lua returns a
---- list of {name, mod = {recommend field = value}, power = p (weights 1/s^p), single_drop /
---- single_add = {name = true} (candidates left out of / added on 0/1 sets), single_bias_scale
---- = f}; the default list is below.
+--- WIDTHS=1 adds each setting's coverage and mean half-width (points); DUMP=FILE writes the
+--- first policy's per-set rows (JSON). POLICIES.lua returns a
+--- list of {name, mod = {recommend field = value}, power = p (weights 1/s^p), cands = {names}
+--- (every set's candidates), single_drop / single_add = {name = true} (candidates left out of /
+--- added on 0/1 sets, which otherwise get cod.recommend.single_answer_candidates too),
+--- single_bias_scale = f}; the default list is below.
 --- Records without `single_answer` (older runs) count the "single" setting and BIG-G as 0/1.
 local json = require("cod.json")
 local recommend = require("cod.recommend")
@@ -49,6 +51,13 @@ local function run(pol)
           local want = false
           for _, n in ipairs(pol.cands or FOUR) do if n == c.recipe then want = true end end
           if single and pol.single_add and pol.single_add[c.recipe] then want = true end
+          -- The engine's own 0/1 candidates (cod.recommend.single_answer_candidates), unless
+          -- the policy names its candidates.
+          if single and not pol.cands then
+            for _, n in ipairs(recommend.single_answer_candidates) do
+              if n == c.recipe then want = true end
+            end
+          end
           if want then
             p.order[#p.order + 1] = c.recipe
             local errs = {}
@@ -82,10 +91,12 @@ local function run(pol)
       local members = recommend.members(weights, p.predictions, p.order)
       local combo = recommend.combine(members, p.predictions, p.backtest, p.tasks)
       if combo.prediction then
-        local iv = recommend.interval(combo.prediction, combo.rate, s.distance)
+        local iv = recommend.interval(combo.prediction, combo.rate, s.distance, nil,
+          recommend.target_sd(combo.prediction, s.items, is_single(s)))
         out[#out + 1] = { setting = ds.setting, fe = 100 * math.abs(combo.prediction - s.actual),
           cov = s.actual >= iv[1] and s.actual <= iv[2], half = 50 * (iv[2] - iv[1]), rate = combo.rate, distance = s.distance,
-          pred = combo.prediction, actual = s.actual }
+          pred = combo.prediction, actual = s.actual, seed = s.seed, set = s.set, expected = s.expected,
+          items = s.items, weights = combo.weights, predictions = p.predictions, corrections = p.corrections }
       end
     end
   end
@@ -121,15 +132,18 @@ local groups, seen = {}, {}
 for _, r in ipairs(recs) do if not seen[r.setting] then seen[r.setting] = true; groups[#groups + 1] = r.setting end end
 local POLICIES = arg[2] and dofile(arg[2]) or {
   { name = "current" },
-  { name = "correct 0/1 sets too (third round)", mod = { correct_single_answer = true } },
+  { name = "0/1 sets: without e2e_passrate (fourth round)", single_drop = { e2e_passrate = true } },
+  { name = "0/1 sets: target's sampling noise in the interval", mod = { single_answer_target_noise = true } },
   { name = "weights 1/s^4", power = 4 },
   { name = "0/1 sets: without cod", single_drop = { cod = true } },
-  { name = "0/1 sets: half the trend", mod = { correct_single_answer = true }, single_bias_scale = 0.5 },
-  { name = "significance shrink 9", mod = { bias_significance = 9 } },
-  { name = "0/1 sets: + e2e_passrate", single_add = { e2e_passrate = true } },
+  { name = "e2e_passrate on every set", cands = { "cod", "e2e_exp", "bnsl", "loss_intermediate", "e2e_passrate" } },
 }
-for _, pol in ipairs(POLICIES) do
+-- DUMP=FILE in the environment: the first policy's per-set rows (headline, members' weights,
+-- corrected predictions) as JSON, for per-set analysis.
+local DUMP = os.getenv("DUMP")
+for i, pol in ipairs(POLICIES) do
   local rows = run(pol)
+  if DUMP and i == 1 then json.write_file(DUMP, rows) end
   local line, avg, cov, cn = summary(rows, groups)
   print(("%-40s %s | avg %.3f | cov %d/%d"):format(pol.name, line, avg, cov, cn))
 end

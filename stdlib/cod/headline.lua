@@ -139,7 +139,9 @@ function M.complete_set(r, tail, boot)
     -- The bootstrap rounds run the combination without the bias correction: shift their interval.
     local b = r.bootstrap and r.bootstrap.interval
     if b then b = { b[1] - tail.shift, b[2] - tail.shift } end
-    r.interval, r.interval_model_half = recommend.interval(r.prediction, tail.rate, r.distance, b)
+    local target_sd = recommend.target_sd(r.prediction, tail.job.items,
+      warnings.single_answer(tail.job, tail.base))
+    r.interval, r.interval_model_half = recommend.interval(r.prediction, tail.rate, r.distance, b, target_sd)
     r.interval_level = 0.9
   end
   r.target_compute = tail.job.target_C

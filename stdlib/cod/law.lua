@@ -168,6 +168,28 @@ local builtin = {}
 for _, n in ipairs(core.forms()) do builtin[n] = true end
 for k = 1, 4 do builtin["bnsl" .. k] = true end
 
+--- True when `r` is a fit result of a built-in form (plain data but its type: M.restore
+--- gives the type back after a process boundary).
+---@param r any
+---@return boolean
+function M.restorable(r)
+  return getmetatable(r) == Result and lua_forms[r] == nil and type(r.form) == "string" and builtin[r.form] == true
+end
+
+--- A fit result of a built-in form that lost its type crossing a process boundary
+--- (cod.parallel returns plain tables): the same table, a fit result again. A Lua form's
+--- result keeps its form outside the table and cannot be restored: an error.
+---@param t table
+---@return cod.law.Result
+function M.restore(t)
+  check.arg("restore", 1, t, "table")
+  if getmetatable(t) == Result then return t end
+  if getmetatable(t) ~= nil or type(t.form) ~= "string" or not builtin[t.form] then
+    check.arg_fail("restore", 1, ("a fit result of a built-in form expected (form %s)"):format(tostring(t.form)))
+  end
+  return wrap(t)
+end
+
 -- Values of a spec field given either as an array in params order or by name.
 local function per_param(spec, key, params, default)
   local v = spec[key]

@@ -497,6 +497,20 @@ end
 
 M.Recipe = Recipe
 
+--- The step of `recipe` that clusters with the registered Improved MeanShift stage (no
+--- replacement fn, no transfer labels), or nil: the step a cheaper variant may change.
+---@param recipe cod.Recipe
+---@return cod.Step|nil
+function M.meanshift_step(recipe)
+  for _, s in ipairs(recipe.steps or {}) do
+    if s.name == "cluster" and s.fn == nil and s.opts.labels == nil
+      and (s.opts.method == nil or s.opts.method == "improved_meanshift") then
+      return s
+    end
+  end
+  return nil
+end
+
 --- Run a recipe on a job (with its fallback when it fails); returns the §8 result table.
 function Recipe:run(job)
   local st = self:run_stages(job)

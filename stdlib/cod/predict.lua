@@ -16,6 +16,7 @@ local sys = require("cod.core.sys")
 local bootstrap = require("cod.bootstrap")
 local precluster = require("cod.precluster")
 local headline = require("cod.headline")
+local pipeline = require("cod.pipeline")
 
 local M = {}
 
@@ -177,7 +178,7 @@ local progress_bar = bootstrap.progress_bar
 --- with the recommendation beside it. Sets without items (scores only) are predicted by
 --- the candidates that need no items.
 ---@param ds cod.Dataset
----@param opts {exact_rounds?: boolean, exact_clustering?: boolean, backtest_items?: integer, target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], backtest?: boolean, sets?: string[], feature?: string, bootstrap?: integer, seed?: integer, threads?: integer, progress?: boolean, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
+---@param opts {exact_rounds?: boolean, exact_clustering?: boolean, backtest_bin_seeding?: boolean, backtest_items?: integer, target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], backtest?: boolean, sets?: string[], feature?: string, bootstrap?: integer, seed?: integer, threads?: integer, progress?: boolean, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
 ---@return table report
 function M.run(ds, opts)
   check.arg("run", 1, ds, "userdata")
@@ -185,7 +186,8 @@ function M.run(ds, opts)
     recipe = "string|table", candidates = "table", backtest = "boolean", sets = "table", bootstrap = "integer",
     seed = "integer", smooth = "integer", target_compute = "number", transfer_ladder = "table",
     transfer_labels = "table", level = "number", progress = "boolean", threads = "integer", feature = "string",
-    exact_rounds = "boolean", backtest_items = "integer", exact_clustering = "boolean" }, 2)
+    exact_rounds = "boolean", backtest_items = "integer", exact_clustering = "boolean",
+    backtest_bin_seeding = "boolean" }, 2)
   check.integer("run", "bootstrap", opts.bootstrap, { min = 0, optional = true })
   check.integer("run", "smooth", opts.smooth, { min = 0, optional = true })
   check.number("run", "target_compute", opts.target_compute, { above = 0, finite = true, optional = true })
@@ -198,7 +200,7 @@ function M.run(ds, opts)
   local auto = opts.recipe == nil or opts.recipe == "auto"
   local recipe = (not auto) and recipes.get(opts.recipe) or nil
   -- Candidates are resolved up front so that a bad name is an error before any work.
-  local names = recommend.candidates({ names = opts.candidates, losses = true })
+  local names = recommend.candidates({ names = opts.candidates, losses = true, single_answer = true })
   for _, n in ipairs(names) do recipes.get(n) end
   local sel = ds:select({ target = opts.target, ladder = opts.ladder, anchors = opts.anchors })
   if not sel.target and not opts.target_compute then
@@ -239,6 +241,7 @@ function M.run(ds, opts)
       backtest_cuts = recommend.cuts,
       backtest_items = opts.backtest_items,
       exact_rounds = opts.exact_rounds == true,
+      backtest_bin_seeding = opts.backtest_bin_seeding == true,
       exact_clustering = opts.exact_clustering == true,
       large_set_threshold = require("cod.cluster").large_set_threshold,
       steps = {},
@@ -320,6 +323,7 @@ function M.run(ds, opts)
   local boots = #plans > 0 and bootstrap.run_plans(plans, opts) or {}
   for k, p in ipairs(prepared) do
     local r = M.complete_set(heads[k].r, heads[k].tail, plan_of[k] and boots[plan_of[k]])
+    r.backtests_changed = p.backtests_changed
     local missing, set_sel = p.missing, p.sel
     do
       if #missing > 0 then
@@ -386,6 +390,33 @@ function M.set_selection(ds, set, sel)
   return out, missing
 end
 
+--- The recipes the backtest cuts run for `cands`: unchanged, or with `bin_seeding` a
+--- candidate whose Improved MeanShift step leaves bin_seeding unset gets it on (seeds from a
+--- grid of cell R instead of every distinct row; R still estimated on the cut's rows).
+--- Returns them and what changed ({{recipe =, bin_seeding = true}, ...}; nil when nothing).
+--- Off by default: measured against exact backtests it failed its accuracy criterion on
+--- real ladders (docs/recommend.md, "Bin-seeded backtest clusterings").
+---@param cands cod.Recipe[]
+---@param bin_seeding? boolean
+---@return cod.Recipe[], table|nil
+function M.backtest_recipes(cands, bin_seeding)
+  if not bin_seeding then return cands, nil end
+  local out, changed = {}, {}
+  for i, r in ipairs(cands) do
+    local step = pipeline.meanshift_step(r)
+    if step and (step.opts.options == nil or step.opts.options.bin_seeding == nil) then
+      local options = {}
+      for k, v in pairs(step.opts.options or {}) do options[k] = v end
+      options.bin_seeding = true
+      out[i] = r:with({ cluster = { options = options } })
+      changed[#changed + 1] = { recipe = r.name, bin_seeding = true }
+    else
+      out[i] = r
+    end
+  end
+  return out, #changed > 0 and changed or nil
+end
+
 local function has_losses(job)
   for _, m in ipairs(job.ladder) do
     if job.loss[m] == nil then return false end
@@ -395,9 +426,10 @@ end
 
 --- The candidates of one set (recipes): the asked-for ones, without those that need items
 --- when the set has none, and without loss_intermediate when losses are missing and the
---- user did not ask for it by name.
-local function set_candidates(opts, job, headline)
-  local names = recommend.candidates({ names = opts.candidates, losses = has_losses(job) })
+--- user did not ask for it by name; the default list grows on 0/1 sets (cod.recommend).
+local function set_candidates(opts, job, headline, base)
+  local names = recommend.candidates({ names = opts.candidates, losses = has_losses(job),
+    single_answer = warnings.single_answer(job, base) })
   local out, seen = {}, {}
   local function add(r)
     if not seen[r.name] and not (job.scores_only and r.kind ~= "baseline") then
@@ -426,7 +458,8 @@ end
 
 --- One set's candidates: each one's prediction of the target and its backtest on the ladder
 --- (independent tasks). `score_job` is the job of a scores-only set. `map_tasks(list, fn)`,
---- when given, runs the backtest's tasks (default: cod.parallel.map); `status(text)`, when
+--- when given, runs the set's one batch of tasks (full-set clusterings and fits, backtest
+--- cuts; default: cod.parallel.map); `status(text)`, when
 --- given, is told each stage as it starts (a progress line). The headline is chosen
 --- later (M.finish_set), once every set's backtests are in.
 function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks, status)
@@ -438,35 +471,11 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks, status)
     job = M.job(ds, set, sel, { base = base, transfer_ladder = opts.transfer_ladder,
       transfer_labels = opts.transfer_labels })
   end
-  local cands = set_candidates(opts, job, recipe)
+  local cands = set_candidates(opts, job, recipe, base)
   -- The tasks of this set (clusterings, backtest cuts) go to cod.parallel's workers.
   local function map(list, fn)
     if map_tasks then return map_tasks(list, fn) end  -- M.run batches every set's tasks
     return parallel.map(list, fn, { threads = opts.threads })
-  end
-  -- The candidates' full-set clusterings run as tasks; the candidates then run here.
-  local pre = {}
-  if not score_job then
-    if status then status(("clustering of %d items queued"):format(job.items)) end
-    pre = precluster.run(cands, job, map)
-  end
-  local results, predictions = {}, {}
-  for _, cand in ipairs(cands) do
-    if status then status(("%s on %d items"):format(cand.name, job.items)) end
-    local r = precluster.recipe(cand, pre)
-    local ok, res
-    if recipe and r.name == recipe.name then
-      ok, res = true, r:run(job)  -- the recipe asked for: its errors are the user's to see
-    else
-      ok, res = pcall(r.run, r, job)
-    end
-    results[r.name] = ok and res or { ok = false, reason = errors.message(res), name = set, recipe = r.name }
-    predictions[r.name] = ok and res.prediction or nil
-  end
-  if recipe and not results[recipe.name] then
-    -- A recipe that needs items, asked for on a scores-only set.
-    results[recipe.name] = { ok = false, name = set, recipe = recipe.name,
-      reason = ("recipe '%s' needs items and this set has scores only"):format(recipe.name) }
   end
   -- opts.backtest == false (--no-backtest) skips the backtests: no recommendation, no interval.
   local tasks = opts.backtest == false and {} or recommend.tasks(job.ladder, job.C)
@@ -489,12 +498,63 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks, status)
     j.full, j.mean, j.actual = full.full, full.mean, full.actual
     return j
   end
+  -- One batch of tasks (cod.parallel's workers): the candidates' full-set clusterings and law
+  -- fits (cod.precluster; their results are plain data) and the backtest cuts (plain numbers).
+  -- The candidates then run here on the precomputed stages: little is left for the caller.
+  local pre_tasks = score_job and {} or precluster.tasks(cands)
+  local pre_results
+  local function batch(cut_tasks, cut_fn)
+    -- Clusterings (the longest tasks) first, the cuts, then the short first fits: a worker
+    -- that finishes early finds short tasks left at the end of the batch.
+    local list, at = {}, {}
+    local function add(x, pre_index)
+      list[#list + 1] = x
+      if pre_index then at[pre_index] = #list end
+    end
+    for i, t in ipairs(pre_tasks) do
+      if not t.stage then add({ pre = t }, i) end
+    end
+    local first_cut = #list + 1
+    for _, t in ipairs(cut_tasks) do add({ cut = t }) end
+    for i, t in ipairs(pre_tasks) do
+      if t.stage then add({ pre = t }, i) end
+    end
+    if status then status(("%d clustering/fit task(s), %d backtest cut(s) queued"):format(#pre_tasks, #cut_tasks)) end
+    local out = map(list, function(x)
+      if x.pre then return precluster.run_task(job, x.pre) end
+      return cut_fn(x.cut)
+    end)
+    pre_results = {}
+    for i = 1, #pre_tasks do pre_results[i] = out[at[i]] end
+    return table.move(out, first_cut, first_cut + #cut_tasks - 1, 1, {})
+  end
+  local bt_cands, bt_changed = M.backtest_recipes(cands, opts.backtest_bin_seeding and not score_job)
+  local backtest = recommend.backtest(make_job, bt_cands, tasks, batch)
+  if not pre_results then batch({}, nil) end  -- a backtest that mapped nothing
+  local pre = precluster.collect(pre_tasks, pre_results)
+  local results, predictions = {}, {}
+  for _, cand in ipairs(cands) do
+    if status then status(("%s on %d items"):format(cand.name, job.items)) end
+    local r = precluster.recipe(cand, pre)
+    local ok, res
+    if recipe and r.name == recipe.name then
+      ok, res = true, r:run(job)  -- the recipe asked for: its errors are the user's to see
+    else
+      ok, res = pcall(r.run, r, job)
+    end
+    results[r.name] = ok and res or { ok = false, reason = errors.message(res), name = set, recipe = r.name }
+    predictions[r.name] = ok and res.prediction or nil
+  end
+  if recipe and not results[recipe.name] then
+    -- A recipe that needs items, asked for on a scores-only set.
+    results[recipe.name] = { ok = false, name = set, recipe = recipe.name,
+      reason = ("recipe '%s' needs items and this set has scores only"):format(recipe.name) }
+  end
   local order = {}
   for i, r in ipairs(cands) do order[i] = r.name end
-  -- The cuts are independent tasks returning plain numbers: cod.parallel's workers run them.
-  if status and #tasks > 0 then status(("backtests: %d cuts queued"):format(#tasks)) end
   return { ds = ds, set = set, sel = sel, job = job, base = base, cands = cands, order = order, results = results,
-    predictions = predictions, tasks = tasks, backtest = recommend.backtest(make_job, cands, tasks, map),
+    predictions = predictions, tasks = tasks, backtest = backtest,
+    backtests_changed = #tasks > 0 and bt_changed or nil,
     backtest_sample = sample and { items = #sample, of = job.items, seed = opts.seed or 1 } or nil }
 end
 

@@ -30,6 +30,12 @@ local M = {}
 M.default_candidates = { "cod", "e2e_exp", "bnsl" }
 --- Candidates added when every ladder model has a loss.
 M.loss_candidates = { "loss_intermediate" }
+--- Candidates added on single-answer (0/1) sets. A power law on the mean pass rate is the
+--- worst candidate 5-30x beyond paper-like ladders, but on 0/1 data — whose item-level
+--- features are too coarse for the item-level forms — it is among the best, and its
+--- backtests, like everyone's there, share one noisy target (docs/recommend.md, fifth round:
+--- single-answer synthetic 2.94 -> 2.63 mean FE over 50 fresh seeds).
+M.single_answer_candidates = { "e2e_passrate" }
 
 --- Backtest cuts: the ladder's largest model is predicted from the ladder without its top
 --- 1, 2, ... `cuts` models.
@@ -57,8 +63,10 @@ M.distance_floor = 0.5
 --- Floor on the error rate s (points per unit ln-compute): three backtests can all be lucky.
 M.min_rate = 0.25
 
---- The candidate names for a set.
----@param opts {losses: boolean, names?: string[]}  names: the user's list ("default" expands)
+--- The candidate names for a set: the default list (with the loss candidates when every
+--- ladder model has a loss, the single-answer ones on a 0/1 set), or the user's list, where
+--- the word "default" stands for the default list.
+---@param opts {losses: boolean, single_answer?: boolean, names?: string[]}
 ---@return string[]
 function M.candidates(opts)
   local out, seen = {}, {}
@@ -68,22 +76,19 @@ function M.candidates(opts)
       out[#out + 1] = n
     end
   end
-  for _, n in ipairs(opts.names or {}) do
-    if n == "default" then
-      for _, d in ipairs(M.default_candidates) do add(d) end
-      if opts.losses then
-        for _, d in ipairs(M.loss_candidates) do add(d) end
-      end
-    else
-      add(n)
-    end
-  end
-  if not opts.names then
+  local function add_defaults()
     for _, d in ipairs(M.default_candidates) do add(d) end
     if opts.losses then
       for _, d in ipairs(M.loss_candidates) do add(d) end
     end
+    if opts.single_answer then
+      for _, d in ipairs(M.single_answer_candidates) do add(d) end
+    end
   end
+  for _, n in ipairs(opts.names or {}) do
+    if n == "default" then add_defaults() else add(n) end
+  end
+  if not opts.names then add_defaults() end
   return out
 end
 
@@ -416,24 +421,46 @@ function M.corrected(p, biases, distance)
   return out
 end
 
---- The 90% interval on a prediction: the bootstrap's half-widths (sampling noise) and the
---- model error the backtests reveal, scaled to the target's distance D, added in quadrature
---- on each side. Clamped to [0, 1]. `boot` may be nil (no bootstrap).
+--- Whether a single-answer set's interval includes the target's own sampling noise
+--- (M.target_sd). Off: measured to over-cover synthetic 0/1 sets (98% on 50 fresh seeds)
+--- while it restores BIG-G 27b's coverage (docs/recommend.md, fifth round).
+M.single_answer_target_noise = false
+
+--- The sampling sd of the target's score on a single-answer (0/1) set of `items` items, in
+--- metric units: its score is a mean of 0/1 answers, sd <= sqrt(p(1-p)/N) at mean p. No
+--- backtest measures it for the target (each predicts a fixed ladder model's one draw). 0 on
+--- other sets: with repeated samples per item it is a tenth of a point or less.
+---@param prediction number  the headline (metric units, in [0, 1])
+---@param items integer|nil  the set's items
+---@param single_answer boolean|nil
+---@return number
+function M.target_sd(prediction, items, single_answer)
+  if not (single_answer and M.single_answer_target_noise) or not items or items < 1 then return 0 end
+  local p = math.min(1, math.max(0, prediction))
+  return math.sqrt(p * (1 - p) / items)
+end
+
+--- The 90% interval on a prediction: the bootstrap's half-widths (sampling noise of the
+--- ladder), the model error the backtests reveal, scaled to the target's distance D, and the
+--- target's own sampling noise (`target_sd`, M.target_sd), added in quadrature on each side.
+--- Clamped to [0, 1]. `boot` may be nil (no bootstrap).
 ---@param prediction number
 ---@param rate number|nil   backtest error rate (points per unit ln-compute)
 ---@param distance number   target's ln-compute beyond the ladder's top
 ---@param boot? number[]    bootstrap interval {lo, hi} at 90%
+---@param target_sd? number the target score's sampling sd (metric units; default 0)
 ---@return number[] interval, number model_half (in metric units)
-function M.interval(prediction, rate, distance, boot)
+function M.interval(prediction, rate, distance, boot, target_sd)
   local r = math.max(rate or 0, M.min_rate)
   local model_half = M.z90 * M.kappa * r * math.max(distance, M.distance_floor) / 100
+  local noise_half = M.z90 * (target_sd or 0)
   local lo_b, hi_b = 0, 0
   if boot then
     lo_b = math.max(0, prediction - boot[1])
     hi_b = math.max(0, boot[2] - prediction)
   end
-  local lo = prediction - math.sqrt(model_half ^ 2 + lo_b ^ 2)
-  local hi = prediction + math.sqrt(model_half ^ 2 + hi_b ^ 2)
+  local lo = prediction - math.sqrt(model_half ^ 2 + lo_b ^ 2 + noise_half ^ 2)
+  local hi = prediction + math.sqrt(model_half ^ 2 + hi_b ^ 2 + noise_half ^ 2)
   return { math.max(0, lo), math.min(1, hi) }, model_half
 end
 

@@ -87,7 +87,7 @@ function M.trust_paragraph(report)
   if #widths > 0 then
     parts[#parts + 1] = ("The 90%% intervals are ±%.1f points at the median set (±%.1f to ±%.1f): the error the " ..
       "backtests show, grown to the target's distance beyond the ladder%s. On synthetic ladders with known truth " ..
-      "they covered it 96-98%% of the time; they cover less when the target is trained unlike the ladder " ..
+      "they covered it 95-97%% of the time; they cover less when the target is trained unlike the ladder " ..
       "(other data, much longer training), which no backtest inside the ladder can see (docs/recommend.md).")
       :format(widths[(#widths + 1) // 2], widths[1], widths[#widths],
         (report.settings.bootstrap or 0) > 0 and ", with the bootstrap's sampling noise" or

@@ -50,4 +50,38 @@ T.test("a set larger than backtest_items is backtested on a sample; the headline
   T.eq(predict.run(ds, { sets = { "gsm8k_like" }, backtest = false }).settings.backtest_items, predict.backtest_items)
 end)
 
+T.test("backtest_bin_seeding: cod's cuts cluster with bin seeding, and the report says so", function()
+  local ds = synth.paper_like({ seed = 4, scale = 0.12, anchors = 2, target_factor = 5 })
+  local exact = predict.run(ds, { sets = { "gsm8k_like" }, threads = 1 })
+  local binned = predict.run(ds, { sets = { "gsm8k_like" }, threads = 1, backtest_bin_seeding = true })
+  T.eq(exact.settings.backtest_bin_seeding, false)
+  T.eq(binned.settings.backtest_bin_seeding, true)
+  local s, b = exact.sets[1], binned.sets[1]
+  T.eq(s.backtests_changed, nil)
+  T.eq(b.backtests_changed, { { recipe = "cod", bin_seeding = true } })
+  local changed = false
+  for i, c in ipairs(s.candidates) do
+    local d = b.candidates[i]
+    T.eq(d.prediction, c.prediction, c.recipe .. ": the full-set run is exact either way")
+    if c.recipe == "cod" then
+      for k, e in ipairs(c.backtest.errors) do
+        if d.backtest.errors[k].error ~= e.error then changed = true end
+      end
+    else
+      T.eq(d.backtest.errors, c.backtest.errors, c.recipe .. ": no clustering, same backtests")
+    end
+  end
+  T.truthy(changed, "cod's backtests clustered differently")
+  -- The recipes themselves: only an Improved MeanShift step that leaves bin_seeding unset changes.
+  local recipes = require("cod.recipes")
+  local cands = { recipes.get("cod"), recipes.get("e2e_exp"),
+    recipes.get("cod"):with({ cluster = { options = { bin_seeding = false } } }) }
+  T.truthy(predict.backtest_recipes(cands, false) == cands)
+  local out, what = predict.backtest_recipes(cands, true)
+  T.eq(out[1].steps[2].opts.options, { bin_seeding = true })
+  T.eq(cands[1].steps[2].opts.options, nil, "the candidate itself is unchanged")
+  T.truthy(out[2] == cands[2] and out[3] == cands[3])
+  T.eq(what, { { recipe = "cod", bin_seeding = true } })
+end)
+
 T.done()

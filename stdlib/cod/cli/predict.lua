@@ -11,7 +11,7 @@ M.spec = common.command_spec("codlua predict (--data DIR | --items FILE --models
   { "recipe", "auto|NAME|FILE.lua", "the headline's recipe: auto = the recommendation (the candidates " ..
     "weighted by their backtests on this ladder)", default = "auto" },
   { "candidates", "R1,R2,...", "candidate recipes (names or .lua files; 'default' = cod, e2e_exp, bnsl " ..
-    "and loss_intermediate when losses are known)", list = true },
+    "and loss_intermediate when losses are known, e2e_passrate on 0/1 sets)", list = true },
   { "no-backtest", nil, "skip the candidates' backtests (faster; no recommendation, no interval)" },
   { "backtest-items", "K", "backtest a set with more items on a seeded subsample of K (0 = all items)", number = true,
     integer = true, min = 0, max = 1 << 31, default = 10000 },
