@@ -427,12 +427,12 @@ double KdTree::kth_rdist(const double* q, std::int64_t k, double lo, double hi, 
 
 double select_in_bracket(double* v, std::int64_t* w, std::size_t n, std::int64_t need, double lo, double hi,
                          double* v2, std::int64_t* w2) {
-  if (n <= 64 || !(hi > lo) || !std::isfinite(hi - lo)) return select_weighted(v, w, n, need);
   // One bucket pass: bucket(v) = floor((v - lo)·scale) is monotone in v (each operation
   // rounds monotonically), so the need-th value is in the bucket where the cumulative
   // weight reaches need, and only that bucket's values go on to the quickselect.
   constexpr int kBuckets = 256;
   const double scale = kBuckets / (hi - lo);
+  if (n <= 64 || !(hi > lo) || !std::isfinite(hi - lo) || !std::isfinite(scale)) return select_weighted(v, w, n, need);
   auto bucket = [&](double x) { return std::min(kBuckets, static_cast<int>((x - lo) * scale)); };
   std::int64_t count[kBuckets + 1] = {};
   for (std::size_t c = 0; c < n; ++c) count[bucket(v[c])] += w[c];

@@ -104,7 +104,8 @@ double select_in_bracket(double* v, std::int64_t* w, std::size_t n, std::int64_t
  * bracket to the side where it lies, each retry 4 times wider, the third one unbounded.
  */
 inline bool widen_bracket(std::int64_t below, std::int64_t listed, std::int64_t k, int attempt, double& lo, double& hi) {
-  const double width = std::max(hi - lo, 1e-300);
+  double width = hi - lo;
+  if (!(width > 1e-300)) width = 1e-300;  // also NaN (inf - inf: distances can overflow)
   if (below >= k) {  // the k-th value is below lo
     hi = lo;
     lo = attempt < 2 ? std::max(0.0, lo - 4 * width) : 0.0;

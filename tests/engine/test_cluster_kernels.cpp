@@ -266,6 +266,11 @@ TEST_CASE("estimate_bandwidth: the same doubles as a full sort of every distance
   check_bandwidth(cont);
   check_bandwidth(cont * 1e12);
   check_bandwidth(cont * 1e-9);
+  Matrix huge = cont;  // squared distances overflow to inf for a third of the rows
+  for (Eigen::Index i = 0; i < huge.rows(); i += 3) huge(i, 2) = 1e200;
+  check_bandwidth(huge);
+  Matrix narrow = cont * 1e-160;  // squared distances near the bottom of the doubles (subnormal)
+  check_bandwidth(narrow);
 }
 
 TEST_CASE("estimate_bandwidth kernels: the shell split at every level, and selection with any bracket") {
