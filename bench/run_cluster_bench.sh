@@ -41,6 +41,10 @@ for d in 8 12; do
 done
 # Sampled (binomial) pass rates: 8-dimensional noise, the hard case.
 run improved_meanshift 10000 8 --noise
+# estimate_bandwidth alone at the sizes predict meets (Q = 0.1: Improved MeanShift's R; 0.3: MeanShift's h).
+for n in 2000 10000; do
+  for q in 0.1 0.3; do run estimate_bandwidth "$n" 8 --noise --quantile "$q"; done
+done
 [ "$grid" = quick ] && exit 0
 run improved_meanshift 100000 8 --noise --bin-seeding --n-samples 20000
 run improved_meanshift 1000000 8 --noise --bin-seeding --n-samples 20000

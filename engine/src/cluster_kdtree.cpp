@@ -381,9 +381,15 @@ double KdTree::kth_rdist(const double* q, std::int64_t k, double lo, double hi, 
   const double inf = std::numeric_limits<double>::infinity();
   if (!(lo >= 0)) lo = 0;
   if (!(hi >= lo)) hi = inf;
+  if (s.cv.size() < w_.size() + 8) {  // shell_split's spare entries
+    s.cv.resize(w_.size() + 8);
+    s.cw.resize(w_.size() + 8);
+    s.cv2.resize(w_.size() + 8);
+    s.cw2.resize(w_.size() + 8);
+  }
   for (int attempt = 0;; ++attempt) {
-    std::int64_t below = 0, listed = 0;
-    s.cand.clear();
+    std::int64_t below = 0;
+    std::size_t nc = 0;
     s.stack.clear();
     s.stack.push_back(0);
     while (!s.stack.empty()) {
@@ -404,52 +410,64 @@ double KdTree::kth_rdist(const double* q, std::int64_t k, double lo, double hi, 
         const int len = nd.end - nd.begin;
         if (s.r.size() < static_cast<std::size_t>(len)) s.r.resize(static_cast<std::size_t>(len));
         leaf_rdist(q, xt_.data() + static_cast<std::size_t>(nd.begin) * d_, len, d_, s.r.data());
-        for (int t = nd.begin; t < nd.end; ++t) {
-          const double r = s.r[static_cast<std::size_t>(t - nd.begin)];
-          const std::int64_t w = w_[static_cast<std::size_t>(t)];
-          if (r < lo) {
-            below += w;
-          } else if (r <= hi) {
-            s.cand.emplace_back(r, w);
-            listed += w;
-          }
-        }
+        below += shell_split(s.r.data(), w_.data() + nd.begin, static_cast<std::size_t>(len), lo, hi, s.cv.data(),
+                             s.cw.data(), nc);
         continue;
       }
       s.stack.push_back(nd.right);
       s.stack.push_back(nd.left);
     }
-    if (below >= k) {  // the k-th value is below lo
-      hi = lo;
-      lo = attempt < 2 ? lo * 0.25 : 0.0;
-      continue;
-    }
-    if (below + listed < k) {  // above hi
-      lo = hi;
-      hi = attempt < 2 ? hi * 4.0 + 1e-300 : inf;
-      continue;
-    }
-    return select_weighted(s.cand, k - below);
+    std::int64_t listed = 0;
+    for (std::size_t c = 0; c < nc; ++c) listed += s.cw[c];
+    const double a = lo, b = hi;
+    if (!widen_bracket(below, listed, k, attempt, lo, hi))
+      return select_in_bracket(s.cv.data(), s.cw.data(), nc, k - below, a, b, s.cv2.data(), s.cw2.data());
   }
 }
 
-double KdTree::select_weighted(std::vector<std::pair<double, std::int64_t>>& c, std::int64_t need) {
-  // Weighted quickselect: the smallest value v with (weight of values <= v) >= need.
-  std::size_t a = 0, b = c.size();
+double select_in_bracket(double* v, std::int64_t* w, std::size_t n, std::int64_t need, double lo, double hi,
+                         double* v2, std::int64_t* w2) {
+  // One bucket pass: bucket(v) = floor((v - lo)·scale) is monotone in v (each operation
+  // rounds monotonically), so the need-th value is in the bucket where the cumulative
+  // weight reaches need, and only that bucket's values go on to the quickselect.
+  constexpr int kBuckets = 256;
+  const double scale = kBuckets / (hi - lo);
+  if (n <= 64 || !(hi > lo) || !std::isfinite(hi - lo) || !std::isfinite(scale)) return select_weighted(v, w, n, need);
+  auto bucket = [&](double x) { return std::min(kBuckets, static_cast<int>((x - lo) * scale)); };
+  std::int64_t count[kBuckets + 1] = {};
+  for (std::size_t c = 0; c < n; ++c) count[bucket(v[c])] += w[c];
+  int t = 0;
+  while (need > count[t]) need -= count[t++];
+  std::size_t nb = 0;
+  for (std::size_t c = 0; c < n; ++c) {
+    v2[nb] = v[c];
+    w2[nb] = w[c];
+    nb += bucket(v[c]) == t;
+  }
+  return select_weighted(v2, w2, nb, need);
+}
+
+double select_weighted(double* v, std::int64_t* w, std::size_t n, std::int64_t need) {
+  // Weighted quickselect: the smallest value x with (weight of values <= x) >= need.
+  std::size_t a = 0, b = n;
+  auto swap = [&](std::size_t i, std::size_t j) {
+    std::swap(v[i], v[j]);
+    std::swap(w[i], w[j]);
+  };
   while (b - a > 32) {
-    const double x = c[a].first, y = c[(a + b) / 2].first, z = c[b - 1].first;
+    const double x = v[a], y = v[(a + b) / 2], z = v[b - 1];
     const double pivot = std::max(std::min(x, y), std::min(std::max(x, y), z));  // median of three
     // Three-way partition: [a, lt) < pivot, [lt, gt) == pivot, [gt, b) > pivot.
     std::size_t lt = a, i = a, gt = b;
     std::int64_t wl = 0, we = 0;
     while (i < gt) {
-      if (c[i].first < pivot) {
-        wl += c[i].second;
-        std::swap(c[lt++], c[i++]);
-      } else if (c[i].first > pivot) {
-        std::swap(c[i], c[--gt]);
+      if (v[i] < pivot) {
+        wl += w[i];
+        swap(lt++, i++);
+      } else if (v[i] > pivot) {
+        swap(i, --gt);
       } else {
-        we += c[i].second;
+        we += w[i];
         ++i;
       }
     }
@@ -462,10 +480,12 @@ double KdTree::select_weighted(std::vector<std::pair<double, std::int64_t>>& c, 
       a = gt;
     }
   }
-  std::sort(c.begin() + static_cast<std::ptrdiff_t>(a), c.begin() + static_cast<std::ptrdiff_t>(b));
+  // Insertion sort of the last few (values with their weights).
+  for (std::size_t i = a + 1; i < b; ++i)
+    for (std::size_t j = i; j > a && v[j - 1] > v[j]; --j) swap(j - 1, j);
   for (std::size_t i = a; i < b; ++i) {
-    need -= c[i].second;
-    if (need <= 0) return c[i].first;
+    need -= w[i];
+    if (need <= 0) return v[i];
   }
   throw Error("cluster: internal error in the k-th neighbour search");  // unreachable: counts bracket k
 }

@@ -82,6 +82,51 @@ void f32_thresholds(const double* q, const double* amax, int d, double r2, float
 void leaf_rdist(const double* q, const double* xt, int len, int d, double* out);
 
 /**
+ * One pass of the k-th distance search over r[0..len) with weights w: returns the weight of
+ * the values < lo and appends the values in [lo, hi] with their weights to (cv, cw) from
+ * index n (advanced), in input order. cv and cw need room for n + len + 8 entries (the
+ * kernels store before they decide, up to 8 values at a time).
+ */
+std::int64_t shell_split(const double* r, const std::int64_t* w, std::size_t len, double lo, double hi, double* cv,
+                         std::int64_t* cw, std::size_t& n);
+
+/**
+ * select_weighted() of values that all lie in [lo, hi]: a pass of weighted counts in buckets
+ * of [lo, hi] first keeps only the bucket holding the answer (moved to v2, w2: room for n
+ * entries). The same value as select_weighted.
+ */
+double select_in_bracket(double* v, std::int64_t* w, std::size_t n, std::int64_t need, double lo, double hi,
+                         double* v2, std::int64_t* w2);
+
+/**
+ * After a pass of a k-th value search over [lo, hi] that counted `below` (weight < lo) and
+ * `listed` (weight in [lo, hi]): false when the k-th value is in the list; else moves the
+ * bracket to the side where it lies, each retry 4 times wider, the third one unbounded.
+ */
+inline bool widen_bracket(std::int64_t below, std::int64_t listed, std::int64_t k, int attempt, double& lo, double& hi) {
+  double width = hi - lo;
+  if (!(width > 1e-300)) width = 1e-300;  // also NaN (inf - inf: distances can overflow)
+  if (below >= k) {  // the k-th value is below lo
+    hi = lo;
+    lo = attempt < 2 ? std::max(0.0, lo - 4 * width) : 0.0;
+    return true;
+  }
+  if (below + listed < k) {  // above hi
+    lo = hi;
+    hi = attempt < 2 ? hi + 4 * width : std::numeric_limits<double>::infinity();
+    return true;
+  }
+  return false;
+}
+
+/**
+ * The smallest value v of v[0..n) with (weight of the values <= v) >= need, 1 <= need <= the
+ * total weight (a weighted quickselect; reorders v and w together). Any order of the input
+ * gives the same value.
+ */
+double select_weighted(double* v, std::int64_t* w, std::size_t n, std::int64_t need);
+
+/**
  * acc[0..width) += (or -=, when `subtract`) rows[i·stride + 0..width) for every bit i of
  * `mask`, modulo 2^64 (width a multiple of 8, at most stride). The limb sums of window().
  */
@@ -135,9 +180,10 @@ class KdTree {
 
   /** Scratch space of kth_rdist. */
   struct KthScratch {
-    std::vector<std::pair<double, std::int64_t>> cand;
+    std::vector<double> cv, cv2;        // candidate distances
+    std::vector<std::int64_t> cw, cw2;  // and their weights
     std::vector<int> stack;
-    std::vector<double> r;
+    std::vector<double> r;         // one leaf's distances
   };
   /**
    * The k-th smallest rdist from q counting multiplicities. [lo, hi] is a guess
@@ -181,7 +227,6 @@ class KdTree {
   /** Node k against the ball rdist <= r2: -1 all points outside, +1 all inside, 0 both. */
   int classify(int node, const double* q, double r2) const;
   int build(int begin, int end);
-  static double select_weighted(std::vector<std::pair<double, std::int64_t>>& c, std::int64_t need);
 
   int d_;
   int leaf_size_;

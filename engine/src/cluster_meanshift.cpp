@@ -1,5 +1,6 @@
-// estimate_bandwidth, MeanShift (scikit-learn 1.2 semantics) and Improved
-// MeanShift (paper Algorithm 1). See docs/cluster.md for the exact rules.
+// MeanShift (scikit-learn 1.2 semantics) and Improved MeanShift (paper Algorithm 1),
+// and the public estimate_bandwidth (its search is in cluster_bandwidth.cpp). See
+// docs/cluster.md for the exact rules.
 
 #include <limits>
 
@@ -8,53 +9,6 @@
 
 namespace cod::cluster {
 namespace detail {
-
-// ------------------------------------------------------------------ bandwidth
-
-double bandwidth_points(const Points& P, double quantile, int threads) {
-  const std::int64_t n = P.total;
-  // sklearn: int(n * quantile), at least 1.
-  std::int64_t k = static_cast<std::int64_t>(std::floor(static_cast<double>(n) * quantile));
-  if (k < 1) k = 1;
-  if (k > n) k = n;
-  const KdTree tree(P, nullptr);
-  const std::size_t m = P.size();
-  std::vector<double> kth(m, 0.0);
-  const int nt = thread_count(threads, m);
-  // Contiguous runs of tree order: consecutive queries are close, so the
-  // previous answer brackets the next one by the triangle inequality.
-  const std::size_t block = std::max<std::size_t>(256, (m + 8 * nt - 1) / (8 * static_cast<std::size_t>(nt)));
-  std::vector<KdTree::KthScratch> scratch(static_cast<std::size_t>(nt));
-  parallel_blocks(m, block, nt, [&](std::size_t b, std::size_t e, int tid) {
-    KdTree::KthScratch& s = scratch[static_cast<std::size_t>(tid)];
-    // The last few answers of this block: each brackets the next one, and the
-    // intersection of their brackets is tighter than any one of them.
-    constexpr int kRecent = 4;
-    const double* recent_q[kRecent] = {};
-    double recent_r[kRecent] = {};
-    int n_recent = 0;
-    for (std::size_t t = b; t < e; ++t) {
-      const std::size_t i = tree.index_at(t);
-      const double* q = P.row(i);
-      double a = 0, c = std::numeric_limits<double>::infinity();
-      for (int u = 0; u < n_recent; ++u) {
-        const double dq = std::sqrt(rdist(q, recent_q[u], P.d));
-        a = std::max(a, (recent_r[u] - dq) * (1 - 1e-9));
-        c = std::min(c, (recent_r[u] + dq) * (1 + 1e-9) + 1e-300);
-      }
-      const double lo = a > 0 ? a * a : 0.0, hi = c * c;
-      const double r = std::sqrt(tree.kth_rdist(q, k, lo, hi, s));
-      kth[i] = r;
-      const int slot = static_cast<int>((t - b) % kRecent);
-      recent_q[slot] = q;
-      recent_r[slot] = r;
-      n_recent = std::min(kRecent, n_recent + 1);
-    }
-  });
-  long double sum = 0;
-  for (std::size_t i = 0; i < m; ++i) sum += static_cast<long double>(kth[i]) * static_cast<long double>(P.w[i]);
-  return static_cast<double>(sum / static_cast<long double>(n));
-}
 
 // ------------------------------------------------------------------ climbing
 

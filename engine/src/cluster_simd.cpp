@@ -50,6 +50,21 @@ void leaf_rdist_scalar(const double* q, const double* xt, int len, int d, double
   }
 }
 
+std::int64_t shell_split_scalar(const double* r, const std::int64_t* w, std::size_t len, double lo, double hi,
+                                double* cv, std::int64_t* cw, std::size_t& n) {
+  std::int64_t below = 0;
+  std::size_t k = n;
+  for (std::size_t i = 0; i < len; ++i) {
+    const double s = r[i];
+    below += s < lo ? w[i] : 0;
+    cv[k] = s;  // kept only when in the shell (no branch on the common case)
+    cw[k] = w[i];
+    k += (s >= lo) & (s <= hi);
+  }
+  n = k;
+  return below;
+}
+
 void limb_accumulate_scalar(const std::uint64_t* rows, int stride, std::uint32_t mask, bool subtract,
                             std::uint64_t* acc, int width) {
   for (; mask != 0; mask &= mask - 1) {
@@ -169,7 +184,29 @@ __attribute__((target("avx512f"))) std::uint32_t leaf_mask_f32_avx512(const doub
 
 __attribute__((target("avx512f"))) void leaf_rdist_avx512(const double* q, const double* xt, int len, int d,
                                                           double* out) {
-  for (int i = 0; i < len; i += 8) {
+  int i = 0;
+  // Four independent vectors of rows at a time: each lane's sum is a chain of d dependent
+  // adds, so one vector alone would wait on the adder's latency.
+  for (; i + 32 <= len; i += 32) {
+    __m512d s0 = _mm512_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
+    for (int j = 0; j < d; ++j) {
+      const __m512d qj = _mm512_set1_pd(q[j]);
+      const double* c = xt + j * len + i;
+      const __m512d t0 = _mm512_sub_pd(qj, _mm512_loadu_pd(c));
+      const __m512d t1 = _mm512_sub_pd(qj, _mm512_loadu_pd(c + 8));
+      const __m512d t2 = _mm512_sub_pd(qj, _mm512_loadu_pd(c + 16));
+      const __m512d t3 = _mm512_sub_pd(qj, _mm512_loadu_pd(c + 24));
+      s0 = _mm512_add_pd(s0, _mm512_mul_pd(t0, t0));
+      s1 = _mm512_add_pd(s1, _mm512_mul_pd(t1, t1));
+      s2 = _mm512_add_pd(s2, _mm512_mul_pd(t2, t2));
+      s3 = _mm512_add_pd(s3, _mm512_mul_pd(t3, t3));
+    }
+    _mm512_storeu_pd(out + i, s0);
+    _mm512_storeu_pd(out + i + 8, s1);
+    _mm512_storeu_pd(out + i + 16, s2);
+    _mm512_storeu_pd(out + i + 24, s3);
+  }
+  for (; i < len; i += 8) {
     const __mmask8 live = static_cast<__mmask8>(len - i >= 8 ? 0xFF : (1u << (len - i)) - 1);
     __m512d s = _mm512_setzero_pd();
     for (int j = 0; j < d; ++j) {
@@ -178,6 +215,55 @@ __attribute__((target("avx512f"))) void leaf_rdist_avx512(const double* q, const
     }
     _mm512_mask_storeu_pd(out + i, live, s);
   }
+}
+
+__attribute__((target("avx512f,popcnt"))) std::int64_t shell_split_avx512(const double* r, const std::int64_t* w,
+                                                                         std::size_t len, double lo, double hi,
+                                                                         double* cv, std::int64_t* cw, std::size_t& n) {
+  const __m512d lov = _mm512_set1_pd(lo), hiv = _mm512_set1_pd(hi);
+  __m512i below = _mm512_setzero_si512();
+  std::size_t k = n;
+  for (std::size_t i = 0; i < len; i += 8) {
+    const __mmask8 live = static_cast<__mmask8>(len - i >= 8 ? 0xFF : (1u << (len - i)) - 1);
+    const __m512d s = _mm512_maskz_loadu_pd(live, r + i);
+    const __mmask8 b = _mm512_mask_cmp_pd_mask(live, s, lov, _CMP_LT_OQ);
+    const __mmask8 c = _mm512_mask_cmp_pd_mask(static_cast<__mmask8>(live & ~b), s, hiv, _CMP_LE_OQ);
+    // No branches (which rows fall where is unpredictable): compress in registers and store
+    // all 8 lanes (the buffers have 8 spare entries).
+    const __m512i wv = _mm512_maskz_loadu_epi64(live, w + i);
+    below = _mm512_mask_add_epi64(below, b, below, wv);
+    _mm512_storeu_pd(cv + k, _mm512_maskz_compress_pd(c, s));
+    _mm512_storeu_si512(cw + k, _mm512_maskz_compress_epi64(c, wv));
+    k += static_cast<std::size_t>(__builtin_popcount(c));
+  }
+  n = k;
+  alignas(64) std::int64_t bv[8];  // not _mm512_reduce_add_epi64: GCC 12 warns inside it
+  _mm512_store_si512(bv, below);
+  return ((bv[0] + bv[1]) + (bv[2] + bv[3])) + ((bv[4] + bv[5]) + (bv[6] + bv[7]));
+}
+
+__attribute__((target("avx2"))) std::int64_t shell_split_avx2(const double* r, const std::int64_t* w, std::size_t len,
+                                                              double lo, double hi, double* cv, std::int64_t* cw,
+                                                              std::size_t& n) {
+  const __m256d lov = _mm256_set1_pd(lo), hiv = _mm256_set1_pd(hi);
+  __m256i below = _mm256_setzero_si256();
+  std::size_t k = n, i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const __m256d s = _mm256_loadu_pd(r + i);
+    const __m256d b = _mm256_cmp_pd(s, lov, _CMP_LT_OQ);
+    below = _mm256_add_epi64(below, _mm256_and_si256(_mm256_castpd_si256(b),
+                                                     _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + i))));
+    for (int c = _mm256_movemask_pd(_mm256_andnot_pd(b, _mm256_cmp_pd(s, hiv, _CMP_LE_OQ))); c != 0; c &= c - 1) {
+      const std::size_t l = i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(c)));
+      cv[k] = r[l];
+      cw[k] = w[l];
+      ++k;
+    }
+  }
+  alignas(32) std::int64_t bv[4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(bv), below);
+  n = k;
+  return (bv[0] + bv[1]) + (bv[2] + bv[3]) + shell_split_scalar(r + i, w + i, len - i, lo, hi, cv, cw, n);
 }
 
 __attribute__((target("avx2"))) void leaf_rdist_avx2(const double* q, const double* xt, int len, int d, double* out) {
@@ -318,6 +404,15 @@ std::uint32_t leaf_mask_f32(const double* q, const float* qf, const double* xt, 
 }
 
 bool f32_prefilter() { return level() == Simd::avx512; }
+
+std::int64_t shell_split(const double* r, const std::int64_t* w, std::size_t len, double lo, double hi, double* cv,
+                         std::int64_t* cw, std::size_t& n) {
+#ifdef COD_CLUSTER_AVX2
+  if (level() == Simd::avx512) return shell_split_avx512(r, w, len, lo, hi, cv, cw, n);
+  if (level() == Simd::avx2) return shell_split_avx2(r, w, len, lo, hi, cv, cw, n);
+#endif
+  return shell_split_scalar(r, w, len, lo, hi, cv, cw, n);
+}
 
 void leaf_rdist(const double* q, const double* xt, int len, int d, double* out) {
 #ifdef COD_CLUSTER_AVX2
