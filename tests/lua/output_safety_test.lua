@@ -151,7 +151,9 @@ T.test("two predicts on one --out: one complete report, a clear message for the 
   end
   T.truthy(sys.exists(lock), "the first run took the lock")
   local code, _, err = predict(out)
-  T.eq(code, 1)
+  -- Say which run went wrong when this fails: the lock must still be the first run's.
+  T.eq(code, 1, ("second run: %s; the first run had %s"):format(err,
+    slurp(log .. ".rc") and "already ended (exit " .. slurp(log .. ".rc"):gsub("%s+$", "") .. ")" or "not ended"))
   T.truthy(err:find("another codlua run %(pid %d+%) is writing %-%-out '.-race'"), err)
   for _ = 1, 2400 do
     if slurp(log .. ".rc") then break end
