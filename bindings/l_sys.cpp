@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <system_error>
@@ -95,6 +96,41 @@ int f_create_new(lua_State* L) {
   const int fd = ::openat(parent.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
   if (fd < 0) return luaL_fileresult(L, 0, path.c_str());
   return codlua::push_file(L, fd, "w", path);
+}
+
+// sys.file_id(f) -> "dev:ino" of an open Lua file: what the file is, whatever its name.
+int f_file_id(lua_State* L) {
+  auto* stream = static_cast<luaL_Stream*>(luaL_checkudata(L, 1, LUA_FILEHANDLE));
+  if (stream->closef == nullptr || stream->f == nullptr) return luaL_argerror(L, 1, "closed file");
+  struct stat st {};
+  if (::fstat(::fileno(stream->f), &st) != 0) return fail_errno(L, "cannot identify the file", errno);
+  lua_pushfstring(L, "%I:%I", static_cast<lua_Integer>(st.st_dev), static_cast<lua_Integer>(st.st_ino));
+  return 1;
+}
+
+// sys.remove_if_same(path, id) -> true | nil, msg
+// Deletes `path` only when it is (not a link to) the file sys.file_id named `id`: a
+// temporary file codlua made is removed, anything put at its name since is left alone.
+int f_remove_if_same(lua_State* L) {
+  const std::string path = check_path(L, 1);
+  const char* id = luaL_checkstring(L, 2);
+  std::string name;
+  Fd parent = open_parent(path, name);
+  if (!parent) return fail_errno(L, "cannot remove " + path, errno);
+  struct stat st {};
+  if (::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+    return fail_errno(L, "cannot remove " + path, errno);
+  lua_pushfstring(L, "%I:%I", static_cast<lua_Integer>(st.st_dev), static_cast<lua_Integer>(st.st_ino));
+  const bool same = std::strcmp(lua_tostring(L, -1), id) == 0;
+  lua_pop(L, 1);
+  if (!same) {
+    lua_pushnil(L);
+    lua_pushstring(L, ("not removing " + path + ": it is no longer the file codlua made").c_str());
+    return 2;
+  }
+  if (::unlinkat(parent.get(), name.c_str(), 0) != 0) return fail_errno(L, "cannot remove " + path, errno);
+  lua_pushboolean(L, 1);
+  return 1;
 }
 
 // sys.remove_tree(path) -> true | nil, msg
@@ -411,6 +447,8 @@ int luaopen_cod_core_sys(lua_State* L) {
   const luaL_Reg funcs[] = {{"isatty", f_isatty},
                             {"mkdir", f_mkdir},
                             {"create_new", f_create_new},
+                            {"file_id", f_file_id},
+                            {"remove_if_same", f_remove_if_same},
                             {"remove_tree", f_remove_tree},
                             {"rename", f_rename},
                             {"replace_dir", f_replace_dir},

@@ -116,8 +116,9 @@ end
 
 --- Write the strings `...` to `path` through a new file `<path>.tmp-<pid>` and rename it
 --- into place: a failed write leaves the old file (or none), never a half one. The temporary
---- file is created only where nothing is (sys.create_new), so the one file this may delete
---- is the one it made. Messages name `path`.
+--- file is created only where nothing is (sys.create_new), and on a failure it is deleted only
+--- while its name still holds that very file (sys.remove_if_same), so the one file this may
+--- delete is the one it made. Messages name `path`.
 ---@param path string
 ---@param ... string
 function M.replace_file(path, ...)
@@ -128,6 +129,7 @@ function M.replace_file(path, ...)
       text.printable(tmp), reason(tmp, err)))
   end
   shown[tmp] = path
+  local made = assert(sys.file_id(f))  -- fstat of a file just opened
   local w = M.writer(tmp, f)
   local written, werr = pcall(function(...)
     w:write(...)
@@ -136,12 +138,12 @@ function M.replace_file(path, ...)
   shown[tmp] = nil
   if not written then
     w:__close()
-    os.remove(tmp)
+    sys.remove_if_same(tmp, made)
     error(werr, 0)
   end
   local ok, rerr = os.rename(tmp, path)
   if not ok then
-    os.remove(tmp)
+    sys.remove_if_same(tmp, made)
     errors.user(("cannot write %s: %s"):format(text.printable(path), reason(tmp, rerr)))
   end
 end

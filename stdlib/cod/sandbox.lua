@@ -15,7 +15,7 @@
 --- 2. The capabilities themselves are narrowed in the real globals too, for the stdlib's
 ---    sake (a recipe may call stdlib functions that write where they are told): io.open
 ---    for writing, io.output, os.remove, os.rename and cod.core.sys's mkdir, create_new,
----    remove_tree, rename, replace_dir and lock_output check their paths, and the writes follow no
+---    remove_if_same, remove_tree, rename, replace_dir and lock_output check their paths, and the writes follow no
 ---    symbolic link (cod.core.sandbox opens relative to the folder, O_NOFOLLOW); os.execute, io.popen, os.tmpname, io.tmpfile and
 ---    package.loadlib raise; C searchers are gone; load is text-only. cod.plot captured
 ---    os.execute when it loaded, before this, so the stdlib's own gnuplot call still runs.
@@ -41,6 +41,7 @@ local core_open, core_mkdir, core_remove, core_rename, core_check = core.open, c
   core.check
 local sys_mkdir, sys_remove_tree, sys_rename = sys.mkdir, sys.remove_tree, sys.rename
 local sys_replace_dir, sys_lock_output, sys_create_new = sys.replace_dir, sys.lock_output, sys.create_new
+local sys_remove_if_same = sys.remove_if_same
 
 -- Module state lives in locals: untrusted code can require this module and change its
 -- table's fields, so no check may look anything up through `M`.
@@ -154,6 +155,11 @@ end
 local function checked_remove_tree(path)
   check_write("sys.remove_tree", path)
   return sys_remove_tree(path)
+end
+
+local function checked_remove_if_same(path, id)
+  check_write("sys.remove_if_same", path)
+  return sys_remove_if_same(path, id)
 end
 
 local function checked_sys_rename(from, to)
@@ -318,6 +324,7 @@ function M.enable(opts)
   os.execute, os.tmpname = refuse("os.execute"), refuse("os.tmpname")
   sys.mkdir, sys.remove_tree, sys.rename = checked_mkdir, checked_remove_tree, checked_sys_rename
   sys.replace_dir, sys.lock_output, sys.create_new = checked_replace_dir, checked_lock_output, checked_create_new
+  sys.remove_if_same = checked_remove_if_same
   package.loadlib = refuse("package.loadlib")
   package.cpath = ""
   package.searchers = { package.searchers[1], lua_searcher }

@@ -326,5 +326,42 @@ T.test("experiment tables are written whole and errors name the table, not its t
   T.eq(ls(dir), "t.csv\nu.csv\n")
 end)
 
+T.test("sys.remove_if_same deletes a file only while its name holds the file it identified", function()
+  local dir = scratch .. "/same"
+  assert(sys.mkdir(dir))
+  local path = dir .. "/made.tmp"
+  local f = assert(sys.create_new(path))
+  local id = assert(sys.file_id(f))
+  f:close()
+  -- Another file put at the name since (the user's, or a link to one): left alone. (The made
+  -- file is moved, not deleted: a deleted file's inode number may be given to the next one.)
+  assert(os.rename(path, dir .. "/moved"))
+  write(path, "user's")
+  local ok, err = sys.remove_if_same(path, id)
+  T.eq(ok, nil)
+  T.truthy(err:find("no longer the file codlua made"), err)
+  T.eq(slurp(path), "user's")
+  assert(os.remove(path))
+  assert(os.remove(dir .. "/moved"))
+  local victim = dir .. "/victim.txt"
+  write(victim, "precious")
+  local g = assert(io.open(victim, "rb"))
+  local vid = assert(sys.file_id(g))
+  g:close()
+  T.eq(T.run("ln -s " .. q(victim) .. " " .. q(path)), 0)
+  T.eq(sys.remove_if_same(path, vid), nil, "a link to the identified file is not that file")
+  T.eq(T.run("test -L " .. q(path)), 0)
+  T.eq(slurp(victim), "precious")
+  -- The file it identified: removed.
+  assert(os.remove(path))
+  f = assert(sys.create_new(path))
+  id = assert(sys.file_id(f))
+  f:close()
+  T.eq(sys.remove_if_same(path, id), true)
+  T.truthy(not sys.exists(path))
+  T.eq(ls(dir), "victim.txt\n")
+  T.eq(T.run("rm -rf " .. q(dir)), 0)
+end)
+
 T.remove_tree(scratch)
 T.done()

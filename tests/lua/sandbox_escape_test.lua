@@ -49,6 +49,9 @@ try("create_new_via_link", function()
   return tostring(err)
 end)
 try("create_new_outside", function() return require("cod.core.sys").create_new(out .. "/../created2.txt") end)
+try("remove_if_same_outside", function()
+  return require("cod.core.sys").remove_if_same(out .. "/../victim3.txt", "0:0")
+end)
 try("replace_file_inside", function()
   require("cod.files").replace_file(out .. "/table.csv", "a,b\n")
   return "written"
@@ -86,7 +89,7 @@ T.test("--sandbox: links, hard links and .. cannot carry a write outside the roo
   local denied = "is not allowed by %-%-sandbox"
   for _, name in ipairs({ "dangling", "dangling_append", "file_link", "dir_link", "hard_link", "hard_link_append",
     "dotdot", "dotdot_deep", "io.output", "mkdir_dangling", "mkdir_via_link", "remove_via_link", "rename_via_link",
-    "files.write_text", "create_new_via_link", "create_new_outside" }) do
+    "files.write_text", "create_new_via_link", "create_new_outside", "remove_if_same_outside" }) do
     T.truthy(p[name] and not p[name].ok and p[name].msg:find(denied), name .. ": " .. tostring(p[name] and p[name].msg))
   end
   T.truthy(p.dangling.msg:find("it is a symbolic link"), p.dangling.msg)
