@@ -16,6 +16,14 @@ namespace cod::cluster::detail {
 
 // ------------------------------------------------------------------ vector kernels (cluster_simd.cpp)
 
+/** The nearest and farthest |q - x| over x in [lo, hi], one coordinate (every box bound's term). */
+inline void box_gaps(double lo, double hi, double q, double& dmin, double& dmax) {
+  const double a = q - lo;  // >= 0 when q is right of the box's low side
+  const double b = hi - q;  // >= 0 when q is left of the box's high side
+  dmin = a < 0 ? -a : (b < 0 ? -b : 0.0);
+  dmax = std::max(std::fabs(a), std::fabs(b));
+}
+
 /**
  * Smallest and largest squared distance from q to the box [lo, hi], summed over j in
  * rdist()'s order with rdist()'s rounding: for every point of the box, mn <= its rdist()
@@ -24,10 +32,8 @@ namespace cod::cluster::detail {
 inline void box_range_ordered(const double* lo, const double* hi, const double* q, int d, double& mn, double& mx) {
   double smin = 0.0, smax = 0.0;
   for (int j = 0; j < d; ++j) {
-    const double a = q[j] - lo[j];  // >= 0 when q is right of the box's low side
-    const double b = hi[j] - q[j];  // >= 0 when q is left of the box's high side
-    const double dmin = a < 0 ? -a : (b < 0 ? -b : 0.0);
-    const double dmax = std::max(std::fabs(a), std::fabs(b));
+    double dmin, dmax;
+    box_gaps(lo[j], hi[j], q[j], dmin, dmax);
     smin += dmin * dmin;
     smax += dmax * dmax;
   }

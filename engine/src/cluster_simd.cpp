@@ -308,10 +308,8 @@ __attribute__((target("avx2"))) void box_range_avx2(const double* lo, const doub
   double tmin = (vmin[0] + vmin[1]) + (vmin[2] + vmin[3]);
   double tmax = (vmax[0] + vmax[1]) + (vmax[2] + vmax[3]);
   for (; j < d; ++j) {
-    const double a = q[j] - lo[j];
-    const double b = hi[j] - q[j];
-    const double dmin = a < 0 ? -a : (b < 0 ? -b : 0.0);
-    const double dmax = std::max(std::fabs(a), std::fabs(b));
+    double dmin, dmax;
+    box_gaps(lo[j], hi[j], q[j], dmin, dmax);
     tmin += dmin * dmin;
     tmax += dmax * dmax;
   }
