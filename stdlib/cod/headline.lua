@@ -111,7 +111,7 @@ function M.headline(p, recipe, opts, weights, raw_weights)
   r.backtest_skipped = opts.backtest == false or nil
   r.backtest_sample = p.backtest_sample
   local head = recipe and recipe.name or lone
-  local tail = { job = job, base = p.base, recipe = recipe,
+  local tail = { job = job, base = p.base, single_answer = p.single_answer, recipe = recipe,
     rate = head and (raw_weights[head] and raw_weights[head].rate or bt[head] and bt[head].rate) or combo.rate,
     -- The bootstrap rounds run the combination without the bias correction: their interval shifts.
     shift = (not recipe and combo.bias_correction or 0) / 100 }
@@ -139,8 +139,7 @@ function M.complete_set(r, tail, boot)
     -- The bootstrap rounds run the combination without the bias correction: shift their interval.
     local b = r.bootstrap and r.bootstrap.interval
     if b then b = { b[1] - tail.shift, b[2] - tail.shift } end
-    local target_sd = recommend.target_sd(r.prediction, tail.job.items,
-      warnings.single_answer(tail.job, tail.base))
+    local target_sd = recommend.target_sd(r.prediction, tail.job.items, tail.single_answer)
     r.interval, r.interval_model_half = recommend.interval(r.prediction, tail.rate, r.distance, b, target_sd)
     r.interval_level = 0.9
   end

@@ -293,7 +293,6 @@ function M.run(ds, opts)
   if tty then io.stderr:write(("\rpredict: %d set(s) prepared, %.0fs\027[K\n"):format(#fns, sys.clock() - start)) end
   for k, p in ipairs(prepared) do
     p.missing = missing_of[k]
-    p.single_answer = warnings.single_answer(p.job, p.base)  -- 0/1 sets: no trend correction
   end
   -- Each candidate's systematic backtest error, and its weight, pool every set's backtests:
   -- three per set are too few to trust alone. The weights rest on the corrected backtests.
@@ -427,9 +426,9 @@ end
 --- The candidates of one set (recipes): the asked-for ones, without those that need items
 --- when the set has none, and without loss_intermediate when losses are missing and the
 --- user did not ask for it by name; the default list grows on 0/1 sets (cod.recommend).
-local function set_candidates(opts, job, headline, base)
+local function set_candidates(opts, job, headline, single_answer)
   local names = recommend.candidates({ names = opts.candidates, losses = has_losses(job),
-    single_answer = warnings.single_answer(job, base) })
+    single_answer = single_answer })
   local out, seen = {}, {}
   local function add(r)
     if not seen[r.name] and not (job.scores_only and r.kind ~= "baseline") then
@@ -471,7 +470,9 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks, status)
     job = M.job(ds, set, sel, { base = base, transfer_ladder = opts.transfer_ladder,
       transfer_labels = opts.transfer_labels })
   end
-  local cands = set_candidates(opts, job, recipe, base)
+  -- A 0/1 set: more candidates, and later no trend correction (warnings.single_answer).
+  local single_answer = warnings.single_answer(job, base)
+  local cands = set_candidates(opts, job, recipe, single_answer)
   -- The tasks of this set (clusterings, backtest cuts) go to cod.parallel's workers.
   local function map(list, fn)
     if map_tasks then return map_tasks(list, fn) end  -- M.run batches every set's tasks
@@ -552,8 +553,8 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks, status)
   end
   local order = {}
   for i, r in ipairs(cands) do order[i] = r.name end
-  return { ds = ds, set = set, sel = sel, job = job, base = base, cands = cands, order = order, results = results,
-    predictions = predictions, tasks = tasks, backtest = backtest,
+  return { ds = ds, set = set, sel = sel, job = job, base = base, single_answer = single_answer, cands = cands,
+    order = order, results = results, predictions = predictions, tasks = tasks, backtest = backtest,
     backtests_changed = #tasks > 0 and bt_changed or nil,
     backtest_sample = sample and { items = #sample, of = job.items, seed = opts.seed or 1 } or nil }
 end
