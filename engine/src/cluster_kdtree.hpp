@@ -145,6 +145,9 @@ enum class Simd { scalar = 0, avx2 = 1, avx512 = 2 };
 Simd simd_level();
 /** Use at most `max` (for tests and benchmarks; process-wide). */
 void limit_simd(Simd max);
+/** Whether Improved MeanShift's climbs may reuse a window cache (default true; false: every window walks the tree). */
+bool shell_cache_allowed();
+void allow_shell_cache(bool on);
 /** Whether new KdTrees may sum windows in 64-bit limbs (default true; false: i128 per row, for checks). */
 bool limb_sums_allowed();
 void allow_limb_sums(bool on);
@@ -166,6 +169,36 @@ class KdTree {
 
   /** Weight and exact sum of the points with rdist(q, p) <= r2. */
   void window(const double* q, double r2, std::int64_t& weight, i128* sum) const;
+
+  /**
+   * A cache of window() for queries near an anchor a (cluster_shell.cpp): the exact weight
+   * and sum of the points provably within h of every q with |q - a| <= s, and the points of
+   * the shell between, sorted by their distance from a with prefix sums, so that a query at
+   * distance δ from a tests only the rows whose distance from a is within about δ of h.
+   */
+  struct Shell {
+    std::vector<double> anchor;
+    double h = 0, reach = -1;    // reach -1: an empty cache
+    std::int64_t inner_weight = 0;
+    std::vector<i128> inner_sum;
+    int rows = 0;
+    std::vector<double> ra;              // rdist(anchor, row), ascending
+    std::vector<double> xt;              // rows in blocks of 32, each block transposed
+    std::vector<float> xtf;              // their float copies (when the tree has them)
+    std::vector<std::int64_t> w;         // weights
+    std::vector<std::uint64_t> limbs;    // limb rows (when the tree has limbs)
+    std::vector<i128> wfixed;            // weighted fixed-point rows
+    std::vector<std::int64_t> pre_w;     // prefix sums (rows + 1 entries) of w and of wfixed
+    std::vector<i128> pre_sum;
+    std::vector<std::pair<double, int>> scratch;
+  };
+  /** Fill `sh` around anchor a for bandwidth h and reach s (0 < s < h); false leaves it empty. */
+  bool build_shell(const double* a, double h, double s, Shell& sh) const;
+  /**
+   * window(q, sh.h · sh.h) from the cache, bit for bit, when q is within its reach
+   * (returns false, and leaves weight and sum alone, when it is not).
+   */
+  bool shell_window(const Shell& sh, const double* q, std::int64_t& weight, i128* sum) const;
 
   /** Weight of the points with rdist(q, p) <= r2. */
   std::int64_t count_within(const double* q, double r2) const;

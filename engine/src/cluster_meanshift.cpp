@@ -3,6 +3,8 @@
 // docs/cluster.md for the exact rules.
 
 #include <limits>
+#include <cstdio>
+#include <cstdlib>
 
 #include "cluster_kdtree.hpp"
 #include "cluster_meanshift.hpp"
@@ -13,6 +15,13 @@ namespace detail {
 // ------------------------------------------------------------------ climbing
 
 namespace {
+long g_shell_hits=0, g_shell_builds=0, g_shell_rows=0, g_plain0=0, g_plain=0;
+struct MsStats { long climbs=0, memo_end=0, windows=0, wsum=0; long hist[8][8]={}; long seed_near[8]={}; double last[64]; bool has_last=false; };
+MsStats g_st;
+struct MsStatsPrint { ~MsStatsPrint(){ if(!getenv("COD_MS_STATS")) return; std::fprintf(stderr,"shell hits %ld builds %ld avg rows %.1f plain0 %ld plain %ld\n",g_shell_hits,g_shell_builds,(double)g_shell_rows/g_shell_builds,g_plain0,g_plain); std::fprintf(stderr,"climbs %ld memo_end %ld windows %ld avg_w %.1f\n",g_st.climbs,g_st.memo_end,g_st.windows,(double)g_st.wsum/g_st.windows);
+ for(int k=0;k<8;k++){std::fprintf(stderr,"step %d:",k); for(int b=0;b<8;b++) std::fprintf(stderr," %7ld",g_st.hist[k][b]); std::fprintf(stderr,"\n");}
+ std::fprintf(stderr,"seed-to-prev-seed:"); for(int b=0;b<8;b++) std::fprintf(stderr," %7ld",g_st.seed_near[b]); std::fprintf(stderr,"\n  bins: <1e-3 <1e-2 <0.03 <0.1 <0.3 <1 <3 >=3 (x h)\n");} } g_stp;
+int bin_of(double x){ const double e[7]={1e-3,1e-2,0.03,0.1,0.3,1,3}; for(int b=0;b<7;b++) if(x<e[b]) return b; return 7; }
 
 struct ClimbOut {
   std::int64_t size = 0;
@@ -69,22 +78,26 @@ class Climber {
  public:
   Climber(const KdTree& tree, const FixedScale& fx, double h, int max_iter, Memo& memo)
       : tree_(tree), fx_(fx), d_(tree.dim()), r2_(h * h), thr_(1e-3 * h), max_iter_(max_iter), memo_(memo),
-        sum_(static_cast<std::size_t>(d_)), cur_(static_cast<std::size_t>(d_)), next_(static_cast<std::size_t>(d_)) {}
+        sum_(static_cast<std::size_t>(d_)), cur_(static_cast<std::size_t>(d_)), next_(static_cast<std::size_t>(d_)) { h_ = h; }
 
   ClimbOut climb(const double* seed, double* out) {
     std::copy(seed, seed + d_, cur_.begin());
     path_.clear();
     path_it_.clear();
     int it = 0;
+    const double h_ = std::sqrt(r2_);
+    g_st.climbs++;
+    if (g_st.has_last) g_st.seed_near[bin_of(std::sqrt(rdist(seed,g_st.last,d_))/h_)]++;
+    std::copy(seed,seed+d_,g_st.last); g_st.has_last=true;
     for (;;) {
       ClimbOut known;
       if (memo_.find(cur_.data(), max_iter_ - it, known, out)) {
-        known.iters += it;
+        known.iters += it; g_st.memo_end++;
         memo_.remember(path_, path_it_, known, out);
         return known;
       }
       std::int64_t w;
-      tree_.window(cur_.data(), r2_, w, sum_.data());
+      window(it, w);
       if (w == 0) {  // no point in the window: sklearn drops the seed
         ClimbOut o{0, it, true};
         std::copy(cur_.begin(), cur_.end(), out);
@@ -93,7 +106,9 @@ class Climber {
         return o;
       }
       fixed_mean(fx_, sum_.data(), w, d_, next_.data());
-      const bool converged = std::sqrt(rdist(next_.data(), cur_.data(), d_)) < thr_;
+      g_st.windows++; g_st.wsum+=w; g_st.hist[std::min(it,7)][bin_of(std::sqrt(rdist(next_.data(), cur_.data(), d_))/h_)]++;
+      step_ = std::sqrt(rdist(next_.data(), cur_.data(), d_));
+      const bool converged = step_ < thr_;
       if (converged || it == max_iter_) {
         ClimbOut o{w, it, false};
         std::copy(next_.begin(), next_.end(), out);
@@ -110,6 +125,29 @@ class Climber {
   }
 
  private:
+  // The window at cur_: from the cache when it covers cur_; after a short step, from a new
+  // cache around cur_ reaching a few step lengths (later steps are shorter still); else a walk.
+  void window(int it, std::int64_t& w) {
+    if (use_shell_) {
+      for (const KdTree::Shell& sh : shells_)
+        if (tree_.shell_window(sh, cur_.data(), w, sum_.data())) {
+          ++g_shell_hits;
+          return;
+        }
+    }
+    if (use_shell_ && it > 0 && step_ <= kShellMax * h_) {
+      KdTree::Shell& sh = shells_[next_shell_];
+      if (tree_.build_shell(cur_.data(), h_, std::max(kShellReach * step_, 1e-3 * h_), sh)) {
+        next_shell_ = (next_shell_ + 1) % shells_.size();
+        ++g_shell_builds; g_shell_rows += sh.rows;
+        tree_.shell_window(sh, cur_.data(), w, sum_.data());  // covered: q is the anchor
+        return;
+      }
+    }
+    ++(it == 0 ? g_plain0 : g_plain);
+    tree_.window(cur_.data(), r2_, w, sum_.data());
+  }
+
   void push_state(int it) {
     path_.insert(path_.end(), cur_.begin(), cur_.end());
     path_it_.push_back(it);
@@ -125,6 +163,12 @@ class Climber {
   std::vector<double> cur_, next_;
   std::vector<double> path_;
   std::vector<int> path_it_;
+  double h_ = 0, step_ = 0;
+  bool use_shell_ = shell_cache_allowed();
+  std::vector<KdTree::Shell> shells_ = std::vector<KdTree::Shell>(getenv("COD_SHELL_K") ? atoi(getenv("COD_SHELL_K")) : 4);
+  std::size_t next_shell_ = 0;
+  double kShellMax = getenv("COD_SHELL_MAX") ? atof(getenv("COD_SHELL_MAX")) : 0.1;
+  double kShellReach = getenv("COD_SHELL_C") ? atof(getenv("COD_SHELL_C")) : 2.0;
 };
 
 Points points_of(const Matrix& C) {
