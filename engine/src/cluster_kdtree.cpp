@@ -8,16 +8,6 @@
 #include "cluster_kdtree.hpp"
 
 namespace cod::cluster::detail {
-namespace {
-// Set bits of a 32-bit mask (SWAR: the engine is built for baseline x86-64, where
-// __builtin_popcount is a library call).
-inline int bit_count(std::uint32_t x) {
-  x = x - ((x >> 1) & 0x55555555u);
-  x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
-  x = (x + (x >> 4)) & 0x0F0F0F0Fu;
-  return static_cast<int>((x * 0x01010101u) >> 24);
-}
-}  // namespace
 
 // Thresholds of the float pre-pass (leaf_mask_f32) for the ball rdist(q, x) <= r2.
 //

@@ -16,6 +16,14 @@ namespace cod::cluster::detail {
 
 // ------------------------------------------------------------------ vector kernels (cluster_simd.cpp)
 
+/** Set bits of a 32-bit mask (SWAR: the engine is built for baseline x86-64, where __builtin_popcount is a library call). */
+inline int bit_count(std::uint32_t x) {
+  x = x - ((x >> 1) & 0x55555555u);
+  x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+  x = (x + (x >> 4)) & 0x0F0F0F0Fu;
+  return static_cast<int>((x * 0x01010101u) >> 24);
+}
+
 /** The nearest and farthest |q - x| over x in [lo, hi], one coordinate (every box bound's term). */
 inline void box_gaps(double lo, double hi, double q, double& dmin, double& dmax) {
   const double a = q - lo;  // >= 0 when q is right of the box's low side
@@ -192,8 +200,13 @@ class KdTree {
     std::vector<i128> pre_sum;
     std::vector<std::pair<double, int>> scratch;
   };
-  /** Fill `sh` around anchor a for bandwidth h and reach s (0 < s < h); false leaves it empty. */
-  bool build_shell(const double* a, double h, double s, Shell& sh) const;
+  enum class ShellBuild { built, too_large, unusable };
+  /**
+   * Fill `sh` around anchor a for bandwidth h and reach s (0 < s < h): built, or left empty
+   * when its rows would take more than max_bytes (too_large) or the tree or h do not allow
+   * one (unusable: no sums, h outside [1e-100, 1e100]).
+   */
+  ShellBuild build_shell(const double* a, double h, double s, std::size_t max_bytes, Shell& sh) const;
   /**
    * window(q, sh.h · sh.h) from the cache, bit for bit, when q is within its reach
    * (returns false, and leaves weight and sum alone, when it is not).

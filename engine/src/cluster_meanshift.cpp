@@ -3,8 +3,6 @@
 // docs/cluster.md for the exact rules.
 
 #include <limits>
-#include <cstdio>
-#include <cstdlib>
 
 #include "cluster_kdtree.hpp"
 #include "cluster_meanshift.hpp"
@@ -15,13 +13,6 @@ namespace detail {
 // ------------------------------------------------------------------ climbing
 
 namespace {
-long g_shell_hits=0, g_shell_builds=0, g_shell_rows=0, g_plain0=0, g_plain=0;
-struct MsStats { long climbs=0, memo_end=0, windows=0, wsum=0; long hist[8][8]={}; long seed_near[8]={}; double last[64]; bool has_last=false; };
-MsStats g_st;
-struct MsStatsPrint { ~MsStatsPrint(){ if(!getenv("COD_MS_STATS")) return; std::fprintf(stderr,"shell hits %ld builds %ld avg rows %.1f plain0 %ld plain %ld\n",g_shell_hits,g_shell_builds,(double)g_shell_rows/g_shell_builds,g_plain0,g_plain); std::fprintf(stderr,"climbs %ld memo_end %ld windows %ld avg_w %.1f\n",g_st.climbs,g_st.memo_end,g_st.windows,(double)g_st.wsum/g_st.windows);
- for(int k=0;k<8;k++){std::fprintf(stderr,"step %d:",k); for(int b=0;b<8;b++) std::fprintf(stderr," %7ld",g_st.hist[k][b]); std::fprintf(stderr,"\n");}
- std::fprintf(stderr,"seed-to-prev-seed:"); for(int b=0;b<8;b++) std::fprintf(stderr," %7ld",g_st.seed_near[b]); std::fprintf(stderr,"\n  bins: <1e-3 <1e-2 <0.03 <0.1 <0.3 <1 <3 >=3 (x h)\n");} } g_stp;
-int bin_of(double x){ const double e[7]={1e-3,1e-2,0.03,0.1,0.3,1,3}; for(int b=0;b<7;b++) if(x<e[b]) return b; return 7; }
 
 struct ClimbOut {
   std::int64_t size = 0;
@@ -78,21 +69,18 @@ class Climber {
  public:
   Climber(const KdTree& tree, const FixedScale& fx, double h, int max_iter, Memo& memo)
       : tree_(tree), fx_(fx), d_(tree.dim()), r2_(h * h), thr_(1e-3 * h), max_iter_(max_iter), memo_(memo),
-        sum_(static_cast<std::size_t>(d_)), cur_(static_cast<std::size_t>(d_)), next_(static_cast<std::size_t>(d_)) { h_ = h; }
+        sum_(static_cast<std::size_t>(d_)), cur_(static_cast<std::size_t>(d_)), next_(static_cast<std::size_t>(d_)),
+        h_(h), shells_(static_cast<std::size_t>(kShells)) {}
 
   ClimbOut climb(const double* seed, double* out) {
     std::copy(seed, seed + d_, cur_.begin());
     path_.clear();
     path_it_.clear();
     int it = 0;
-    const double h_ = std::sqrt(r2_);
-    g_st.climbs++;
-    if (g_st.has_last) g_st.seed_near[bin_of(std::sqrt(rdist(seed,g_st.last,d_))/h_)]++;
-    std::copy(seed,seed+d_,g_st.last); g_st.has_last=true;
     for (;;) {
       ClimbOut known;
       if (memo_.find(cur_.data(), max_iter_ - it, known, out)) {
-        known.iters += it; g_st.memo_end++;
+        known.iters += it;
         memo_.remember(path_, path_it_, known, out);
         return known;
       }
@@ -106,7 +94,6 @@ class Climber {
         return o;
       }
       fixed_mean(fx_, sum_.data(), w, d_, next_.data());
-      g_st.windows++; g_st.wsum+=w; g_st.hist[std::min(it,7)][bin_of(std::sqrt(rdist(next_.data(), cur_.data(), d_))/h_)]++;
       step_ = std::sqrt(rdist(next_.data(), cur_.data(), d_));
       const bool converged = step_ < thr_;
       if (converged || it == max_iter_) {
@@ -125,26 +112,31 @@ class Climber {
   }
 
  private:
-  // The window at cur_: from the cache when it covers cur_; after a short step, from a new
-  // cache around cur_ reaching a few step lengths (later steps are shorter still); else a walk.
+  // Window caches (KdTree::Shell) kept per thread, the oldest replaced first; a cache is built
+  // after a step shorter than kShellStep·h (the climb is settling) and reaches kShellReach
+  // such steps. Figures behind the constants: bench/README.md, "Window caches" (s5a).
+  static constexpr int kShells = 16;
+  static constexpr double kShellStep = 0.1, kShellReach = 4.0;
+  static constexpr std::size_t kShellBytes = std::size_t{48} << 20;  // all of a thread's caches
+
+  // The window at cur_ (bit for bit what KdTree::window gives): from a cache that reaches
+  // cur_, else from a new cache around cur_ when the last step was short, else a tree walk.
   void window(int it, std::int64_t& w) {
-    if (use_shell_) {
+    if (use_shells_) {
       for (const KdTree::Shell& sh : shells_)
-        if (tree_.shell_window(sh, cur_.data(), w, sum_.data())) {
-          ++g_shell_hits;
+        if (tree_.shell_window(sh, cur_.data(), w, sum_.data())) return;
+      if (it > 0 && step_ <= kShellStep * h_) {
+        KdTree::Shell& sh = shells_[next_shell_];
+        const KdTree::ShellBuild b =
+            tree_.build_shell(cur_.data(), h_, std::max(kShellReach * step_, 1e-3 * h_), kShellBytes / kShells, sh);
+        if (b == KdTree::ShellBuild::built) {
+          next_shell_ = (next_shell_ + 1) % shells_.size();
+          tree_.shell_window(sh, cur_.data(), w, sum_.data());  // reaches its own anchor
           return;
         }
-    }
-    if (use_shell_ && it > 0 && step_ <= kShellMax * h_) {
-      KdTree::Shell& sh = shells_[next_shell_];
-      if (tree_.build_shell(cur_.data(), h_, std::max(kShellReach * step_, 1e-3 * h_), sh)) {
-        next_shell_ = (next_shell_ + 1) % shells_.size();
-        ++g_shell_builds; g_shell_rows += sh.rows;
-        tree_.shell_window(sh, cur_.data(), w, sum_.data());  // covered: q is the anchor
-        return;
+        if (b == KdTree::ShellBuild::too_large) use_shells_ = false;  // windows this full: walks only
       }
     }
-    ++(it == 0 ? g_plain0 : g_plain);
     tree_.window(cur_.data(), r2_, w, sum_.data());
   }
 
@@ -163,12 +155,10 @@ class Climber {
   std::vector<double> cur_, next_;
   std::vector<double> path_;
   std::vector<int> path_it_;
-  double h_ = 0, step_ = 0;
-  bool use_shell_ = shell_cache_allowed();
-  std::vector<KdTree::Shell> shells_ = std::vector<KdTree::Shell>(getenv("COD_SHELL_K") ? atoi(getenv("COD_SHELL_K")) : 4);
+  double h_, step_ = 0;
+  bool use_shells_ = shell_cache_allowed();
+  std::vector<KdTree::Shell> shells_;
   std::size_t next_shell_ = 0;
-  double kShellMax = getenv("COD_SHELL_MAX") ? atof(getenv("COD_SHELL_MAX")) : 0.1;
-  double kShellReach = getenv("COD_SHELL_C") ? atof(getenv("COD_SHELL_C")) : 2.0;
 };
 
 Points points_of(const Matrix& C) {

@@ -38,9 +38,13 @@ void settled_radii(double h, double delta, double& in2, double& out2) {
 bool shell_cache_allowed() { return g_shell.load(std::memory_order_relaxed); }
 void allow_shell_cache(bool on) { g_shell.store(on); }
 
-bool KdTree::build_shell(const double* a, double h, double s, Shell& sh) const {
+KdTree::ShellBuild KdTree::build_shell(const double* a, double h, double s, std::size_t max_bytes, Shell& sh) const {
   sh.reach = -1;
-  if (!fx_ || nodes_.empty() || !(h >= 1e-100 && h <= 1e100) || !(s > 0 && s < h)) return false;
+  if (!fx_ || nodes_.empty() || !(h >= 1e-100 && h <= 1e100) || !(s > 0 && s < h)) return ShellBuild::unusable;
+  const std::size_t row_bytes = sizeof(double) * (2 + d_) + sizeof(float) * d_ + 2 * sizeof(std::int64_t) +
+                                sizeof(std::uint64_t) * limb_width_ + sizeof(i128) * d_ * (limb_width_ > 0 ? 1 : 2) +
+                                sizeof(std::pair<double, int>);
+  const std::size_t max_rows = max_bytes / row_bytes;
   double in2, out2;
   settled_radii(h, s, in2, out2);
   const std::size_t du = static_cast<std::size_t>(d_);
@@ -78,6 +82,7 @@ bool KdTree::build_shell(const double* a, double h, double s, Shell& sh) const {
         const i128* v = slot_wfixed(tu);
         for (std::size_t j = 0; j < du; ++j) sh.inner_sum[j] += v[j];
       } else {
+        if (sh.scratch.size() == max_rows) return ShellBuild::too_large;
         sh.scratch.emplace_back(r, t);
       }
     }
@@ -118,7 +123,7 @@ bool KdTree::build_shell(const double* a, double h, double s, Shell& sh) const {
       std::copy(v, v + du, sh.wfixed.begin() + static_cast<std::ptrdiff_t>(r * du));
   }
   sh.reach = s;
-  return true;
+  return ShellBuild::built;
 }
 
 bool KdTree::shell_window(const Shell& sh, const double* q, std::int64_t& weight, i128* sum) const {
@@ -151,14 +156,31 @@ bool KdTree::shell_window(const Shell& sh, const double* q, std::int64_t& weight
                 : leaf_mask(q, sh.xt.data() + base, len, first, count, d_, r2);
     if (mask == 0) continue;
     const std::size_t row0 = static_cast<std::size_t>(b + first);
-    for (std::uint32_t m = mask; m != 0; m &= m - 1) weight += sh.w[row0 + static_cast<std::size_t>(__builtin_ctz(m))];
+    // When most rows are in, add the run's prefix difference and take the others out.
+    const std::uint32_t all = count == 32 ? ~0u : (1u << count) - 1;
+    const bool complement = 2 * bit_count(mask) > count;
+    const std::uint32_t rows = complement ? all & ~mask : mask;
+    if (complement) {
+      const std::size_t end = row0 + static_cast<std::size_t>(count);
+      weight += sh.pre_w[end] - sh.pre_w[row0];
+      for (std::size_t j = 0; j < du; ++j) sum[j] += sh.pre_sum[end * du + j] - sh.pre_sum[row0 * du + j];
+    }
+    for (std::uint32_t m = rows; m != 0; m &= m - 1) {
+      const std::int64_t wr = sh.w[row0 + static_cast<std::size_t>(__builtin_ctz(m))];
+      weight += complement ? -wr : wr;
+    }
+    if (rows == 0) continue;
     if (lw > 0) {
-      limb_accumulate(sh.limbs.data() + row0 * static_cast<std::size_t>(lw), lw, mask, false, acc, lw);
+      limb_accumulate(sh.limbs.data() + row0 * static_cast<std::size_t>(lw), lw, rows, complement, acc, lw);
       continue;
     }
-    for (std::uint32_t m = mask; m != 0; m &= m - 1) {
+    for (std::uint32_t m = rows; m != 0; m &= m - 1) {
       const i128* v = sh.wfixed.data() + (row0 + static_cast<std::size_t>(__builtin_ctz(m))) * du;
-      for (std::size_t j = 0; j < du; ++j) sum[j] += v[j];
+      if (complement) {
+        for (std::size_t j = 0; j < du; ++j) sum[j] -= v[j];
+      } else {
+        for (std::size_t j = 0; j < du; ++j) sum[j] += v[j];
+      }
     }
   }
   if (lw > 0) {
