@@ -9,7 +9,8 @@
 // quantile (default 0.1; the bandwidth it prints in hex is for bit-for-bit comparisons);
 // --simd caps the kernel level.
 // improved_meanshift also prints a digest (FNV-1a over the bits of the labels, centres,
-// member means, sizes, per-round MeanShift cluster counts and bandwidth) so two builds can be compared bit for bit.
+// member means, sizes, per-round MeanShift cluster counts and bandwidth) so two builds can be compared bit for bit;
+// meanshift one over the labels, centres, window sizes, n_iter and the number of modes.
 //
 // method: improved_meanshift | kmeans | estimate_bandwidth | meanshift
 // The data is generated here with a seeded generator shaped like pass-rate
@@ -232,6 +233,13 @@ int main(int argc, char** argv) {
       o.bin_seeding = bin;
       o.exec = exec;
       const auto r = cod::cluster::meanshift(X, o);
+      Digest dg;
+      for (int l : r.labels) dg.value(l);
+      for (Eigen::Index i = 0; i < r.centres.size(); ++i) dg.value(r.centres.data()[i]);
+      for (auto w : r.window_sizes) dg.value(w);
+      dg.value(r.n_iter);
+      dg.value(r.n_modes);
+      std::printf("digest     %016llx\n", static_cast<unsigned long long>(dg.h));
       std::printf("meanshift  %8.3f s  seeds=%zu distinct=%zu modes=%zu clusters=%ld n_iter=%d\n", now() - t0,
                   r.n_seeds, r.n_distinct_seeds, r.n_modes, static_cast<long>(r.centres.rows()), r.n_iter);
     } else if (method == "estimate_bandwidth") {

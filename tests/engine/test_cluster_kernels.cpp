@@ -1,6 +1,6 @@
-// The vector kernels and the 64-bit limb sums of the cluster module's KD-tree against the
-// scalar reference path: every level (scalar, AVX2, AVX-512, as far as the CPU has them),
-// with and without limb sums, must give the same bits, on sampled pass rates (ties on a
+// The vector kernels, the 64-bit limb sums and the window caches of the cluster module's
+// KD-tree against the scalar reference path (tree walks only): every level (scalar, AVX2,
+// AVX-512, as far as the CPU has them), with and without limb sums, must give the same bits, on sampled pass rates (ties on a
 // 1/100 grid, repeated rows) of a few sizes and dimensions, and on values that switch the
 // fast paths off (magnitudes beyond the float pre-pass and the limb bound).
 
@@ -57,9 +57,10 @@ struct Outcome {
   double bandwidth = 0;
 };
 
-Outcome run(const Matrix& X, dt::Simd level, bool limbs, int threads) {
+Outcome run(const Matrix& X, dt::Simd level, bool limbs, int threads, bool shells = true) {
   dt::limit_simd(level);
   dt::allow_limb_sums(limbs);
+  dt::allow_shell_cache(shells);
   Outcome o;
   cl::ImprovedMeanShiftOptions opt;
   opt.exec.threads = threads;
@@ -70,6 +71,7 @@ Outcome run(const Matrix& X, dt::Simd level, bool limbs, int threads) {
   o.bandwidth = cl::estimate_bandwidth(X, b);
   dt::limit_simd(dt::Simd::avx512);
   dt::allow_limb_sums(true);
+  dt::allow_shell_cache(true);
   return o;
 }
 
@@ -91,7 +93,7 @@ void check_same(const Outcome& ref, const Outcome& got) {
 }
 
 void check_every_path(const Matrix& X) {
-  const Outcome ref = run(X, dt::Simd::scalar, false, 1);
+  const Outcome ref = run(X, dt::Simd::scalar, false, 1, false);  // no window caches either
   REQUIRE(ref.ims.centres.rows() > 0);
   for (dt::Simd level : {dt::Simd::scalar, dt::Simd::avx2, dt::Simd::avx512})
     for (bool limbs : {false, true}) {
