@@ -114,9 +114,10 @@ class Climber {
  private:
   // Window caches (KdTree::Shell) kept per thread, the oldest replaced first; a cache is built
   // after a step shorter than kShellStep·h (the climb is settling) and reaches kShellReach
-  // such steps. Figures behind the constants: bench/README.md, "Window caches" (s5a).
-  static constexpr int kShells = 16;
-  static constexpr double kShellStep = 0.1, kShellReach = 4.0;
+  // such steps (fewer after a cache would have outgrown its share of kShellBytes). Figures
+  // behind the constants: bench/README.md, "Window caches".
+  static constexpr int kShells = 32;
+  static constexpr double kShellStep = 0.1, kShellReach = 6.0;
   static constexpr std::size_t kShellBytes = std::size_t{48} << 20;  // all of a thread's caches
 
   // The window at cur_ (bit for bit what KdTree::window gives): from a cache that reaches
@@ -127,14 +128,17 @@ class Climber {
         if (tree_.shell_window(sh, cur_.data(), w, sum_.data())) return;
       if (it > 0 && step_ <= kShellStep * h_) {
         KdTree::Shell& sh = shells_[next_shell_];
-        const KdTree::ShellBuild b =
-            tree_.build_shell(cur_.data(), h_, std::max(kShellReach * step_, 1e-3 * h_), kShellBytes / kShells, sh);
+        const KdTree::ShellBuild b = tree_.build_shell(
+            cur_.data(), h_, std::max(reach_scale_ * kShellReach * step_, 1e-3 * h_), kShellBytes / kShells, sh);
         if (b == KdTree::ShellBuild::built) {
           next_shell_ = (next_shell_ + 1) % shells_.size();
           tree_.shell_window(sh, cur_.data(), w, sum_.data());  // reaches its own anchor
           return;
         }
-        if (b == KdTree::ShellBuild::too_large) use_shells_ = false;  // windows this full: walks only
+        if (b == KdTree::ShellBuild::too_large) {  // thinner caches from now on; windows this full: walks only
+          reach_scale_ /= 2;
+          use_shells_ = reach_scale_ >= 1.0 / 16;
+        }
       }
     }
     tree_.window(cur_.data(), r2_, w, sum_.data());
@@ -155,7 +159,7 @@ class Climber {
   std::vector<double> cur_, next_;
   std::vector<double> path_;
   std::vector<int> path_it_;
-  double h_, step_ = 0;
+  double h_, step_ = 0, reach_scale_ = 1;
   bool use_shells_ = shell_cache_allowed();
   std::vector<KdTree::Shell> shells_;
   std::size_t next_shell_ = 0;
