@@ -118,7 +118,7 @@ class Climber {
   // behind the constants: bench/README.md, "Window caches".
   static constexpr int kShells = 32;
   static constexpr double kShellStep = 0.1, kShellReach = 6.0;
-  static constexpr std::size_t kShellBytes = std::size_t{48} << 20;  // all of a thread's caches
+  static constexpr std::size_t kShellBytes = std::size_t{128} << 20;  // all of a thread's caches, at most
 
   // The window at cur_ (bit for bit what KdTree::window gives): from a cache that reaches
   // cur_, else from a new cache around cur_ when the last step was short, else a tree walk.
