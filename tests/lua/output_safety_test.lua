@@ -145,11 +145,14 @@ T.test("two predicts on one --out: one complete report, a clear message for the 
   os.execute(("(cd %s && %s predict --data %s --bootstrap 300 --out %s >%s.out 2>%s.err; echo $? >%s.rc) &"):format(
     q(scratch), bin, q(base), q(out), q(log), q(log), q(log)))
   local lock = scratch .. "/.race.codlua-lock"
+  -- The lock file appears before its flock is taken and gets the holder's pid only after, so
+  -- wait for the pid: a second run started in between could otherwise take the lock first.
+  local function holder() return (slurp(lock) or ""):match("^(%d+)\n$") end
   for _ = 1, 400 do
-    if sys.exists(lock) then break end
+    if holder() then break end
     os.execute("sleep 0.025")
   end
-  T.truthy(sys.exists(lock), "the first run took the lock")
+  T.truthy(holder(), "the first run took the lock and wrote its pid")
   local code, _, err = predict(out)
   -- Say which run went wrong when this fails: the lock must still be the first run's.
   T.eq(code, 1, ("second run: %s; the first run had %s"):format(err,
