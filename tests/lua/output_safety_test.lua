@@ -169,6 +169,29 @@ T.test("two predicts on one --out: one complete report, a clear message for the 
   T.eq(ls(scratch), "")
 end)
 
+T.test("a lock held before its pid is written: the second run stops without a made-up pid", function()
+  local out = scratch .. "/early"
+  local lock = scratch .. "/.early.codlua-lock"
+  -- flock(1) makes the file empty and holds it, as a first run does for a moment before its pid is in.
+  os.execute(("flock -n %s sleep 2 &"):format(q(lock)))
+  local function held() return sys.exists(lock) and T.run(("flock -n %s true"):format(q(lock))) ~= 0 end
+  for _ = 1, 200 do
+    if held() then break end
+    os.execute("sleep 0.025")
+  end
+  T.truthy(held(), "flock(1) holds the lock")
+  local code, _, err = predict(out)
+  T.eq(code, 1, err)
+  T.truthy(err:find("another codlua run is writing %-%-out '.-early'"), err)
+  T.truthy(not sys.exists(out), "nothing written")
+  for _ = 1, 200 do  -- flock(1) leaves its (empty) file behind
+    if T.run(("flock -n %s true"):format(q(lock))) == 0 then break end
+    os.execute("sleep 0.05")
+  end
+  os.remove(lock)
+  T.eq(ls(scratch), "")
+end)
+
 T.test("--json to a full standard output fails", function()
   local code, _, err = T.run(("(%s predict --data %s --no-backtest --json >/dev/full)"):format(bin, q(base)))
   T.eq(code, 1)
