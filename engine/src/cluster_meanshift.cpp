@@ -115,7 +115,7 @@ class Climber {
   // Window caches (KdTree::Shell) kept per thread, the oldest replaced first; a cache is built
   // after a step shorter than kShellStep·h (the climb is settling) and reaches kShellReach
   // such steps (fewer after a cache would have outgrown its share of kShellBytes). Figures
-  // behind the constants: bench/README.md, "Window caches".
+  // behind the constants: bench/README.md, "window caches for the climbing".
   static constexpr int kShells = 32;
   static constexpr double kShellStep = 0.1, kShellReach = 6.0;
   static constexpr std::size_t kShellBytes = std::size_t{128} << 20;  // all of a thread's caches, at most
@@ -132,8 +132,7 @@ class Climber {
             cur_.data(), h_, std::max(reach_scale_ * kShellReach * step_, 1e-3 * h_), kShellBytes / kShells, sh);
         if (b == KdTree::ShellBuild::built) {
           next_shell_ = (next_shell_ + 1) % shells_.size();
-          tree_.shell_window(sh, cur_.data(), w, sum_.data());  // reaches its own anchor
-          return;
+          if (tree_.shell_window(sh, cur_.data(), w, sum_.data())) return;  // it reaches its own anchor
         }
         if (b == KdTree::ShellBuild::too_large) {  // thinner caches from now on; windows this full: walks only
           reach_scale_ /= 2;
