@@ -496,8 +496,11 @@ function M.write(report, out)
   files.atomic_dir(out, function(tmp)
     assert(sys.mkdir(tmp .. "/plots"))
     local plots, rendered, note = {}, true, nil
-    -- Every chart's data and script first, then a gnuplot process per core for all (cod.plot.batch).
-    local batch, results = plot.batch(), {}
+    -- A gnuplot process per core (warm when cli.predict called plot.prewarm) draws each chart
+    -- as soon as its data and script are written, and goes on while the tables are written.
+    local batch <close> = plot.batch()
+    local results = {}
+    batch:start()
     local function keep(r)
       if r then results[#results + 1] = r end
       return r
@@ -519,7 +522,8 @@ function M.write(report, out)
     if keep(M.plot_predicted_vs_actual(report, tmp .. "/plots/predicted_vs_actual", batch)) then
       plots.summary = "predicted_vs_actual"
     end
-    batch:run()
+    write_tables(report, tmp)
+    batch:finish()
     for _, r in ipairs(results) do
       if not r.rendered then
         rendered = false
@@ -530,7 +534,6 @@ function M.write(report, out)
     report.plots = { rendered = rendered, note = plots.note }
     json.write_file(tmp .. "/report.json", M.to_json(report))
     files.write_text(tmp .. "/report.md", md_report(report, plots), "\n")
-    write_tables(report, tmp)
   end)
   return report.plots
 end

@@ -56,6 +56,8 @@ function M.run(argv)
   if not o then return status end
   local claim <close> = common.claim_out(o)
   common.apply_threads(o)
+  -- The report's gnuplot processes start now, on the core the reading leaves idle.
+  if o.out then require("cod.plot").prewarm() end
   local ds = common.load(o)
   common.check_sets(ds, o.sets)
   local predict = require("cod.predict")
