@@ -1,7 +1,8 @@
 --- The caller's timeline of a whole `codlua predict` run, workers and all: when each map of
 --- tasks starts and ends, each task's span and worker (process id), and the caller's own
 --- steps between (summarise, report, gnuplot), wall seconds since the start; then the time
---- in maps, in gnuplot, and the caller alone (neither: one core idle on two). See bench/README.md,
+--- in maps, in gnuplot (from its batch's start, when charts begin to go to it, to the end of its
+--- finish), and the caller alone (neither: one core idle on two). See bench/README.md,
 --- "Prediction end to end".
 ---
 ---   codlua bench/predict_timeline.lua PREDICT-ARGS...      (e.g. --data DIR --out DIR --threads 2)
@@ -39,18 +40,27 @@ end
 wrap(require("cod.report"), "summarise", "report.summarise")
 wrap(require("cod.report"), "write", "report.write")
 local plot = require("cod.plot")
-local new_batch = plot.batch
-plot.batch = function()
-  local b = new_batch()
-  local run = getmetatable(b).run
-  b.run = function(...)
-    log("gnuplot starts")
-    local a = sys.clock()
-    run(...)
-    in_gnuplot = in_gnuplot + sys.clock() - a
-    log("gnuplot ends")
-  end
-  return b
+local prewarm = plot.prewarm
+plot.prewarm = function(...)
+  log("gnuplot prewarm starts")
+  prewarm(...)
+  log("gnuplot prewarm started")
+end
+-- gnuplot's span: from the batch's start (its processes get charts as they are written) to
+-- the end of its finish (the caller writes the tables in between).
+local Batch = getmetatable(plot.batch())
+local start, finish, started = Batch.start, Batch.finish, nil
+Batch.start = function(...)
+  log("gnuplot batch starts")
+  started = sys.clock()
+  return start(...)
+end
+Batch.finish = function(...)
+  log("gnuplot batch: waiting")
+  finish(...)
+  if started then in_gnuplot = in_gnuplot + sys.clock() - started end
+  started = nil
+  log("gnuplot batch ends")
 end
 local status = require("cod.cli.predict").run({ ... })
 local total = sys.clock() - t0
