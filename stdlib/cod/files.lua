@@ -312,8 +312,10 @@ function M.claim_output(out, opts)
   local lock, err, pid = sys.lock_output(key)
   if not lock then
     if err == "busy" then
-      errors.user(("another codlua run (pid %s) is writing --out %s; wait for it to finish or choose another "
-        .. "folder"):format(tostring(pid), shown_path(key)))
+      -- pid 0: the holder has its flock but has not written its pid yet
+      local who = (pid and pid > 0) and ("another codlua run (pid %d)"):format(pid) or "another codlua run"
+      errors.user(("%s is writing --out %s; wait for it to finish or choose another folder")
+        :format(who, shown_path(key)))
     end
     errors.user(err)
   end

@@ -145,11 +145,14 @@ T.test("two predicts on one --out: one complete report, a clear message for the 
   os.execute(("(cd %s && %s predict --data %s --bootstrap 300 --out %s >%s.out 2>%s.err; echo $? >%s.rc) &"):format(
     q(scratch), bin, q(base), q(out), q(log), q(log), q(log)))
   local lock = scratch .. "/.race.codlua-lock"
+  -- The lock file appears before its flock is taken and gets the holder's pid only after, so
+  -- wait for the pid: a second run started in between could otherwise take the lock first.
+  local function holder() return (slurp(lock) or ""):match("^(%d+)\n$") end
   for _ = 1, 400 do
-    if sys.exists(lock) then break end
+    if holder() then break end
     os.execute("sleep 0.025")
   end
-  T.truthy(sys.exists(lock), "the first run took the lock")
+  T.truthy(holder(), "the first run took the lock and wrote its pid")
   local code, _, err = predict(out)
   -- Say which run went wrong when this fails: the lock must still be the first run's.
   T.eq(code, 1, ("second run: %s; the first run had %s"):format(err,
@@ -163,6 +166,29 @@ T.test("two predicts on one --out: one complete report, a clear message for the 
   T.truthy(pcall(json.decode, slurp(out .. "/report.json")), "a complete report.json")
   T.truthy(not sys.exists(lock), "the lock file is gone")
   T.eq(T.run("rm -rf " .. q(out) .. " " .. q(log) .. ".*"), 0)
+  T.eq(ls(scratch), "")
+end)
+
+T.test("a lock held before its pid is written: the second run stops without a made-up pid", function()
+  local out = scratch .. "/early"
+  local lock = scratch .. "/.early.codlua-lock"
+  -- flock(1) makes the file empty and holds it, as a first run does for a moment before its pid is in.
+  os.execute(("flock -n %s sleep 2 &"):format(q(lock)))
+  local function held() return sys.exists(lock) and T.run(("flock -n %s true"):format(q(lock))) ~= 0 end
+  for _ = 1, 200 do
+    if held() then break end
+    os.execute("sleep 0.025")
+  end
+  T.truthy(held(), "flock(1) holds the lock")
+  local code, _, err = predict(out)
+  T.eq(code, 1, err)
+  T.truthy(err:find("another codlua run is writing %-%-out '.-early'"), err)
+  T.truthy(not sys.exists(out), "nothing written")
+  for _ = 1, 200 do  -- flock(1) leaves its (empty) file behind
+    if T.run(("flock -n %s true"):format(q(lock))) == 0 then break end
+    os.execute("sleep 0.05")
+  end
+  os.remove(lock)
   T.eq(ls(scratch), "")
 end)
 
