@@ -41,26 +41,43 @@ wrap(require("cod.report"), "summarise", "report.summarise")
 wrap(require("cod.report"), "write", "report.write")
 local plot = require("cod.plot")
 local prewarm = plot.prewarm
-plot.prewarm = function(...)
-  log("gnuplot prewarm starts")
-  prewarm(...)
-  log("gnuplot prewarm started")
+if prewarm then
+  plot.prewarm = function(...)
+    log("gnuplot prewarm starts")
+    prewarm(...)
+    log("gnuplot prewarm started")
+  end
 end
 -- gnuplot's span: from the batch's start (its processes get charts as they are written) to
--- the end of its finish (the caller writes the tables in between).
+-- the end of its finish (the caller writes the tables in between). An older stdlib's batch
+-- has only run(): its span.
 local Batch = getmetatable(plot.batch())
-local start, finish, started = Batch.start, Batch.finish, nil
-Batch.start = function(...)
-  log("gnuplot batch starts")
+local start, finish, run, started = Batch.start, Batch.finish, Batch.run, nil
+local function began(what)
+  log(what)
   started = sys.clock()
-  return start(...)
 end
-Batch.finish = function(...)
-  log("gnuplot batch: waiting")
-  finish(...)
+local function ended()
   if started then in_gnuplot = in_gnuplot + sys.clock() - started end
   started = nil
-  log("gnuplot batch ends")
+  log("gnuplot ends")
+end
+if start then
+  Batch.start = function(...)
+    began("gnuplot batch starts")
+    return start(...)
+  end
+  Batch.finish = function(...)
+    log("gnuplot batch: waiting")
+    finish(...)
+    ended()
+  end
+else
+  Batch.run = function(...)
+    began("gnuplot starts")
+    run(...)
+    ended()
+  end
 end
 local status = require("cod.cli.predict").run({ ... })
 local total = sys.clock() - t0
