@@ -227,7 +227,7 @@ local warm = {}  -- processes started by M.prewarm that no batch has taken yet
 ---@param processes? integer
 function M.prewarm(processes)
   if not M.available() then return end
-  processes = processes or require("cod.parallel").threads()
+  processes = math.min(processes or require("cod.parallel").threads(), 256)
   while #warm < processes do
     local p = spawn()
     if not p then return end
@@ -295,7 +295,7 @@ end
 ---@param processes? integer
 function Batch:start(processes)
   assert(not self.runs, "plot batch: start() called twice")
-  processes = math.max(1, processes or require("cod.parallel").threads())
+  processes = math.min(math.max(1, processes or require("cod.parallel").threads()), 256)
   local charts = self.charts
   self.charts = {}
   self.runs, self.piped, self.turn = {}, {}, 0
