@@ -257,64 +257,52 @@ function M.batch()
   return setmetatable({ charts = {} }, Batch)
 end
 
--- Give gnuplot process `run` a chart: its commands now, or, when a pipe cannot name it, a
--- run of its own at finish().
-local function send(self, run, r)
+-- Give a chart to a gnuplot process: a new one (a warm one of plot.prewarm first) while
+-- fewer than `processes` run, else the next in turn; or, when gnuplot is missing or a pipe
+-- cannot name the chart, a run of its own at finish().
+local function dispatch(self, r)
   local commands = pipe_commands(r)
-  if not commands then
+  if not commands or not M.available() then
     self.runs[#self.runs + 1] = { charts = { r }, sent = false }
     return
+  end
+  local run
+  if #self.piped < self.processes then
+    local p = table.remove(warm, 1) or spawn()
+    run = { process = p, charts = {}, sent = p ~= nil }
+    self.runs[#self.runs + 1] = run
+    self.piped[#self.piped + 1] = run
+  else
+    self.turn = self.turn % #self.piped + 1
+    run = self.piped[self.turn]
   end
   run.charts[#run.charts + 1] = r
   run.sent = run.sent and run.process:write(commands) and run.process:flush() and true or false
 end
 
 --- Write a chart's data and script now; its result table is completed by batch:run() (or
---- batch:finish()). After batch:start() the chart goes at once to one of the running
---- gnuplot processes (in turn).
+--- batch:finish()). After batch:start() the chart goes at once to a gnuplot process.
 ---@param spec cod.plot.Spec
 ---@return {rendered: boolean, files: string[], reason?: string}
 function Batch:render(spec)
   local r = write_chart(spec)
   if not r.pending then return r end
-  if self.runs and #self.piped > 0 then
-    self.turn = self.turn % #self.piped + 1
-    send(self, self.piped[self.turn], r)
-  elseif self.runs then
-    self.runs[#self.runs + 1] = { charts = { r }, sent = false }
-  else
-    self.charts[#self.charts + 1] = r
-  end
+  if self.runs then dispatch(self, r) else self.charts[#self.charts + 1] = r end
   return r
 end
 
---- Start rendering and return at once: `processes` gnuplot processes (default: cod.parallel's
---- worker count; plot.prewarm's warm ones first; no more than the charts already written, if
---- any), the charts written so far in contiguous shares; charts written later go to them in
---- turn. batch:finish() waits for them.
+--- Start rendering and return at once: up to `processes` gnuplot processes (default:
+--- cod.parallel's worker count; plot.prewarm's warm ones first), each started with the first
+--- chart it gets; the charts already written and each one written later go to them in turn.
+--- batch:finish() waits for them.
 ---@param processes? integer
 function Batch:start(processes)
   assert(not self.runs, "plot batch: start() called twice")
-  processes = math.min(math.max(1, processes or require("cod.parallel").threads()), 256)
+  self.processes = math.min(math.max(1, processes or require("cod.parallel").threads()), 256)
+  self.runs, self.piped, self.turn = {}, {}, 0
   local charts = self.charts
   self.charts = {}
-  self.runs, self.piped, self.turn = {}, {}, 0
-  if #charts > 0 then processes = math.min(processes, #charts) end
-  if M.available() then
-    for g = 1, processes do
-      local p = table.remove(warm, 1) or spawn()
-      local run = { process = p, charts = {}, sent = p ~= nil }
-      self.runs[#self.runs + 1] = run
-      self.piped[#self.piped + 1] = run
-    end
-  end
-  local n = #self.piped
-  for g = 1, n do
-    for i = math.floor((g - 1) * #charts / n) + 1, math.floor(g * #charts / n) do send(self, self.piped[g], charts[i]) end
-  end
-  if n == 0 then
-    for _, r in ipairs(charts) do self.runs[#self.runs + 1] = { charts = { r }, sent = false } end
-  end
+  for _, r in ipairs(charts) do dispatch(self, r) end
 end
 
 --- Wait for the gnuplot processes of batch:start() and complete the charts' results; a
