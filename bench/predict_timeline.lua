@@ -1,7 +1,8 @@
 --- The caller's timeline of a whole `codlua predict` run, workers and all: when each map of
 --- tasks starts and ends, each task's span and worker (process id), and the caller's own
 --- steps between (summarise, report, gnuplot), wall seconds since the start; then the time
---- in maps, in gnuplot, and the caller alone (neither: one core idle on two). See bench/README.md,
+--- in maps, in gnuplot (from its batch's start, when charts begin to go to it, to the end of its
+--- finish), and the caller alone (neither: one core idle on two). See bench/README.md,
 --- "Prediction end to end".
 ---
 ---   codlua bench/predict_timeline.lua PREDICT-ARGS...      (e.g. --data DIR --out DIR --threads 2)
@@ -39,18 +40,44 @@ end
 wrap(require("cod.report"), "summarise", "report.summarise")
 wrap(require("cod.report"), "write", "report.write")
 local plot = require("cod.plot")
-local new_batch = plot.batch
-plot.batch = function()
-  local b = new_batch()
-  local run = getmetatable(b).run
-  b.run = function(...)
-    log("gnuplot starts")
-    local a = sys.clock()
-    run(...)
-    in_gnuplot = in_gnuplot + sys.clock() - a
-    log("gnuplot ends")
+local prewarm = plot.prewarm
+if prewarm then
+  plot.prewarm = function(...)
+    log("gnuplot prewarm starts")
+    prewarm(...)
+    log("gnuplot prewarm started")
   end
-  return b
+end
+-- gnuplot's span: from the batch's start (its processes get charts as they are written) to
+-- the end of its finish (the caller writes the tables in between). An older stdlib's batch
+-- has only run(): its span.
+local Batch = getmetatable(plot.batch())
+local start, finish, run, started = Batch.start, Batch.finish, Batch.run, nil
+local function began(what)
+  log(what)
+  started = sys.clock()
+end
+local function ended()
+  if started then in_gnuplot = in_gnuplot + sys.clock() - started end
+  started = nil
+  log("gnuplot ends")
+end
+if start then
+  Batch.start = function(...)
+    began("gnuplot batch starts")
+    return start(...)
+  end
+  Batch.finish = function(...)
+    log("gnuplot batch: waiting")
+    finish(...)
+    ended()
+  end
+else
+  Batch.run = function(...)
+    began("gnuplot starts")
+    run(...)
+    ended()
+  end
 end
 local status = require("cod.cli.predict").run({ ... })
 local total = sys.clock() - t0

@@ -5,6 +5,7 @@
 //   codlua [options] [script [args]]
 //   codlua <command> [args]         (a command implemented in stdlib/cod/cli/)
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -452,8 +453,18 @@ int pmain(lua_State* L) {
 
 }  // namespace
 
+// SIGPIPE's handler: none needed, it only keeps the signal from ending the process.
+extern "C" void ignore_sigpipe(int) {}
+
 int main(int argc, char** argv) {
   if (argc > 0 && argv[0] && argv[0][0]) kProgName = "codlua";
+  // A write to a pipe whose reader has gone (a gnuplot process killed from outside, a closed
+  // `| head`) fails with EPIPE, which is checked and reported, instead of killing codlua with
+  // a report half written. A handler, not SIG_IGN: programs codlua starts get the default back.
+  struct sigaction sa {};
+  sa.sa_handler = ignore_sigpipe;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGPIPE, &sa, nullptr);
   lua_State* L = luaL_newstate();
   if (L == nullptr) {
     std::fprintf(stderr, "%s: cannot create state: not enough memory\n", kProgName);

@@ -168,6 +168,14 @@ function M.csv_field(v, exact)
   return v
 end
 
+--- One CSV cell of a report table: csv_field, after text.defuse_formula for text.
+---@param v any
+---@return string
+function M.csv_cell(v)
+  if type(v) == "string" then v = text.defuse_formula(v) end
+  return M.csv_field(v)
+end
+
 --- Write a CSV table of a report: a header and rows given as tables keyed by the header's
 --- names. Text cells a spreadsheet would run as formulas get a leading `'` (text.defuse_formula).
 ---@param path string
@@ -183,12 +191,9 @@ end
 ---@return string
 function M.csv_text(header, rows)
   local lines, cells = { table.concat(header, ",") }, {}
+  local cell = M.csv_cell
   for _, r in ipairs(rows) do
-    for i, h in ipairs(header) do
-      local v = r[h]
-      if type(v) == "string" then v = text.defuse_formula(v) end
-      cells[i] = M.csv_field(v)
-    end
+    for i, h in ipairs(header) do cells[i] = cell(r[h]) end
     lines[#lines + 1] = table.concat(cells, ",", 1, #header)
   end
   lines[#lines + 1] = ""

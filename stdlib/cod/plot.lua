@@ -9,14 +9,18 @@
 ---     series = { { title = "observed", style = "points", points = {{1, 0.2}, {10, 0.5}} } } }
 ---   -- r.rendered, r.files, r.reason
 ---
---- A report draws many charts: `plot.batch()` collects them and renders a folder's charts
---- with one gnuplot process per core, each on a share of them, at once (a chart that fails
---- is then found by rendering the folder's charts one by one, and reported as render does).
+--- A report draws many charts: `plot.batch()` collects them and renders them with one
+--- gnuplot process per core, each on a share of them, at once (a chart that fails is then
+--- found by rendering that process's charts one by one, and reported as render does).
 ---
 ---   local batch = plot.batch()
 ---   local r1 = batch:render(spec1)   -- data and script written now; r1 is filled by batch:run()
 ---   local r2 = batch:render(spec2)
 ---   batch:run()                      -- r1.rendered, r2.rendered, ...
+---
+--- `batch:start()` and `batch:finish()` split run() in two so the caller can work while
+--- gnuplot draws; `plot.prewarm()` starts the gnuplot processes early (program start-up and
+--- the PNG terminal's fonts, ~0.05 s each) on a core that would otherwise idle.
 
 local checked = require("cod.files")
 
@@ -25,6 +29,7 @@ local M = {}
 -- Captured when the module loads: cod.sandbox takes os.execute away from untrusted code
 -- later, and the stdlib's own gnuplot call must keep working.
 local execute = os.execute
+local popen = io.popen
 
 local available_cache = nil
 
@@ -147,30 +152,10 @@ end
 
 local function shell_quote(x) return "'" .. x:gsub("'", "'\\''") .. "'" end
 
--- Run gnuplot in `dir` on the scripts of `charts` (their `pending` parts): `processes`
--- gnuplot processes at once (default 1), each on a contiguous share of the charts in order.
--- True only when every process exited 0.
-local function run_gnuplot(dir, charts, processes)
-  local n = math.max(1, math.min(processes or 1, #charts))
-  local commands = {}
-  for g = 1, n do
-    local scripts = {}
-    for i = math.floor((g - 1) * #charts / n) + 1, math.floor(g * #charts / n) do
-      scripts[#scripts + 1] = shell_quote(charts[i].pending.base .. ".gp")
-    end
-    commands[g] = "gnuplot " .. table.concat(scripts, " ") .. " >/dev/null 2>&1"
-  end
-  -- The first n-1 run in the background; `wait PID` gives each one's exit status.
-  local parts, checks = {}, {}
-  for g = 1, n - 1 do
-    parts[#parts + 1] = commands[g] .. " & p" .. g .. "=$!;"
-    checks[#checks + 1] = "wait $p" .. g
-  end
-  parts[#parts + 1] = commands[n] .. "; s=$?;"
-  checks[#checks + 1] = "[ $s -eq 0 ]"
-  local ok = execute("cd " .. shell_quote(dir) .. " && { " .. table.concat(parts, " ") .. " " ..
-    table.concat(checks, " && ") .. "; }")
-  return ok == true
+-- Run gnuplot in its folder on one chart's script; true when it exited 0.
+local function run_alone(pending)
+  return execute("cd " .. shell_quote(pending.dir) .. " && gnuplot " .. shell_quote(pending.base .. ".gp") ..
+    " >/dev/null 2>&1") == true
 end
 
 local function readable(path)
@@ -203,7 +188,7 @@ end
 function M.render(spec)
   local r = write_chart(spec)
   if not r.pending then return r end
-  return settle(r, run_gnuplot(r.pending.dir, { r }))
+  return settle(r, run_alone(r.pending))
 end
 
 --- batch:render(spec) when a batch is given, else render(spec).
@@ -212,6 +197,54 @@ end
 function M.render_in(batch, spec)
   if batch then return batch:render(spec) end
   return M.render(spec)
+end
+
+-- ------------------------------------------------------------------ gnuplot processes fed by a pipe
+
+-- A gnuplot process reading commands on its standard input. When gnuplot exits early, the
+-- shell drains what it left unread, so a later write never meets a closed pipe (SIGPIPE would
+-- end codlua); the shell's exit status is gnuplot's. The first command notes gnuplot's start
+-- folder, to which each chart's `cd` is relative.
+local function spawn()
+  local p = popen("gnuplot >/dev/null 2>&1; s=$?; cat >/dev/null; exit $s", "w")
+  if p and not (p:write("codlua_home = GPVAL_PWD\n") and p:flush()) then
+    p:close()
+    return nil
+  end
+  return p
+end
+
+-- What a warm process draws first: the PNG terminal loads its fonts on its first chart
+-- (most of gnuplot's start-up); a tiny image costs little to encode.
+local warm_up = "set terminal pngcairo size 16,16 noenhanced font ',10'\nset output '/dev/null'\n" ..
+  "plot [0:1] x title 'warm'\nunset output\n"
+
+local warm = {}  -- processes started by M.prewarm that no batch has taken yet
+
+--- Start `processes` gnuplot processes now (default: cod.parallel's worker count), with the
+--- PNG terminal's fonts loaded; the next batch:start() gives them its charts. Nothing happens
+--- without gnuplot. Processes no batch takes end when codlua exits.
+---@param processes? integer
+function M.prewarm(processes)
+  if not M.available() then return end
+  processes = math.min(processes or require("cod.parallel").threads(), 256)
+  while #warm < processes do
+    local p = spawn()
+    if not p then return end
+    if not (p:write(warm_up) and p:flush()) then
+      p:close()
+      return
+    end
+    warm[#warm + 1] = p
+  end
+end
+
+-- A chart's commands for a piped gnuplot, or nil when its folder or name cannot be written
+-- as a gnuplot literal unchanged (a control character: gp_string would alter it).
+local function pipe_commands(r)
+  local p = r.pending
+  if p.dir:find("%c") or p.base:find("%c") then return nil end
+  return "cd codlua_home\ncd " .. gp_string(p.dir) .. "\nload " .. gp_string(p.base .. ".gp") .. "\n"
 end
 
 ---@class cod.plot.Batch  charts written now and rendered together by batch:run()
@@ -224,39 +257,90 @@ function M.batch()
   return setmetatable({ charts = {} }, Batch)
 end
 
---- Write a chart's data and script now; its result table is completed by batch:run().
+-- Give a chart to a gnuplot process: a new one (a warm one of plot.prewarm first) while
+-- fewer than `processes` run, else the next in turn; or, when gnuplot is missing or a pipe
+-- cannot name the chart, a run of its own at finish().
+local function dispatch(self, r)
+  local commands = pipe_commands(r)
+  if not commands or not M.available() then
+    self.runs[#self.runs + 1] = { charts = { r }, sent = false }
+    return
+  end
+  local run
+  if #self.piped < self.processes then
+    local p = table.remove(warm, 1) or spawn()
+    run = { process = p, charts = {}, sent = p ~= nil }
+    self.runs[#self.runs + 1] = run
+    self.piped[#self.piped + 1] = run
+  else
+    self.turn = self.turn % #self.piped + 1
+    run = self.piped[self.turn]
+  end
+  run.charts[#run.charts + 1] = r
+  run.sent = run.sent and run.process:write(commands) and run.process:flush() and true or false
+end
+
+--- Write a chart's data and script now; its result table is completed by batch:run() (or
+--- batch:finish()). After batch:start() the chart goes at once to a gnuplot process.
 ---@param spec cod.plot.Spec
 ---@return {rendered: boolean, files: string[], reason?: string}
 function Batch:render(spec)
   local r = write_chart(spec)
-  if r.pending then self.charts[#self.charts + 1] = r end
+  if not r.pending then return r end
+  if self.runs then dispatch(self, r) else self.charts[#self.charts + 1] = r end
   return r
 end
 
---- Render every pending chart: per folder, `processes` gnuplot processes at once (default:
---- cod.parallel's worker count), each on a share of the charts; when one fails, the folder's
---- charts are rendered one by one so that each failure is reported on its own chart.
+--- Start rendering and return at once: up to `processes` gnuplot processes (default:
+--- cod.parallel's worker count; plot.prewarm's warm ones first), each started with the first
+--- chart it gets; the charts already written and each one written later go to them in turn.
+--- batch:finish() waits for them.
+---@param processes? integer
+function Batch:start(processes)
+  assert(not self.runs, "plot batch: start() called twice")
+  self.processes = math.min(math.max(1, processes or require("cod.parallel").threads()), 256)
+  self.runs, self.piped, self.turn = {}, {}, 0
+  local charts = self.charts
+  self.charts = {}
+  for _, r in ipairs(charts) do dispatch(self, r) end
+end
+
+--- Wait for the gnuplot processes of batch:start() and complete the charts' results; a
+--- process that failed has its charts rendered again one by one, so each failure is reported
+--- on its own chart.
+function Batch:finish()
+  if not self.runs then self:start() end
+  local runs = self.runs
+  self.runs, self.piped = nil, nil
+  for _, run in ipairs(runs) do
+    local exited_ok = false
+    if run.process then
+      if run.sent then run.sent = run.process:write("exit\n") and run.process:flush() and true or false end
+      exited_ok = run.process:close() == true
+    end
+    if run.sent and exited_ok then
+      for _, r in ipairs(run.charts) do settle(r, true) end
+    else
+      for _, r in ipairs(run.charts) do settle(r, run_alone(r.pending)) end
+    end
+  end
+end
+
+-- A batch left without finish() (an error while the report was written): its processes are
+-- told their input ended and waited for, so none still writes into a folder being removed.
+Batch.__close = function(self)
+  for _, run in ipairs(self.runs or {}) do
+    if run.process then run.process:close() end
+  end
+  self.runs, self.piped = nil, nil
+end
+
+--- Render every pending chart (batch:start() then batch:finish()).
 ---@param processes? integer
 function Batch:run(processes)
-  processes = processes or require("cod.parallel").threads()
-  local dirs, by_dir = {}, {}
-  for _, r in ipairs(self.charts) do
-    local d = r.pending.dir
-    if not by_dir[d] then
-      by_dir[d] = {}
-      dirs[#dirs + 1] = d
-    end
-    table.insert(by_dir[d], r)
-  end
-  self.charts = {}
-  for _, d in ipairs(dirs) do
-    local charts = by_dir[d]
-    if run_gnuplot(d, charts, processes) then
-      for _, r in ipairs(charts) do settle(r, true) end
-    else
-      for _, r in ipairs(charts) do settle(r, run_gnuplot(d, { r })) end
-    end
-  end
+  if not self.runs and #self.charts == 0 then return end
+  self:start(processes)
+  self:finish()
 end
 
 return M

@@ -178,7 +178,7 @@ local progress_bar = bootstrap.progress_bar
 --- with the recommendation beside it. Sets without items (scores only) are predicted by
 --- the candidates that need no items.
 ---@param ds cod.Dataset
----@param opts {exact_rounds?: boolean, exact_clustering?: boolean, backtest_bin_seeding?: boolean, backtest_items?: integer, target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], backtest?: boolean, sets?: string[], feature?: string, bootstrap?: integer, seed?: integer, threads?: integer, progress?: boolean, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table}
+---@param opts {exact_rounds?: boolean, exact_clustering?: boolean, backtest_bin_seeding?: boolean, backtest_items?: integer, target?: string, ladder?: string[], anchors?: string[], recipe?: string|cod.Recipe, candidates?: string[], backtest?: boolean, sets?: string[], feature?: string, bootstrap?: integer, seed?: integer, threads?: integer, progress?: boolean, smooth?: integer, target_compute?: number, transfer_ladder?: string[], transfer_labels?: table, idle?: fun()}
 ---@return table report
 function M.run(ds, opts)
   check.arg("run", 1, ds, "userdata")
@@ -187,7 +187,7 @@ function M.run(ds, opts)
     seed = "integer", smooth = "integer", target_compute = "number", transfer_ladder = "table",
     transfer_labels = "table", level = "number", progress = "boolean", threads = "integer", feature = "string",
     exact_rounds = "boolean", backtest_items = "integer", exact_clustering = "boolean",
-    backtest_bin_seeding = "boolean" }, 2)
+    backtest_bin_seeding = "boolean", idle = "function" }, 2)
   check.integer("run", "bootstrap", opts.bootstrap, { min = 0, optional = true })
   check.integer("run", "smooth", opts.smooth, { min = 0, optional = true })
   check.number("run", "target_compute", opts.target_compute, { above = 0, finite = true, optional = true })
@@ -288,7 +288,8 @@ function M.run(ds, opts)
       end
     end
   end
-  local prepared = parallel.gather(fns, { threads = opts.threads,
+  local prepared = parallel.gather(fns, { threads = opts.threads, idle = opts.idle,
+    cost = function(task) return task.cost or 0 end,
     progress = progress_bar("clusterings, backtests", opts) })
   if tty then io.stderr:write(("\rpredict: %d set(s) prepared, %.0fs\027[K\n"):format(#fns, sys.clock() - start)) end
   for k, p in ipairs(prepared) do
@@ -505,20 +506,22 @@ function M.prepare_set(ds, set, sel, recipe, opts, score_job, map_tasks, status)
   local pre_tasks = score_job and {} or precluster.tasks(cands)
   local pre_results
   local function batch(cut_tasks, cut_fn)
-    -- Clusterings (the longest tasks) first, the cuts, then the short first fits: a worker
-    -- that finishes early finds short tasks left at the end of the batch.
+    -- Clusterings first, the cuts, then the short first fits. Each task's `cost` guesses its
+    -- time (rows clustered x models; the first fits ~0): M.run's batch of every set's tasks
+    -- hands them out longest first, so a worker that finishes early finds short tasks left.
     local list, at = {}, {}
     local function add(x, pre_index)
       list[#list + 1] = x
       if pre_index then at[pre_index] = #list end
     end
+    local items = type(job.items) == "number" and job.items or 1  -- a scores-only set: no items
     for i, t in ipairs(pre_tasks) do
-      if not t.stage then add({ pre = t }, i) end
+      if not t.stage then add({ pre = t, cost = items * #job.ladder }, i) end
     end
     local first_cut = #list + 1
-    for _, t in ipairs(cut_tasks) do add({ cut = t }) end
+    for _, t in ipairs(cut_tasks) do add({ cut = t, cost = (sample and #sample or items) * #t.ladder }) end
     for i, t in ipairs(pre_tasks) do
-      if t.stage then add({ pre = t }, i) end
+      if t.stage then add({ pre = t, cost = 0 }, i) end
     end
     if status then status(("%d clustering/fit task(s), %d backtest cut(s) queued"):format(#pre_tasks, #cut_tasks)) end
     local out = map(list, function(x)

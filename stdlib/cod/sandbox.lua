@@ -18,7 +18,7 @@
 ---    remove_if_same, remove_tree, rename, replace_dir and lock_output check their paths, and the writes follow no
 ---    symbolic link (cod.core.sandbox opens relative to the folder, O_NOFOLLOW); os.execute, io.popen, os.tmpname, io.tmpfile and
 ---    package.loadlib raise; C searchers are gone; load is text-only. cod.plot captured
----    os.execute when it loaded, before this, so the stdlib's own gnuplot call still runs.
+---    os.execute and io.popen when it loaded, before this, so the stdlib's own gnuplot calls still run.
 
 local core = require("cod.core.sandbox")
 local sys = require("cod.core.sys")

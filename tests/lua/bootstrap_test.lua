@@ -277,6 +277,41 @@ T.test("plot batch: a few gnuplot runs for all charts; a failing chart is report
   T.eq(plot.render({ output = scratch .. "/one", series = good }).rendered, true)
 end)
 
+T.test("plot batch: charts written after start() go to the running gnuplot processes; warm ones are used", function()
+  if not plot.available() then
+    print("skipped: gnuplot is not installed")
+    return
+  end
+  local good = { { title = "a", points = { { 1, 0.2 }, { 2, 0.4 } } } }
+  local nan = { { title = "nan", points = { { 0 / 0, 0 / 0 } } } }
+  -- A folder whose name holds a line break cannot be named to gnuplot unchanged: run alone.
+  local odd = scratch .. "/line\nbreak"
+  assert(require("cod.core.sys").mkdir(odd))
+  for _, warm in ipairs({ false, true }) do
+    if warm then plot.prewarm(2) end
+    local batch = plot.batch()
+    batch:start(2)
+    local r = {}
+    r[1] = batch:render({ output = scratch .. "/s1", series = good })
+    r[2] = batch:render({ output = scratch .. "/s2", series = nan })
+    r[3] = batch:render({ output = scratch .. "/s3", series = good })
+    r[4] = batch:render({ output = odd .. "/s4", series = good })
+    r[5] = batch:render({ output = scratch .. "/s5", series = {} })
+    T.eq(r[1].rendered, false, "nothing is rendered before finish()")
+    batch:finish()
+    T.eq({ r[1].rendered, r[2].rendered, r[3].rendered, r[4].rendered, r[5].rendered }, { true, false, true, true, false },
+      warm and "warm" or "cold")
+    T.eq(r[2].reason, "gnuplot failed on " .. scratch .. "/s2.gp")
+    T.eq(r[5].reason, "no data to plot")
+    T.truthy(T.read(odd .. "/s4.svg"):find("<svg", 1, true))
+    -- The same images as a chart rendered on its own.
+    T.eq(T.read(scratch .. "/s3.png"), (function()
+      plot.render({ output = scratch .. "/alone", series = good })
+      return T.read(scratch .. "/alone.png")
+    end)())
+  end
+end)
+
 T.test("plot batch: a chart without data is reported at once and not sent to gnuplot", function()
   local batch = plot.batch()
   local r = batch:render({ output = scratch .. "/empty", series = {} })

@@ -192,6 +192,24 @@ T.test("a lock held before its pid is written: the second run stops without a ma
   T.eq(ls(scratch), "")
 end)
 
+T.test("a reader that has gone: a write fails with EPIPE instead of killing codlua", function()
+  -- Standard output closed by its reader before the report is printed: a message, exit 1.
+  local code, _, err = T.run(("{ { %s predict --data %s --no-backtest --json; echo $? >%s; } | (exec 0<&-; sleep 1); }")
+    :format(bin, q(base), q(scratch .. "/rc")))
+  T.eq(code, 0)
+  T.eq(slurp(scratch .. "/rc"), "1\n", err)
+  T.truthy(err:find("cannot write to standard output: Broken pipe", 1, true), err)
+  os.remove(scratch .. "/rc")
+  -- A pipe to a process that has ended (the report's gnuplot processes are such pipes).
+  local p = assert(io.popen("exec 0<&-", "w"))
+  os.execute("sleep 0.2")
+  local ok, msg = p:write(("x"):rep(1 << 17))
+  if ok then ok, msg = p:flush() end
+  p:close()
+  T.eq(ok, nil)
+  T.truthy(tostring(msg):find("Broken pipe", 1, true), tostring(msg))
+end)
+
 T.test("--json to a full standard output fails", function()
   local code, _, err = T.run(("(%s predict --data %s --no-backtest --json >/dev/full)"):format(bin, q(base)))
   T.eq(code, 1)

@@ -127,11 +127,57 @@ T.test("progress is called in the caller once per task", function()
   T.eq(seen, { "1/5", "2/5", "3/5", "4/5", "5/5" })
 end)
 
+T.test("cost: tasks handed out longest first, results in task order, errors the same for any worker count", function()
+  local tasks = range(9)
+  local function cost(x) return (x * 7) % 5 end  -- 2, 4, 1, 3, 0, 2, 4, 1, 3
+  local order = {}
+  local seq = parallel.map(tasks, function(x, i)
+    order[#order + 1] = i
+    return { x * x, i }
+  end, { threads = 1, cost = cost })
+  T.eq(order, { 2, 7, 4, 9, 1, 6, 3, 8, 5 }, "longest first, ties in task order")
+  T.eq(seq, parallel.map(tasks, function(x, i) return { x * x, i } end, { threads = 1 }))
+  for _, w in ipairs({ 2, 3 }) do
+    T.eq(parallel.map(tasks, function(x, i) return { x * x, i } end, { threads = w, cost = cost }), seq)
+  end
+  -- Tasks 3 and 4 fail; 4 is handed out first (cost 3 > 1), so its error is raised, by any worker count.
+  local function fn(x)
+    if x == 3 or x == 4 then error("bad task " .. x) end
+    return x
+  end
+  for _, w in ipairs({ 1, 2, 4 }) do
+    T.raises(function() parallel.map(tasks, fn, { threads = w, cost = cost }) end, "^.-bad task 4")
+  end
+  T.raises(function() parallel.map(tasks, fn, { threads = 2, cost = function() return "long" end }) end,
+    "^.-map: cost of task 1 must be a number, got long")
+  -- gather: the cost of each task of the batch.
+  local got = parallel.gather({ function(map) return map({ 1, 5 }, function(x) return -x end) end,
+    function(map) return map({ 3 }, function(x) return 10 * x end) end }, { threads = 2, cost = function(x) return x end })
+  T.eq(got, { { -1, -5 }, { 30 } })
+end)
+
+T.test("idle: called once in the caller when a worker first finds no task left", function()
+  for _, w in ipairs({ 1, 2, 3 }) do
+    local calls, done_then = 0, nil
+    local done = 0
+    parallel.map(range(7), function(x) return x end, { threads = w,
+      progress = function(d) done = d end,
+      idle = function()
+        calls = calls + 1
+        done_then = done
+      end })
+    T.eq(calls, 1, w .. " workers")
+    -- 7 tasks on w workers: a worker first has nothing to take once 7 - w + 1 tasks are done;
+    -- run in the caller, before the last task.
+    T.eq(done_then, w == 1 and 6 or 7 - w, w .. " workers: tasks done before idle")
+  end
+end)
+
 T.test("bad arguments", function()
   T.raises(function() parallel.map(nil, print) end, "bad argument #1 to 'map' (table expected, got nil)")
   T.raises(function() parallel.map({}, nil) end, "bad argument #2 to 'map' (function expected, got nil)")
   T.raises(function() parallel.map({}, print, { thread = 2 }) end,
-    "bad option 'thread' to 'map' (valid options: progress, threads) (did you mean 'threads'?)")
+    "bad option 'thread' to 'map' (valid options: cost, idle, progress, threads) (did you mean 'threads'?)")
   T.raises(function() parallel.map({}, print, { threads = 1.5 }) end,
     "bad option 'threads' to 'map' (integer expected, got 1.5)")
   T.raises(function() parallel.map({}, print, { threads = 300 }) end,

@@ -67,6 +67,9 @@ function M.run(argv)
     target_compute = o.target_flops and o.target_flops / ds:compute_unit() or nil,
     transfer_ladder = o.transfer_ladder,
     transfer_labels = o.labels and require("cod.report").read_labels(o.labels) or nil,
+    -- The report's gnuplot processes start (fonts loaded) when a core is first left idle at
+    -- the end of the batch of clusterings and backtests.
+    idle = o.out and function() require("cod.plot").prewarm() end or nil,
   })
   M.warn_target_compute(ds, report, o.target_flops and o.target_flops / ds:compute_unit())
   local rep = require("cod.report")
