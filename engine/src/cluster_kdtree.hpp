@@ -156,6 +156,12 @@ void limit_simd(Simd max);
 /** Whether Improved MeanShift's climbs may reuse a window cache (default true; false: every window walks the tree). */
 bool shell_cache_allowed();
 void allow_shell_cache(bool on);
+/** For tests: the bytes all of a climbing thread's caches may take (0: the default, 128 MB), and
+ *  how many caches were refused as too large since the process started (each halves the reach). */
+void set_shell_budget(std::size_t bytes);
+std::size_t shell_budget(std::size_t default_bytes);
+std::size_t shells_refused();
+void count_shell_refused();
 /** Whether new KdTrees may sum windows in 64-bit limbs (default true; false: i128 per row, for checks). */
 bool limb_sums_allowed();
 void allow_limb_sums(bool on);

@@ -129,12 +129,13 @@ class Climber {
       if (it > 0 && step_ <= kShellStep * h_) {
         KdTree::Shell& sh = shells_[next_shell_];
         const KdTree::ShellBuild b = tree_.build_shell(
-            cur_.data(), h_, std::max(reach_scale_ * kShellReach * step_, 1e-3 * h_), kShellBytes / kShells, sh);
+            cur_.data(), h_, std::max(reach_scale_ * kShellReach * step_, 1e-3 * h_), shell_bytes_ / kShells, sh);
         if (b == KdTree::ShellBuild::built) {
           next_shell_ = (next_shell_ + 1) % shells_.size();
           if (tree_.shell_window(sh, cur_.data(), w, sum_.data())) return;  // it reaches its own anchor
         }
         if (b == KdTree::ShellBuild::too_large) {  // thinner caches from now on; windows this full: walks only
+          count_shell_refused();
           reach_scale_ /= 2;
           use_shells_ = reach_scale_ >= 1.0 / 16;
         }
@@ -160,6 +161,7 @@ class Climber {
   std::vector<int> path_it_;
   double h_, step_ = 0, reach_scale_ = 1;
   bool use_shells_ = shell_cache_allowed();
+  std::size_t shell_bytes_ = shell_budget(kShellBytes);
   std::vector<KdTree::Shell> shells_;
   std::size_t next_shell_ = 0;
 };

@@ -38,6 +38,17 @@ void settled_radii(double h, double delta, double& in2, double& out2) {
 bool shell_cache_allowed() { return g_shell.load(std::memory_order_relaxed); }
 void allow_shell_cache(bool on) { g_shell.store(on); }
 
+namespace {
+std::atomic<std::size_t> g_shell_budget{0}, g_shells_refused{0};
+}
+void set_shell_budget(std::size_t bytes) { g_shell_budget.store(bytes); }
+std::size_t shell_budget(std::size_t default_bytes) {
+  const std::size_t b = g_shell_budget.load(std::memory_order_relaxed);
+  return b > 0 ? b : default_bytes;
+}
+std::size_t shells_refused() { return g_shells_refused.load(); }
+void count_shell_refused() { g_shells_refused.fetch_add(1, std::memory_order_relaxed); }
+
 KdTree::ShellBuild KdTree::build_shell(const double* a, double h, double s, std::size_t max_bytes, Shell& sh) const {
   sh.reach = -1;
   if (!fx_ || nodes_.empty() || !(h >= 1e-100 && h <= 1e100) || !(s > 0 && s < h)) return ShellBuild::unusable;

@@ -219,6 +219,28 @@ TEST_CASE("cluster shell: Improved MeanShift with and without the caches gives t
   check_same(cluster(same, false, 1, false, 300), cluster(same, true, 2, false, 300));
 }
 
+TEST_CASE("cluster shell: caches refused as too large thin the later ones, then stop; the bits stay") {
+  // A budget this small refuses caches (each refusal halves the reach of the thread's later
+  // caches; the fifth turns them off): the climbs must still give the walks' results.
+  const Matrix X = ladder_rates(1500, 8, 1508, 100);
+  for (bool bin : {false, true}) {
+    CAPTURE(bin);
+    const auto ref = cluster(X, false, 1, bin, 300);
+    for (std::size_t budget : {std::size_t{32} * 64 * 100, std::size_t{32} * 64 * 400, std::size_t{32} * 64}) {
+      CAPTURE(budget);
+      dt::set_shell_budget(budget);
+      const std::size_t before = dt::shells_refused();
+      const auto got1 = cluster(X, true, 1, bin, 300);
+      const auto got2 = cluster(X, true, 2, bin, 300);
+      const std::size_t refused = dt::shells_refused() - before;
+      dt::set_shell_budget(0);
+      CHECK(refused > 0);
+      check_same(ref, got1);
+      check_same(ref, got2);
+    }
+  }
+}
+
 TEST_CASE("cluster shell: MeanShift's window sizes and iteration counts are the same with and without the caches") {
   const Matrix X = ladder_rates(1200, 6, 21, 100);
   for (bool bin : {false, true}) {
