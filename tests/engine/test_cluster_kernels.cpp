@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "../../engine/src/cluster_kdtree.hpp"
+#include "cluster_test_util.hpp"
 #include "cod/cluster.hpp"
 
 namespace {
@@ -21,36 +22,8 @@ using cod::Matrix;
 namespace cl = cod::cluster;
 namespace dt = cod::cluster::detail;
 
-// Pass rates of a model ladder: k correct out of `trials` (binomial), so values sit on a
-// 1/trials grid; hard items are all zero and easy ones all one; every 7th row repeats an
-// earlier one (weighted points after the collapse).
-Matrix sampled_rates(int n, int d, unsigned seed, int trials = 100) {
-  std::mt19937_64 g(seed);
-  std::uniform_real_distribution<double> U(0.0, 1.0);
-  Matrix X(n, d);
-  for (int i = 0; i < n; ++i) {
-    if (i % 7 == 6) {
-      X.row(i) = X.row(static_cast<int>(g() % static_cast<unsigned>(i)));
-      continue;
-    }
-    const double b = -4.0 + 11.0 * U(g), s = 0.6 + 1.2 * U(g);
-    for (int j = 0; j < d; ++j) {
-      const double a = d == 1 ? 0.0 : -3.0 + 6.0 * j / (d - 1);
-      std::binomial_distribution<int> B(trials, 1.0 / (1.0 + std::exp(-s * (a - b))));
-      X(i, j) = B(g) / static_cast<double>(trials);
-    }
-  }
-  return X;
-}
-
-bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
-
-bool same_bits(const Matrix& a, const Matrix& b) {
-  if (a.rows() != b.rows() || a.cols() != b.cols()) return false;
-  for (Eigen::Index i = 0; i < a.size(); ++i)
-    if (!same_bits(a.data()[i], b.data()[i])) return false;
-  return true;
-}
+using cluster_test::sampled_rates;
+using cluster_test::same_bits;
 
 struct Outcome {
   cl::ImprovedMeanShiftResult ims;
@@ -79,17 +52,7 @@ void check_same(const Outcome& ref, const Outcome& got) {
   const auto& a = ref.ims;
   const auto& b = got.ims;
   CHECK(same_bits(ref.bandwidth, got.bandwidth));
-  CHECK(same_bits(a.bandwidth.bandwidth, b.bandwidth.bandwidth));
-  CHECK(a.labels == b.labels);
-  CHECK(same_bits(a.centres, b.centres));
-  CHECK(same_bits(a.member_means, b.member_means));
-  CHECK(a.sizes == b.sizes);
-  CHECK(a.rounds == b.rounds);
-  REQUIRE(a.history.size() == b.history.size());
-  for (std::size_t r = 0; r < a.history.size(); ++r) {
-    CHECK(a.history[r].n_meanshift_clusters == b.history[r].n_meanshift_clusters);
-    CHECK(a.history[r].n_new_labelled == b.history[r].n_new_labelled);
-  }
+  cluster_test::check_same_result(a, b);
 }
 
 void check_every_path(const Matrix& X) {

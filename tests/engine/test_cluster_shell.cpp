@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "../../engine/src/cluster_kdtree.hpp"
+#include "cluster_test_util.hpp"
 #include "cod/cluster.hpp"
 
 namespace {
@@ -21,33 +22,12 @@ using cod::Matrix;
 namespace cl = cod::cluster;
 namespace dt = cod::cluster::detail;
 
-// Binomial pass rates of a model ladder on a 1/trials grid; every 5th row repeats an earlier one.
+using cluster_test::check_same_result;
+using cluster_test::same_bits;
+
+// Binomial pass rates on a 1/trials grid; every 5th row repeats an earlier one.
 Matrix ladder_rates(int n, int d, unsigned seed, int trials) {
-  std::mt19937_64 g(seed);
-  std::uniform_real_distribution<double> U(0.0, 1.0);
-  Matrix X(n, d);
-  for (int i = 0; i < n; ++i) {
-    if (i % 5 == 4) {
-      X.row(i) = X.row(static_cast<int>(g() % static_cast<unsigned>(i)));
-      continue;
-    }
-    const double b = -4.0 + 11.0 * U(g), s = 0.6 + 1.2 * U(g);
-    for (int j = 0; j < d; ++j) {
-      const double a = d == 1 ? 0.0 : -3.0 + 6.0 * j / (d - 1);
-      std::binomial_distribution<int> B(trials, 1.0 / (1.0 + std::exp(-s * (a - b))));
-      X(i, j) = B(g) / static_cast<double>(trials);
-    }
-  }
-  return X;
-}
-
-bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
-
-bool same_bits(const Matrix& a, const Matrix& b) {
-  if (a.rows() != b.rows() || a.cols() != b.cols()) return false;
-  for (Eigen::Index i = 0; i < a.size(); ++i)
-    if (!same_bits(a.data()[i], b.data()[i])) return false;
-  return true;
+  return cluster_test::sampled_rates(n, d, seed, trials, 5);
 }
 
 struct Tree {
@@ -179,20 +159,6 @@ cl::ImprovedMeanShiftResult cluster(const Matrix& X, bool shells, int threads, b
   return r;
 }
 
-void check_same(const cl::ImprovedMeanShiftResult& a, const cl::ImprovedMeanShiftResult& b) {
-  CHECK(same_bits(a.bandwidth.bandwidth, b.bandwidth.bandwidth));
-  CHECK(a.labels == b.labels);
-  CHECK(same_bits(a.centres, b.centres));
-  CHECK(same_bits(a.member_means, b.member_means));
-  CHECK(a.sizes == b.sizes);
-  CHECK(a.rounds == b.rounds);
-  REQUIRE(a.history.size() == b.history.size());
-  for (std::size_t r = 0; r < a.history.size(); ++r) {
-    CHECK(a.history[r].n_meanshift_clusters == b.history[r].n_meanshift_clusters);
-    CHECK(a.history[r].n_new_labelled == b.history[r].n_new_labelled);
-  }
-}
-
 }  // namespace
 
 TEST_CASE("cluster shell: Improved MeanShift with and without the caches gives the same bits") {
@@ -209,14 +175,14 @@ TEST_CASE("cluster shell: Improved MeanShift with and without the caches gives t
         CAPTURE(max_iter);
         const auto ref = cluster(X, false, 1, bin, max_iter);
         REQUIRE(ref.centres.rows() > 0);
-        check_same(ref, cluster(X, true, 1, bin, max_iter));
-        check_same(ref, cluster(X, true, 2, bin, max_iter));
+        check_same_result(ref, cluster(X, true, 1, bin, max_iter));
+        check_same_result(ref, cluster(X, true, 2, bin, max_iter));
       }
   }
   // Every row the same: one point of full weight.
   Matrix same(50, 4);
   same.setConstant(0.4);
-  check_same(cluster(same, false, 1, false, 300), cluster(same, true, 2, false, 300));
+  check_same_result(cluster(same, false, 1, false, 300), cluster(same, true, 2, false, 300));
 }
 
 TEST_CASE("cluster shell: caches refused as too large thin the later ones, then stop; the bits stay") {
@@ -235,8 +201,8 @@ TEST_CASE("cluster shell: caches refused as too large thin the later ones, then 
       const std::size_t refused = dt::shells_refused() - before;
       dt::set_shell_budget(0);
       CHECK(refused > 0);
-      check_same(ref, got1);
-      check_same(ref, got2);
+      check_same_result(ref, got1);
+      check_same_result(ref, got2);
     }
   }
 }
