@@ -67,8 +67,9 @@ class Memo {
 // One thread's hill climber (scikit-learn's _mean_shift_single_seed).
 class Climber {
  public:
-  Climber(const KdTree& tree, const FixedScale& fx, double h, int max_iter, Memo& memo)
-      : tree_(tree), fx_(fx), d_(tree.dim()), r2_(h * h), thr_(1e-3 * h), max_iter_(max_iter), memo_(memo),
+  Climber(const KdTree& tree, const FixedScale& fx, double h, int max_iter, Memo& memo, bool shells)
+      : use_shells_(shells && shell_cache_allowed()),
+        tree_(tree), fx_(fx), d_(tree.dim()), r2_(h * h), thr_(1e-3 * h), max_iter_(max_iter), memo_(memo),
         sum_(static_cast<std::size_t>(d_)), cur_(static_cast<std::size_t>(d_)), next_(static_cast<std::size_t>(d_)),
         h_(h), shells_(static_cast<std::size_t>(kShells)) {}
 
@@ -149,6 +150,7 @@ class Climber {
     path_it_.push_back(it);
   }
 
+  bool use_shells_;  // first: the constructor's first initialiser
   const KdTree& tree_;
   const FixedScale& fx_;
   int d_;
@@ -160,7 +162,6 @@ class Climber {
   std::vector<double> path_;
   std::vector<int> path_it_;
   double h_, step_ = 0, reach_scale_ = 1;
-  bool use_shells_ = shell_cache_allowed();
   std::size_t shell_bytes_ = shell_budget(kShellBytes);
   std::vector<KdTree::Shell> shells_;
   std::size_t next_shell_ = 0;
@@ -176,6 +177,9 @@ Points points_of(const Matrix& C) {
 }
 
 }  // namespace
+
+// Seeds from bins use window caches only up to this many distinct rows (see below).
+constexpr std::size_t kBinSeedShellRows = 60000;
 
 ModeResult meanshift_points(const Points& P, double h, bool bin_seeding, int min_bin_freq, bool cluster_all,
                             int max_iter, int threads) {
@@ -238,7 +242,12 @@ ModeResult meanshift_points(const Points& P, double h, bool bin_seeding, int min
   const int nt = thread_count(threads, ns);
   Memo memo(d);
   std::vector<std::unique_ptr<Climber>> climbers;
-  for (int t = 0; t < nt; ++t) climbers.push_back(std::make_unique<Climber>(tree, fx, h, max_iter, memo));
+  // Window caches pay when seeds are the rows themselves: neighbouring seeds climb through
+  // the same places. Seeds from bins are a cell apart, so each cache served few windows, and
+  // on large sets its build (a walk, a sorted band) cost more than it saved: a 200,000-row
+  // set in large-set mode took 171 s instead of 55 (bench/README.md, "window caches").
+  const bool shells = every_point || P.size() <= kBinSeedShellRows;
+  for (int t = 0; t < nt; ++t) climbers.push_back(std::make_unique<Climber>(tree, fx, h, max_iter, memo, shells));
   // Blocks of seeds are handed out alternately from `nt` distant parts of the
   // (spatially ordered) seed list, so threads rarely climb the same paths at once.
   if (nt > 1) {

@@ -207,6 +207,24 @@ TEST_CASE("cluster shell: caches refused as too large thin the later ones, then 
   }
 }
 
+TEST_CASE("cluster shell: seeds from bins on more than 60,000 distinct rows climb without caches") {
+  // meanshift_points: there a cache's build cost more than it saved (a 200,000-row set took
+  // 3x as long). With a budget that refuses every cache, any attempt would be counted.
+  const Matrix X = cluster_test::sampled_rates(61000, 8, 61008, 100000, 1 << 30);  // no repeated rows
+  dt::set_shell_budget(64);
+  cl::ImprovedMeanShiftOptions opt;
+  opt.exec.threads = 2;
+  opt.bin_seeding = true;
+  opt.bandwidth = 0.25;
+  opt.max_rounds = 1;
+  const std::size_t before = dt::shells_refused();
+  const cl::ImprovedMeanShiftResult r = cl::improved_meanshift(X, opt);
+  const std::size_t refused = dt::shells_refused() - before;
+  dt::set_shell_budget(0);
+  CHECK(r.centres.rows() > 0);
+  CHECK(refused == 0);
+}
+
 TEST_CASE("cluster shell: MeanShift's window sizes and iteration counts are the same with and without the caches") {
   const Matrix X = ladder_rates(1200, 6, 21, 100);
   for (bool bin : {false, true}) {
