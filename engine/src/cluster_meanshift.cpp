@@ -243,9 +243,10 @@ ModeResult meanshift_points(const Points& P, double h, bool bin_seeding, int min
   Memo memo(d);
   std::vector<std::unique_ptr<Climber>> climbers;
   // Window caches pay when seeds are the rows themselves: neighbouring seeds climb through
-  // the same places. Seeds from bins are a cell apart, so each cache served few windows, and
-  // on large sets its build (a walk, a sorted band) cost more than it saved: a 200,000-row
-  // set in large-set mode took 171 s instead of 55 (bench/README.md, "window caches").
+  // the same places. Seeds from bins are a cell apart, so each cache serves few windows: up
+  // to 50,000 rows they still gained, but on a 200,000-row set in large-set mode the builds
+  // (a walk and a sorted band each) made the run 3x slower (bench/README.md, "a regression
+  // of the window caches").
   const bool shells = every_point || P.size() <= kBinSeedShellRows;
   for (int t = 0; t < nt; ++t) climbers.push_back(std::make_unique<Climber>(tree, fx, h, max_iter, memo, shells));
   // Blocks of seeds are handed out alternately from `nt` distant parts of the

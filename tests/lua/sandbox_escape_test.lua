@@ -110,5 +110,36 @@ T.test("--sandbox: links, hard links and .. cannot carry a write outside the roo
   T.eq(slurp(out .. "/ok.txt"), "escaped")
 end)
 
+T.test("a sandboxed recipe deletes nothing of the user's: --out is claimed before any recipe runs", function()
+  -- The sandbox lets os.remove act only under --out (and codlua's own DIR.tmp-<pid> and
+  -- DIR.old-<pid>); --out is checked and locked before the recipe is loaded, so a folder
+  -- holding a user's file stops the run first, and outside --out removal is refused.
+  local dir = scratch .. "/claim"
+  local out = dir .. "/project"
+  assert(sys.mkdir(out))
+  write(out .. "/notes.txt", "mine")
+  write(dir .. "/sibling.txt", "mine too")
+  write(dir .. "/evil.lua", ([[
+os.remove(%q)
+os.remove(%q)
+return require("cod.recipes").get("cod")
+]]):format(out .. "/notes.txt", dir .. "/sibling.txt"))
+  local base = T.source .. "/tests/bad/base"
+  local function run(o)
+    return T.run(("cd %s && timeout 120 %s --sandbox predict --data %s --no-backtest --recipe %s --out %s")
+      :format(q(dir), q(T.codlua), q(base), q(dir .. "/evil.lua"), q(o)))
+  end
+  local code, _, err = run(out)
+  T.eq(code, 1, err)
+  T.truthy(err:find("holds files codlua did not write", 1, true), err)
+  T.eq(slurp(out .. "/notes.txt"), "mine")
+  -- A new --out: the recipe runs, and its removal outside --out is refused.
+  code, _, err = run(dir .. "/fresh")
+  T.truthy(code ~= 0, "the recipe's refused removal ends the run")
+  T.truthy(err:find("is not allowed by %-%-sandbox"), err)
+  T.eq(slurp(dir .. "/sibling.txt"), "mine too")
+  T.eq(slurp(out .. "/notes.txt"), "mine")
+end)
+
 T.remove_tree(scratch)
 T.done()
