@@ -2,12 +2,14 @@
 //
 //   cluster_bench <method> <n> <d> [--bin-seeding] [--threads T] [--seed S] [--k K] [--n-samples M]
 //                 [--csv FILE] [--repeat R] [--quantile Q] [--simd scalar|avx2|avx512] [--no-shells]
+//                 [--no-carry]
 //
 // --csv FILE clusters the first n rows and d columns of a headerless numeric CSV instead
 // of generated data; --repeat R runs the method R times and reports the fastest run
 // (improved_meanshift and estimate_bandwidth); --quantile Q is estimate_bandwidth's
 // quantile (default 0.1; the bandwidth it prints in hex is for bit-for-bit comparisons);
-// --simd caps the kernel level; --no-shells climbs without window caches (every window walks).
+// --simd caps the kernel level; --no-shells climbs without window caches (every window walks);
+// --no-carry makes every round of Improved MeanShift climb afresh (no climbs carried across rounds).
 // improved_meanshift also prints a digest (FNV-1a over the bits of the labels, centres,
 // member means, sizes, per-round MeanShift cluster counts and bandwidth) so two builds can be compared bit for bit;
 // meanshift one over the labels, centres, window sizes, n_iter and the number of modes.
@@ -35,6 +37,7 @@
 #include <vector>
 
 #include "../engine/src/cluster_kdtree.hpp"  // private switch: --simd
+#include "../engine/src/cluster_memo.hpp"    // private switch: --no-carry
 #include "cod/cluster.hpp"
 #include "cod/error.hpp"
 
@@ -115,7 +118,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: %s <improved_meanshift|kmeans|estimate_bandwidth|meanshift> <n> <d> [--bin-seeding] "
                  "[--threads T] [--seed S] [--k K] [--n-samples M] [--csv FILE] [--repeat R] [--quantile Q]\n"
-                 "       [--simd scalar|avx2|avx512] [--no-shells]\n",
+                 "       [--simd scalar|avx2|avx512] [--no-shells] [--no-carry]\n",
                  argv[0]);
     return 2;
   }
@@ -134,6 +137,7 @@ int main(int argc, char** argv) {
     if (s == "--bin-seeding") bin = true;
     else if (s == "--noise") noise = true;
     else if (s == "--no-shells") cod::cluster::detail::allow_shell_cache(false);
+    else if (s == "--no-carry") cod::cluster::detail::allow_round_carry(false);
     else if (s == "--shell-budget" && a + 1 < argc) cod::cluster::detail::set_shell_budget(std::strtoull(argv[++a], nullptr, 10));
     else if (s == "--threads" && a + 1 < argc) threads = std::atoi(argv[++a]);
     else if (s == "--seed" && a + 1 < argc) seed = std::strtoull(argv[++a], nullptr, 10);

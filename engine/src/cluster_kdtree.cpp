@@ -301,6 +301,31 @@ std::int64_t KdTree::count_within(const double* q, double r2) const {
   return v.weight;
 }
 
+bool KdTree::any_within(const double* q, double r2) const {
+  // Nodes settle with classify()'s margin, leaves with leaf_mask(): rdist()'s verdicts.
+  if (nodes_.empty()) return false;
+  int stack[128];
+  int top = 0;
+  stack[top++] = 0;
+  while (top > 0) {
+    const int k = stack[--top];
+    const Node& nd = nodes_[static_cast<std::size_t>(k)];
+    const int c = classify(k, q, r2);
+    if (c < 0) continue;
+    if (c > 0 && nd.weight > 0) return true;
+    if (nd.left >= 0) {
+      stack[top++] = nd.right;
+      stack[top++] = nd.left;
+      continue;
+    }
+    const int len = nd.end - nd.begin;
+    for (int b = 0; b < len; b += 32)
+      if (leaf_mask(q, xt_.data() + static_cast<std::size_t>(nd.begin) * d_, len, b, std::min(32, len - b), d_, r2) != 0)
+        return true;
+  }
+  return false;
+}
+
 void KdTree::slots_within(const double* q, double r2, std::vector<int>& out) const {
   struct Visit {
     const KdTree& t;

@@ -221,6 +221,8 @@ class KdTree {
 
   /** Weight of the points with rdist(q, p) <= r2. */
   std::int64_t count_within(const double* q, double r2) const;
+  /** Whether some point has rdist(q, p) <= r2 (stops at the first). */
+  bool any_within(const double* q, double r2) const;
 
   /** Call f(point index, rdist) for every point with rdist <= r2 (index in the Points). */
   template <class F>

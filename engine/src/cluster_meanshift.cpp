@@ -3,67 +3,23 @@
 // docs/cluster.md for the exact rules.
 
 #include <limits>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 
 #include "cluster_kdtree.hpp"
 #include "cluster_meanshift.hpp"
+#include "cluster_memo.hpp"
 
 namespace cod::cluster {
 namespace detail {
+extern std::atomic<long> g_band, g_inner;
 
 // ------------------------------------------------------------------ climbing
 
 namespace {
 
-struct ClimbOut {
-  std::int64_t size = 0;
-  int iters = 0;
-  bool dropped = false;
-};
-
-// Outcomes of climbs, keyed by state (a position): the climb from a position is a
-// pure function of it, so seeds that reach the same window reach bit-identical
-// means (exact sums) and share the rest. Shared by the threads; whichever thread
-// stores an outcome stores the same values, so scheduling cannot change results.
-class Memo {
- public:
-  explicit Memo(int d) : d_(d), map_(d, 1024) {}
-
-  /** The stored outcome of `state` if its remaining steps fit in `budget`. */
-  bool find(const double* state, int budget, ClimbOut& o, double* final_mean) {
-    std::lock_guard<std::mutex> lock(mu_);
-    const int hit = map_.find(state);
-    if (hit < 0) return false;
-    const std::size_t h = static_cast<std::size_t>(hit);
-    if (steps_[h] > budget) return false;
-    o = ClimbOut{size_[h], steps_[h], dropped_[h] != 0};
-    std::copy(final_.begin() + static_cast<std::ptrdiff_t>(h * d_),
-              final_.begin() + static_cast<std::ptrdiff_t>((h + 1) * d_), final_mean);
-    return true;
-  }
-
-  /** Store the outcome `o` (iterations counted from 0) for every state of a path. */
-  void remember(const std::vector<double>& path, const std::vector<int>& path_it, const ClimbOut& o,
-                const double* final_mean) {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (std::size_t p = 0; p < path_it.size(); ++p) {
-      if (!map_.insert(path.data() + p * d_).second) continue;
-      final_.insert(final_.end(), final_mean, final_mean + d_);
-      size_.push_back(o.size);
-      steps_.push_back(o.iters - path_it[p]);
-      dropped_.push_back(o.dropped ? 1 : 0);
-    }
-  }
-
- private:
-  int d_;
-  std::mutex mu_;
-  RowMap map_;
-  std::vector<double> final_;
-  std::vector<std::int64_t> size_;
-  std::vector<int> steps_;
-  std::vector<char> dropped_;
-};
-
+std::atomic<long> g_windows{0}, g_scans{0}, g_shellwin{0}, g_builds{0};  // DEBUG
 // One thread's hill climber (scikit-learn's _mean_shift_single_seed).
 class Climber {
  public:
@@ -77,36 +33,40 @@ class Climber {
     std::copy(seed, seed + d_, cur_.begin());
     path_.clear();
     path_it_.clear();
+    path_w_.clear();
     int it = 0;
     for (;;) {
       ClimbOut known;
-      if (memo_.find(cur_.data(), max_iter_ - it, known, out)) {
+      int entry;
+      if (memo_.find(cur_.data(), max_iter_ - it, known, out, entry)) {
         known.iters += it;
-        memo_.remember(path_, path_it_, known, out);
+        memo_.remember(path_, path_it_, path_w_, known, out, cur_.data());
         return known;
       }
       std::int64_t w;
-      window(it, w);
+      if (!memo_.step(entry, w, next_.data())) {  // a step known in this round, else the window
+        window(it, w);
+        if (w != 0) fixed_mean(fx_, sum_.data(), w, d_, next_.data());
+      }
       if (w == 0) {  // no point in the window: sklearn drops the seed
         ClimbOut o{0, it, true};
         std::copy(cur_.begin(), cur_.end(), out);
-        push_state(it);
-        memo_.remember(path_, path_it_, o, out);
+        push_state(it, w);
+        memo_.remember(path_, path_it_, path_w_, o, out, out);
         return o;
       }
-      fixed_mean(fx_, sum_.data(), w, d_, next_.data());
       step_ = std::sqrt(rdist(next_.data(), cur_.data(), d_));
       const bool converged = step_ < thr_;
       if (converged || it == max_iter_) {
         ClimbOut o{w, it, false};
         std::copy(next_.begin(), next_.end(), out);
         if (converged) {  // a run cut by max_iter is not the state's true outcome
-          push_state(it);
-          memo_.remember(path_, path_it_, o, out);
+          push_state(it, w);
+          memo_.remember(path_, path_it_, path_w_, o, out, out);
         }
         return o;
       }
-      push_state(it);
+      push_state(it, w);
       cur_.swap(next_);
       ++it;
     }
@@ -124,14 +84,32 @@ class Climber {
   // The window at cur_ (bit for bit what KdTree::window gives): from a cache that reaches
   // cur_, else from a new cache around cur_ when the last step was short, else a tree walk.
   void window(int it, std::int64_t& w) {
+    ++g_windows;  // DEBUG
+    static const bool nearest = std::getenv("COD_NEAREST_SHELL") != nullptr;
+    static const double rebuild = std::getenv("COD_REBUILD") ? std::atof(std::getenv("COD_REBUILD")) : 1e9;
+    static const double reach_k = std::getenv("COD_REACH") ? std::atof(std::getenv("COD_REACH")) : kShellReach;
+    static const double step_k = std::getenv("COD_STEP") ? std::atof(std::getenv("COD_STEP")) : kShellStep;
     if (use_shells_) {
-      for (const KdTree::Shell& sh : shells_)
-        if (tree_.shell_window(sh, cur_.data(), w, sum_.data())) return;
-      if (it > 0 && step_ <= kShellStep * h_) {
+      const KdTree::Shell* best = nullptr;
+      double best_d = std::numeric_limits<double>::infinity();
+      for (const KdTree::Shell& sh : shells_) {
+        if (!(sh.reach > 0)) continue;
+        const double dl = std::sqrt(rdist(cur_.data(), sh.anchor.data(), d_));
+        if (dl <= sh.reach && dl < best_d) {
+          best_d = dl;
+          best = &sh;
+          if (!nearest) break;
+        }
+      }
+      const bool want_new = it > 0 && step_ <= step_k * h_ && (!best || best_d > rebuild * h_);
+      if (best && !want_new && tree_.shell_window(*best, cur_.data(), w, sum_.data())) { ++g_shellwin; return; }
+      if (want_new) {
         KdTree::Shell& sh = shells_[next_shell_];
+        if (best == &sh) best = nullptr;
         const KdTree::ShellBuild b = tree_.build_shell(
-            cur_.data(), h_, std::max(reach_scale_ * kShellReach * step_, 1e-3 * h_), shell_bytes_ / kShells, sh);
+            cur_.data(), h_, std::max(reach_scale_ * reach_k * step_, 1e-3 * h_), shell_bytes_ / kShells, sh);
         if (b == KdTree::ShellBuild::built) {
+          ++g_builds;
           next_shell_ = (next_shell_ + 1) % shells_.size();
           if (tree_.shell_window(sh, cur_.data(), w, sum_.data())) return;  // it reaches its own anchor
         }
@@ -140,14 +118,16 @@ class Climber {
           reach_scale_ /= 2;
           use_shells_ = reach_scale_ >= 1.0 / 16;
         }
+        if (best && tree_.shell_window(*best, cur_.data(), w, sum_.data())) { ++g_shellwin; return; }
       }
     }
     tree_.window(cur_.data(), r2_, w, sum_.data());
   }
 
-  void push_state(int it) {
+  void push_state(int it, std::int64_t w) {
     path_.insert(path_.end(), cur_.begin(), cur_.end());
     path_it_.push_back(it);
+    path_w_.push_back(w);
   }
 
   bool use_shells_;  // first: the constructor's first initialiser
@@ -161,6 +141,7 @@ class Climber {
   std::vector<double> cur_, next_;
   std::vector<double> path_;
   std::vector<int> path_it_;
+  std::vector<std::int64_t> path_w_;
   double h_, step_ = 0, reach_scale_ = 1;
   std::size_t shell_bytes_ = shell_budget(kShellBytes);
   std::vector<KdTree::Shell> shells_;
@@ -182,7 +163,7 @@ Points points_of(const Matrix& C) {
 constexpr std::size_t kBinSeedShellRows = 60000;
 
 ModeResult meanshift_points(const Points& P, double h, bool bin_seeding, int min_bin_freq, bool cluster_all,
-                            int max_iter, int threads) {
+                            int max_iter, int threads, Memo* memo_in, const Points* removed) {
   ModeResult R;
   const int d = P.d;
   const std::size_t du = static_cast<std::size_t>(d);
@@ -240,7 +221,10 @@ ModeResult meanshift_points(const Points& P, double h, bool bin_seeding, int min
   std::vector<double> final_mean(ns * du);
   std::vector<ClimbOut> out(ns);
   const int nt = thread_count(threads, ns);
-  Memo memo(d);
+  std::unique_ptr<Memo> own_memo;
+  if (!memo_in) own_memo = std::make_unique<Memo>(d, h);
+  Memo& memo = memo_in ? *memo_in : *own_memo;
+  memo.start_round(fx, removed ? *removed : Points{});
   std::vector<std::unique_ptr<Climber>> climbers;
   // Window caches pay when seeds are the rows themselves: neighbouring seeds climb through
   // the same places. Seeds from bins are a cell apart, so each cache serves few windows: up
@@ -269,6 +253,7 @@ ModeResult meanshift_points(const Points& P, double h, bool bin_seeding, int min
     }
   });
   climbers.clear();
+  if (std::getenv("COD_WIN")) { fprintf(stderr, "round: seeds %zu windows %ld scans %ld shellwin %ld builds %ld carried hits %zu\n", ns, g_windows.load(), g_scans.load(), g_shellwin.load(), g_builds.load(), carried_steps_taken()); fprintf(stderr, "   band %ld inner %ld\n", g_band.load(), g_inner.load()); g_band = 0; g_inner = 0; g_windows = 0; g_scans = 0; g_shellwin = 0; g_builds = 0; }
 
   // Converged means keyed by value; for equal means the seed met last keeps its window size.
   std::vector<std::size_t> by_order(ns);
@@ -470,7 +455,10 @@ ImprovedMeanShiftResult improved_meanshift(const Matrix& X, const ImprovedMeanSh
     res.reason = "all " + std::to_string(n) + " rows are zero-performance (every feature is 0)";
     return res;
   }
+  auto T0 = std::chrono::steady_clock::now();  // DEBUG
+  auto lap = [&](const char* what) { if (!std::getenv("COD_WIN")) return; auto t = std::chrono::steady_clock::now(); fprintf(stderr, "%s %.3f ms\n", what, std::chrono::duration<double, std::milli>(t - T0).count()); T0 = t; };
   const detail::Points P = detail::make_points(X, keep, opt.exec.collapse);
+  lap("points");
   if (opt.bandwidth) {
     res.bandwidth.bandwidth = *opt.bandwidth;
     res.bandwidth.estimate = std::numeric_limits<double>::quiet_NaN();
@@ -478,6 +466,7 @@ ImprovedMeanShiftResult improved_meanshift(const Matrix& X, const ImprovedMeanSh
     res.bandwidth = detail::choose_bandwidth(P, opt.quantile, opt.max_bandwidth, opt.exec.threads);
   }
   const double R = res.bandwidth.bandwidth;
+  lap("bandwidth");
   if (P.total < opt.min_size) {
     res.reason = "only " + std::to_string(P.total) + " non-zero rows, fewer than min_size = " +
                  std::to_string(opt.min_size) + ": no cluster can form";
@@ -486,14 +475,20 @@ ImprovedMeanShiftResult improved_meanshift(const Matrix& X, const ImprovedMeanSh
 
   std::vector<int> label(P.size(), -1);
   std::vector<std::vector<double>> modes;
+  // Climbs of a round that never saw a row labelled since stay valid in the next one.
+  std::unique_ptr<detail::Memo> memo;
+  if (detail::round_carry_allowed()) memo = std::make_unique<detail::Memo>(d, R);
+  detail::Points removed_rows;
   for (int round = 1; round <= opt.max_rounds; ++round) {
     std::vector<std::size_t> open;
     for (std::size_t i = 0; i < P.size(); ++i)
       if (label[i] < 0) open.push_back(i);
     if (open.empty()) break;
     const detail::Points S = detail::subset(P, open);
-    detail::ModeResult m = detail::meanshift_points(S, R, opt.bin_seeding, 1, false, opt.max_iter, opt.exec.threads);
+    detail::ModeResult m =
+        detail::meanshift_points(S, R, opt.bin_seeding, 1, false, opt.max_iter, opt.exec.threads, memo.get(), &removed_rows);
     ++res.rounds;
+    lap("round");
     Round info;
     info.round = round;
     info.n_input = static_cast<std::size_t>(S.total);
@@ -513,9 +508,13 @@ ImprovedMeanShiftResult improved_meanshift(const Matrix& X, const ImprovedMeanSh
       ++info.n_new_clusters;
       info.n_new_labelled += static_cast<std::size_t>(size[c]);
     }
+    std::vector<std::size_t> removed;
     for (std::size_t i = 0; i < S.size(); ++i)
-      if (m.label[i] >= 0 && new_id[static_cast<std::size_t>(m.label[i])] >= 0)
+      if (m.label[i] >= 0 && new_id[static_cast<std::size_t>(m.label[i])] >= 0) {
         label[open[i]] = new_id[static_cast<std::size_t>(m.label[i])];
+        removed.push_back(i);
+      }
+    if (memo) removed_rows = detail::subset(S, removed);
     res.history.push_back(info);
     if (info.n_new_labelled == 0) break;
     if (round == opt.max_rounds) res.max_rounds_reached = true;

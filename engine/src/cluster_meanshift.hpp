@@ -23,8 +23,13 @@ struct ModeResult {
   std::size_t n_seeds = 0, n_distinct_seeds = 0, n_modes = 0;
   bool bin_fallback = false;
 };
+class Memo;
+/**
+ * With `memo` (Improved MeanShift's rounds; cluster_memo.hpp), the climbs use and extend it:
+ * `removed` are the rows of the last call's P that are not in this P (empty at first).
+ */
 ModeResult meanshift_points(const Points& P, double h, bool bin_seeding, int min_bin_freq, bool cluster_all,
-                            int max_iter, int threads);
+                            int max_iter, int threads, Memo* memo = nullptr, const Points* removed = nullptr);
 
 /** estimate_bandwidth on weighted points, k-th neighbour with multiplicity; n = P.total. */
 double bandwidth_points(const Points& P, double quantile, int threads);

@@ -1,0 +1,100 @@
+// The memo of MeanShift climbs and its carry across rounds of Improved MeanShift
+// (cluster_memo.hpp; docs/cluster.md, "steps carried across rounds").
+
+#include "cluster_memo.hpp"
+
+#include <algorithm>
+#include <atomic>
+
+namespace cod::cluster::detail {
+
+namespace {
+std::atomic<bool> g_carry{true};
+std::atomic<std::size_t> g_taken{0}, g_refused{0};
+
+}  // namespace
+
+bool round_carry_allowed() { return g_carry.load(std::memory_order_relaxed); }
+void allow_round_carry(bool on) { g_carry.store(on); }
+std::size_t carried_steps_taken() { return g_taken.load(); }
+std::size_t carried_steps_refused() { return g_refused.load(); }
+
+Memo::Memo(int d, double h) : d_(d), r2_(h * h), map_(d, 1024) {}
+
+void Memo::start_round(const FixedScale& fx, const Points& removed) {
+  // The same bits of every mean in both rounds: equal shifts, or both scales exact (then a
+  // sum is the exact real sum times 2^shift, rounded once by to_double() whatever the shift).
+  const bool same_means = !started_ || (exact_ && fx.exact) || shift_ == fx.shift;
+  started_ = true;
+  shift_ = fx.shift;
+  exact_ = fx.exact;
+  // A step not checked in the last round was not checked against its removals: stale for good.
+  for (char& s : status_) s = !same_means || s == unchecked || s == stale ? stale : unchecked;
+  removed_ = removed.size() > 0 ? std::make_unique<KdTree>(removed, nullptr, 32) : nullptr;
+}
+
+bool Memo::find(const double* state, int budget, ClimbOut& o, double* final_mean, int& entry) {
+  std::lock_guard<std::mutex> lock(mu_);
+  entry = map_.find(state);
+  if (entry < 0) return false;
+  const std::size_t e = static_cast<std::size_t>(entry);
+  if (status_[e] != fresh || steps_[e] > budget) return false;
+  o = ClimbOut{size_[e], steps_[e], dropped_[e] != 0};
+  std::copy(final_.begin() + static_cast<std::ptrdiff_t>(e * d_),
+            final_.begin() + static_cast<std::ptrdiff_t>((e + 1) * d_), final_mean);
+  return true;
+}
+
+bool Memo::step(int entry, std::int64_t& weight, double* next) {
+  if (entry < 0) return false;
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::size_t e = static_cast<std::size_t>(entry);
+  if (status_[e] == unchecked) {
+    // An empty window held no removed row either.
+    const bool moved = weight_[e] > 0 && removed_ && removed_->any_within(map_.key(entry), r2_);
+    status_[e] = moved ? stale : clean;
+    (moved ? g_refused : g_taken).fetch_add(1, std::memory_order_relaxed);
+  } else if (status_[e] == clean) {
+    g_taken.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (status_[e] == stale) return false;
+  weight = weight_[e];
+  std::copy(next_.begin() + static_cast<std::ptrdiff_t>(e * d_),
+            next_.begin() + static_cast<std::ptrdiff_t>((e + 1) * d_), next);
+  return true;
+}
+
+void Memo::remember(const std::vector<double>& path, const std::vector<int>& path_it,
+                    const std::vector<std::int64_t>& path_w, const ClimbOut& o, const double* final_mean,
+                    const double* last_next) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::size_t n = path_it.size(), du = static_cast<std::size_t>(d_);
+  for (std::size_t p = 0; p < n; ++p) {
+    const double* at = path.data() + p * du;
+    const auto [entry, inserted] = map_.insert(at);
+    const std::size_t e = static_cast<std::size_t>(entry);
+    // A fresh entry stays (the same values, or an outcome with more steps than this climb
+    // had left); an earlier round's becomes this round's (its step, if clean, is this one).
+    if (!inserted && (e >= status_.size() || status_[e] == fresh)) continue;
+    const double* nx = p + 1 < n ? path.data() + (p + 1) * du : last_next;
+    if (inserted) {
+      status_.push_back(fresh);
+      next_.insert(next_.end(), nx, nx + du);
+      weight_.push_back(path_w[p]);
+      final_.insert(final_.end(), final_mean, final_mean + du);
+      size_.push_back(o.size);
+      steps_.push_back(o.iters - path_it[p]);
+      dropped_.push_back(o.dropped ? 1 : 0);
+      continue;
+    }
+    status_[e] = fresh;
+    std::copy(nx, nx + du, next_.begin() + static_cast<std::ptrdiff_t>(e * du));
+    weight_[e] = path_w[p];
+    std::copy(final_mean, final_mean + du, final_.begin() + static_cast<std::ptrdiff_t>(e * du));
+    size_[e] = o.size;
+    steps_[e] = o.iters - path_it[p];
+    dropped_[e] = o.dropped ? 1 : 0;
+  }
+}
+
+}  // namespace cod::cluster::detail

@@ -1,0 +1,96 @@
+#pragma once
+/// @file cluster_memo.hpp
+/// Private machinery of the cluster module: the memo of MeanShift climbs (a climb from a
+/// position is a pure function of it) and its carry from one round of Improved MeanShift
+/// to the next. Not installed.
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "cluster_kdtree.hpp"
+
+namespace cod::cluster::detail {
+
+/** Where a climb ends: its last window's weight, the iterations used, dropped (empty window). */
+struct ClimbOut {
+  std::int64_t size = 0;
+  int iters = 0;
+  bool dropped = false;
+};
+
+/**
+ * Whether Improved MeanShift carries climbing steps across rounds (default true; false: every
+ * round climbs afresh). Round r+1 runs on round r's rows minus the rows it labelled; a window
+ * of round r whose ball holds none of them holds the same rows in round r+1, so the same
+ * weight, exact sum and mean: the step from that position is the same.
+ */
+bool round_carry_allowed();
+void allow_round_carry(bool on);
+/** For tests and benchmarks: carried steps taken, and carried steps refused (a removed row in the window), since the process started. */
+std::size_t carried_steps_taken();
+std::size_t carried_steps_refused();
+
+/**
+ * Outcomes and steps of climbs, keyed by position: seeds that reach the same window reach
+ * bit-identical means (exact sums) and share the rest. Shared by the threads; whichever
+ * thread stores an outcome stores the same values, so scheduling cannot change results.
+ */
+class Memo {
+ public:
+  /** An empty memo for bandwidth h. */
+  Memo(int d, double h);
+
+  /**
+   * Start a round of MeanShift with sums on the scale `fx`. For Improved MeanShift's later
+   * rounds, `removed` holds the rows the last round labelled (this round runs on the last
+   * one's rows minus these): the last round's outcomes are dropped, its steps stay, each to
+   * be checked before it is taken.
+   */
+  void start_round(const FixedScale& fx, const Points& removed);
+
+  /**
+   * The outcome of a climb from `state` if one is stored and its remaining steps fit in
+   * `budget`. `entry` gets the position's entry (-1: none) for step().
+   */
+  bool find(const double* state, int budget, ClimbOut& o, double* final_mean, int& entry);
+
+  /**
+   * The window at entry `e`'s position when it is known for this round (a step of this
+   * round, or of an earlier one whose window holds no row removed since): its weight and,
+   * if not 0, its mean.
+   */
+  bool step(int e, std::int64_t& weight, double* next);
+
+  /**
+   * Store the outcome `o` (iterations counted from 0) of a climb through the positions
+   * `path` with their windows' weights `path_w`, and each position's step: to the next
+   * position of the path, and from the last one to `last_next` (a find() hit's position,
+   * or the final mean; unused when the last window was empty).
+   */
+  void remember(const std::vector<double>& path, const std::vector<int>& path_it,
+                const std::vector<std::int64_t>& path_w, const ClimbOut& o, const double* final_mean,
+                const double* last_next);
+
+ private:
+  // fresh: outcome and step from this round; unchecked: a step of the last round, not yet
+  // checked; clean: such a step checked (no removed row in its window); stale: a step known
+  // to differ in this round, or not checked against every removal since it was taken.
+  enum Status : char { fresh = 0, unchecked = 1, clean = 2, stale = 3 };
+
+  int d_;
+  double r2_;
+  std::mutex mu_;
+  RowMap map_;
+  std::vector<char> status_;
+  std::vector<double> next_, final_;  // per entry, d values each
+  std::vector<std::int64_t> weight_, size_;
+  std::vector<int> steps_;
+  std::vector<char> dropped_;
+  std::vector<int> shift_;  // the scale of the sums
+  bool exact_ = true, started_ = false;
+  std::unique_ptr<KdTree> removed_;  // rows labelled in the last round
+};
+
+}  // namespace cod::cluster::detail
