@@ -202,6 +202,8 @@ int main(int argc, char** argv) {
       const double t_start = t0;
       double best = 1e300, best_cpu = 1e300;
       cod::cluster::ImprovedMeanShiftResult r;
+      const std::size_t taken0 = cod::cluster::detail::carried_steps_taken();
+      const std::size_t refused0 = cod::cluster::detail::carried_steps_refused();
       for (int rep = 0; rep < repeat; ++rep) {
         const double t1 = now(), c1 = cpu_now();
         r = cod::cluster::improved_meanshift(X, o);
@@ -226,6 +228,9 @@ int main(int argc, char** argv) {
       for (const auto& h : r.history)
         std::printf("  round %d: input %zu, meanshift clusters %zu, new clusters %zu, labelled %zu\n", h.round,
                     h.n_input, h.n_meanshift_clusters, h.n_new_clusters, h.n_new_labelled);
+      std::printf("carried steps per run: %zu taken, %zu refused\n",
+                  (cod::cluster::detail::carried_steps_taken() - taken0) / static_cast<std::size_t>(repeat),
+                  (cod::cluster::detail::carried_steps_refused() - refused0) / static_cast<std::size_t>(repeat));
     } else if (method == "meanshift") {
       cod::cluster::BandwidthOptions b;
       b.quantile = 0.1;

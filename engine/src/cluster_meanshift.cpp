@@ -3,9 +3,6 @@
 // docs/cluster.md for the exact rules.
 
 #include <limits>
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
 
 #include "cluster_kdtree.hpp"
 #include "cluster_meanshift.hpp"
@@ -13,13 +10,11 @@
 
 namespace cod::cluster {
 namespace detail {
-extern std::atomic<long> g_band, g_inner;
 
 // ------------------------------------------------------------------ climbing
 
 namespace {
 
-std::atomic<long> g_windows{0}, g_scans{0}, g_shellwin{0}, g_builds{0};  // DEBUG
 // One thread's hill climber (scikit-learn's _mean_shift_single_seed).
 class Climber {
  public:
@@ -34,25 +29,27 @@ class Climber {
     path_.clear();
     path_it_.clear();
     path_w_.clear();
+    path_entry_.clear();
     int it = 0;
     for (;;) {
       ClimbOut known;
+      std::int64_t w;
       int entry;
-      if (memo_.find(cur_.data(), max_iter_ - it, known, out, entry)) {
+      const Memo::Known k = memo_.find(cur_.data(), max_iter_ - it, known, out, w, next_.data(), entry);
+      if (k == Memo::Known::outcome) {
         known.iters += it;
-        memo_.remember(path_, path_it_, path_w_, known, out, cur_.data());
+        memo_.remember(path_, path_it_, path_entry_, path_w_, known, out, cur_.data());
         return known;
       }
-      std::int64_t w;
-      if (!memo_.step(entry, w, next_.data())) {  // a step known in this round, else the window
+      if (k == Memo::Known::nothing) {
         window(it, w);
         if (w != 0) fixed_mean(fx_, sum_.data(), w, d_, next_.data());
       }
       if (w == 0) {  // no point in the window: sklearn drops the seed
         ClimbOut o{0, it, true};
         std::copy(cur_.begin(), cur_.end(), out);
-        push_state(it, w);
-        memo_.remember(path_, path_it_, path_w_, o, out, out);
+        push_state(it, w, entry);
+        memo_.remember(path_, path_it_, path_entry_, path_w_, o, out, out);
         return o;
       }
       step_ = std::sqrt(rdist(next_.data(), cur_.data(), d_));
@@ -61,12 +58,12 @@ class Climber {
         ClimbOut o{w, it, false};
         std::copy(next_.begin(), next_.end(), out);
         if (converged) {  // a run cut by max_iter is not the state's true outcome
-          push_state(it, w);
-          memo_.remember(path_, path_it_, path_w_, o, out, out);
+          push_state(it, w, entry);
+          memo_.remember(path_, path_it_, path_entry_, path_w_, o, out, out);
         }
         return o;
       }
-      push_state(it, w);
+      push_state(it, w, entry);
       cur_.swap(next_);
       ++it;
     }
@@ -81,35 +78,27 @@ class Climber {
   static constexpr double kShellStep = 0.1, kShellReach = 6.0;
   static constexpr std::size_t kShellBytes = std::size_t{128} << 20;  // all of a thread's caches, at most
 
-  // The window at cur_ (bit for bit what KdTree::window gives): from a cache that reaches
-  // cur_, else from a new cache around cur_ when the last step was short, else a tree walk.
+  // The window at cur_ (bit for bit what KdTree::window gives): from the cache nearest to
+  // cur_ among those that reach it (its band of rows to test is the thinnest), else from a
+  // new cache around cur_ when the last step was short, else a tree walk.
   void window(int it, std::int64_t& w) {
-    ++g_windows;  // DEBUG
-    static const bool nearest = std::getenv("COD_NEAREST_SHELL") != nullptr;
-    static const double rebuild = std::getenv("COD_REBUILD") ? std::atof(std::getenv("COD_REBUILD")) : 1e9;
-    static const double reach_k = std::getenv("COD_REACH") ? std::atof(std::getenv("COD_REACH")) : kShellReach;
-    static const double step_k = std::getenv("COD_STEP") ? std::atof(std::getenv("COD_STEP")) : kShellStep;
     if (use_shells_) {
-      const KdTree::Shell* best = nullptr;
-      double best_d = std::numeric_limits<double>::infinity();
+      const KdTree::Shell* nearest = nullptr;
+      double nearest_d = std::numeric_limits<double>::infinity();
       for (const KdTree::Shell& sh : shells_) {
         if (!(sh.reach > 0)) continue;
-        const double dl = std::sqrt(rdist(cur_.data(), sh.anchor.data(), d_));
-        if (dl <= sh.reach && dl < best_d) {
-          best_d = dl;
-          best = &sh;
-          if (!nearest) break;
+        const double dist = std::sqrt(rdist(cur_.data(), sh.anchor.data(), d_));
+        if (dist <= sh.reach && dist < nearest_d) {
+          nearest_d = dist;
+          nearest = &sh;
         }
       }
-      const bool want_new = it > 0 && step_ <= step_k * h_ && (!best || best_d > rebuild * h_);
-      if (best && !want_new && tree_.shell_window(*best, cur_.data(), w, sum_.data())) { ++g_shellwin; return; }
-      if (want_new) {
+      if (nearest && tree_.shell_window(*nearest, cur_.data(), w, sum_.data())) return;
+      if (it > 0 && step_ <= kShellStep * h_) {
         KdTree::Shell& sh = shells_[next_shell_];
-        if (best == &sh) best = nullptr;
         const KdTree::ShellBuild b = tree_.build_shell(
-            cur_.data(), h_, std::max(reach_scale_ * reach_k * step_, 1e-3 * h_), shell_bytes_ / kShells, sh);
+            cur_.data(), h_, std::max(reach_scale_ * kShellReach * step_, 1e-3 * h_), shell_bytes_ / kShells, sh);
         if (b == KdTree::ShellBuild::built) {
-          ++g_builds;
           next_shell_ = (next_shell_ + 1) % shells_.size();
           if (tree_.shell_window(sh, cur_.data(), w, sum_.data())) return;  // it reaches its own anchor
         }
@@ -118,16 +107,16 @@ class Climber {
           reach_scale_ /= 2;
           use_shells_ = reach_scale_ >= 1.0 / 16;
         }
-        if (best && tree_.shell_window(*best, cur_.data(), w, sum_.data())) { ++g_shellwin; return; }
       }
     }
     tree_.window(cur_.data(), r2_, w, sum_.data());
   }
 
-  void push_state(int it, std::int64_t w) {
+  void push_state(int it, std::int64_t w, int entry) {
     path_.insert(path_.end(), cur_.begin(), cur_.end());
     path_it_.push_back(it);
     path_w_.push_back(w);
+    path_entry_.push_back(entry);
   }
 
   bool use_shells_;  // first: the constructor's first initialiser
@@ -142,6 +131,7 @@ class Climber {
   std::vector<double> path_;
   std::vector<int> path_it_;
   std::vector<std::int64_t> path_w_;
+  std::vector<int> path_entry_;
   double h_, step_ = 0, reach_scale_ = 1;
   std::size_t shell_bytes_ = shell_budget(kShellBytes);
   std::vector<KdTree::Shell> shells_;
@@ -253,7 +243,6 @@ ModeResult meanshift_points(const Points& P, double h, bool bin_seeding, int min
     }
   });
   climbers.clear();
-  if (std::getenv("COD_WIN")) { fprintf(stderr, "round: seeds %zu windows %ld scans %ld shellwin %ld builds %ld carried hits %zu\n", ns, g_windows.load(), g_scans.load(), g_shellwin.load(), g_builds.load(), carried_steps_taken()); fprintf(stderr, "   band %ld inner %ld\n", g_band.load(), g_inner.load()); g_band = 0; g_inner = 0; g_windows = 0; g_scans = 0; g_shellwin = 0; g_builds = 0; }
 
   // Converged means keyed by value; for equal means the seed met last keeps its window size.
   std::vector<std::size_t> by_order(ns);
@@ -455,10 +444,7 @@ ImprovedMeanShiftResult improved_meanshift(const Matrix& X, const ImprovedMeanSh
     res.reason = "all " + std::to_string(n) + " rows are zero-performance (every feature is 0)";
     return res;
   }
-  auto T0 = std::chrono::steady_clock::now();  // DEBUG
-  auto lap = [&](const char* what) { if (!std::getenv("COD_WIN")) return; auto t = std::chrono::steady_clock::now(); fprintf(stderr, "%s %.3f ms\n", what, std::chrono::duration<double, std::milli>(t - T0).count()); T0 = t; };
   const detail::Points P = detail::make_points(X, keep, opt.exec.collapse);
-  lap("points");
   if (opt.bandwidth) {
     res.bandwidth.bandwidth = *opt.bandwidth;
     res.bandwidth.estimate = std::numeric_limits<double>::quiet_NaN();
@@ -466,7 +452,6 @@ ImprovedMeanShiftResult improved_meanshift(const Matrix& X, const ImprovedMeanSh
     res.bandwidth = detail::choose_bandwidth(P, opt.quantile, opt.max_bandwidth, opt.exec.threads);
   }
   const double R = res.bandwidth.bandwidth;
-  lap("bandwidth");
   if (P.total < opt.min_size) {
     res.reason = "only " + std::to_string(P.total) + " non-zero rows, fewer than min_size = " +
                  std::to_string(opt.min_size) + ": no cluster can form";
@@ -488,7 +473,6 @@ ImprovedMeanShiftResult improved_meanshift(const Matrix& X, const ImprovedMeanSh
     detail::ModeResult m =
         detail::meanshift_points(S, R, opt.bin_seeding, 1, false, opt.max_iter, opt.exec.threads, memo.get(), &removed_rows);
     ++res.rounds;
-    lap("round");
     Round info;
     info.round = round;
     info.n_input = static_cast<std::size_t>(S.total);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <tuple>
 
 namespace cod::cluster::detail {
 
@@ -33,45 +34,46 @@ void Memo::start_round(const FixedScale& fx, const Points& removed) {
   removed_ = removed.size() > 0 ? std::make_unique<KdTree>(removed, nullptr, 32) : nullptr;
 }
 
-bool Memo::find(const double* state, int budget, ClimbOut& o, double* final_mean, int& entry) {
+Memo::Known Memo::find(const double* state, int budget, ClimbOut& o, double* final_mean, std::int64_t& weight,
+                       double* next, int& entry) {
   std::lock_guard<std::mutex> lock(mu_);
   entry = map_.find(state);
-  if (entry < 0) return false;
-  const std::size_t e = static_cast<std::size_t>(entry);
-  if (status_[e] != fresh || steps_[e] > budget) return false;
-  o = ClimbOut{size_[e], steps_[e], dropped_[e] != 0};
-  std::copy(final_.begin() + static_cast<std::ptrdiff_t>(e * d_),
-            final_.begin() + static_cast<std::ptrdiff_t>((e + 1) * d_), final_mean);
-  return true;
-}
-
-bool Memo::step(int entry, std::int64_t& weight, double* next) {
-  if (entry < 0) return false;
-  std::lock_guard<std::mutex> lock(mu_);
-  const std::size_t e = static_cast<std::size_t>(entry);
+  if (entry < 0) return Known::nothing;
+  const std::size_t e = static_cast<std::size_t>(entry), du = static_cast<std::size_t>(d_);
+  const auto row = [&](const std::vector<double>& v, double* to) {
+    std::copy(v.begin() + static_cast<std::ptrdiff_t>(e * du), v.begin() + static_cast<std::ptrdiff_t>((e + 1) * du), to);
+  };
+  if (status_[e] == fresh && steps_[e] <= budget) {
+    o = ClimbOut{size_[e], steps_[e], dropped_[e] != 0};
+    row(final_, final_mean);
+    return Known::outcome;
+  }
   if (status_[e] == unchecked) {
     // An empty window held no removed row either.
-    const bool moved = weight_[e] > 0 && removed_ && removed_->any_within(map_.key(entry), r2_);
+    const bool moved = weight_[e] > 0 && removed_ && removed_->any_within(state, r2_);
     status_[e] = moved ? stale : clean;
     (moved ? g_refused : g_taken).fetch_add(1, std::memory_order_relaxed);
   } else if (status_[e] == clean) {
     g_taken.fetch_add(1, std::memory_order_relaxed);
   }
-  if (status_[e] == stale) return false;
+  if (status_[e] == stale) return Known::nothing;
   weight = weight_[e];
-  std::copy(next_.begin() + static_cast<std::ptrdiff_t>(e * d_),
-            next_.begin() + static_cast<std::ptrdiff_t>((e + 1) * d_), next);
-  return true;
+  row(next_, next);
+  return Known::step;
 }
 
 void Memo::remember(const std::vector<double>& path, const std::vector<int>& path_it,
-                    const std::vector<std::int64_t>& path_w, const ClimbOut& o, const double* final_mean,
-                    const double* last_next) {
+                    const std::vector<int>& path_entry, const std::vector<std::int64_t>& path_w, const ClimbOut& o,
+                    const double* final_mean, const double* last_next) {
   std::lock_guard<std::mutex> lock(mu_);
   const std::size_t n = path_it.size(), du = static_cast<std::size_t>(d_);
   for (std::size_t p = 0; p < n; ++p) {
     const double* at = path.data() + p * du;
-    const auto [entry, inserted] = map_.insert(at);
+    // Entries never move, so one find() saw stays; a position it did not see may have been
+    // stored since by another thread.
+    int entry = path_entry[p];
+    bool inserted = false;
+    if (entry < 0) std::tie(entry, inserted) = map_.insert(at);
     const std::size_t e = static_cast<std::size_t>(entry);
     // A fresh entry stays (the same values, or an outcome with more steps than this climb
     // had left); an earlier round's becomes this round's (its step, if clean, is this one).

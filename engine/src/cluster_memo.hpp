@@ -50,26 +50,26 @@ class Memo {
    */
   void start_round(const FixedScale& fx, const Points& removed);
 
+  /** What find() knows of a position. */
+  enum class Known { nothing, step, outcome };
   /**
-   * The outcome of a climb from `state` if one is stored and its remaining steps fit in
-   * `budget`. `entry` gets the position's entry (-1: none) for step().
+   * What is known of `state`: the outcome of a climb from it if one is stored and its
+   * remaining steps fit in `budget` (into o and final_mean); else its window when known for
+   * this round (a step of this round, or of an earlier one whose window holds no row removed
+   * since): its weight and, if not 0, its mean (into weight and next). `entry` gets the
+   * position's entry, -1 if none (for remember()).
    */
-  bool find(const double* state, int budget, ClimbOut& o, double* final_mean, int& entry);
-
-  /**
-   * The window at entry `e`'s position when it is known for this round (a step of this
-   * round, or of an earlier one whose window holds no row removed since): its weight and,
-   * if not 0, its mean.
-   */
-  bool step(int e, std::int64_t& weight, double* next);
+  Known find(const double* state, int budget, ClimbOut& o, double* final_mean, std::int64_t& weight, double* next,
+             int& entry);
 
   /**
    * Store the outcome `o` (iterations counted from 0) of a climb through the positions
-   * `path` with their windows' weights `path_w`, and each position's step: to the next
-   * position of the path, and from the last one to `last_next` (a find() hit's position,
-   * or the final mean; unused when the last window was empty).
+   * `path` (their entries `path_entry`, -1 where find() had none) with their windows'
+   * weights `path_w`, and each position's step: to the next position of the path, and from
+   * the last one to `last_next` (a find() hit's position, or the final mean; unused when the
+   * last window was empty).
    */
-  void remember(const std::vector<double>& path, const std::vector<int>& path_it,
+  void remember(const std::vector<double>& path, const std::vector<int>& path_it, const std::vector<int>& path_entry,
                 const std::vector<std::int64_t>& path_w, const ClimbOut& o, const double* final_mean,
                 const double* last_next);
 

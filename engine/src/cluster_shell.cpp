@@ -23,9 +23,6 @@
 namespace cod::cluster::detail {
 namespace {
 std::atomic<bool> g_shell{true};
-}
-std::atomic<long> g_band{0}, g_inner{0};  // DEBUG
-namespace {
 constexpr int kBlock = 32;  // rows per transposed block: one leaf_mask() call
 constexpr double kMargin = 1e-9;
 
@@ -150,7 +147,6 @@ bool KdTree::shell_window(const Shell& sh, const double* q, std::int64_t& weight
     return static_cast<int>(std::upper_bound(sh.ra.begin(), sh.ra.end(), v) - sh.ra.begin());
   };
   const int lo = first_beyond(in2), hi = first_beyond(out2);  // rows [0, lo) in, [hi, rows) out
-  g_band += hi - lo; g_inner += lo; // DEBUG
   const std::size_t du = static_cast<std::size_t>(d_), lou = static_cast<std::size_t>(lo);
   weight = sh.inner_weight + sh.pre_w[lou];
   for (std::size_t j = 0; j < du; ++j) sum[j] = sh.inner_sum[j] + sh.pre_sum[lou * du + j];
