@@ -157,6 +157,21 @@ std::string find_stdlib() {
   return COD_STDLIB_INSTALL_DIR;
 }
 
+// libcodlua_fastpng (bindings/fastpng): beside the binary (the build tree), else where
+// `cmake --install` put it (relative to the binary, then the configured prefix); empty when
+// none is a regular file (charts then encode as gnuplot does by default).
+std::string find_fastpng() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    for (const fs::path& p : {exe.parent_path() / "libcodlua_fastpng.so",
+                              exe.parent_path().parent_path() / COD_FASTPNG_INSTALL_RELATIVE})
+      if (fs::is_regular_file(p, ec)) return p.string();
+  }
+  if (fs::is_regular_file(COD_FASTPNG_INSTALL_PATH, ec)) return COD_FASTPNG_INSTALL_PATH;
+  return {};
+}
+
 void setup_paths(lua_State* L, const std::string& stdlib) {
   lua_getglobal(L, "package");  // [package]
   lua_getfield(L, -1, "path");  // [package, path]
@@ -166,6 +181,10 @@ void setup_paths(lua_State* L, const std::string& stdlib) {
   lua_setfield(L, -2, "path");  // [package]
   lua_pushstring(L, stdlib.c_str());
   lua_setfield(L, -2, "codlua_stdlib");
+  if (const std::string fastpng = find_fastpng(); !fastpng.empty()) {
+    lua_pushstring(L, fastpng.c_str());
+    lua_setfield(L, -2, "codlua_fastpng");
+  }
   lua_pop(L, 1);  // []
 }
 

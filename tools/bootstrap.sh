@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 target="${1:-build}"
 packages=(g++ make cmake pkg-config liblua5.4-dev libeigen3-dev libnlopt-cxx-dev libfmt-dev
-          doctest-dev nlohmann-json3-dev libsimdjson-dev gnuplot-nox)
+          doctest-dev nlohmann-json3-dev libsimdjson-dev libpng-dev gnuplot-nox)
 # The fuzzers need clang and its libFuzzer runtime (only for those targets).
 case "$target" in
   fuzz|fuzz-build|hardening) packages+=(clang libclang-rt-dev) ;;

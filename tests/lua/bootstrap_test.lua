@@ -1,12 +1,11 @@
 -- cod.bootstrap: the rounds' recipes (the main run's bandwidth R, bin seeding, fits started
 -- from the main run's with fewer local runs), every set's
--- rounds in one batch with results independent of the thread count; cod.plot's batches.
+-- rounds in one batch with results independent of the thread count.
 local T = require("testlib")
 local synth = require("cod.synth")
 local predict = require("cod.predict")
 local bootstrap = require("cod.bootstrap")
 local recipes = require("cod.recipes")
-local plot = require("cod.plot")
 local sys = require("cod.core.sys")
 local law = require("cod.law")
 
@@ -243,83 +242,4 @@ T.test("status lines and progress bars on a terminal's stderr only, never in --j
   T.remove_tree(dir)
 end)
 
--- ------------------------------------------------------------------ plot batches
-
-local scratch = T.scratch()
-
-T.test("plot batch: a few gnuplot runs for all charts; a failing chart is reported on its own", function()
-  if not plot.available() then
-    print("skipped: gnuplot is not installed")
-    return
-  end
-  local good = { { title = "a", points = { { 1, 0.2 }, { 2, 0.4 } } } }
-  local r1, r2, r3
-  -- 1, 2 and 3 gnuplot processes at once: the failing chart is then in the only process, in
-  -- the last one (run in the foreground) and in a background one.
-  for _, processes in ipairs({ 1, 2, 3 }) do
-    local batch = plot.batch()
-    r1 = batch:render({ output = scratch .. "/one", series = good, logx = true })
-    -- Only undefined points: gnuplot stops on this script (no valid range).
-    r2 = batch:render({ output = scratch .. "/two", series = { { title = "nan", points = { { 0 / 0, 0 / 0 } } } } })
-    r3 = batch:render({ output = scratch .. "/three", series = good })
-    T.eq(r1.rendered, false, "nothing is rendered before run()")
-    batch:run(processes)
-    T.eq({ r1.rendered, r2.rendered, r3.rendered }, { true, false, true }, processes .. " processes")
-    T.eq(r2.reason, "gnuplot failed on " .. scratch .. "/two.gp")
-  end
-  T.eq(r3.files, { scratch .. "/three.dat", scratch .. "/three.gp", scratch .. "/three.png", scratch .. "/three.svg" })
-  T.truthy(T.read(scratch .. "/three.svg"):find("<svg", 1, true))
-  -- A script still runs on its own (`reset` first: charts share a session in a batch).
-  T.truthy(T.read(scratch .. "/three.gp"):find("\nreset", 1, true))
-  -- The same charts one by one give the same answers.
-  T.eq(plot.render({ output = scratch .. "/two", series = { { title = "nan", points = { { 0 / 0, 0 / 0 } } } } }).rendered,
-    false)
-  T.eq(plot.render({ output = scratch .. "/one", series = good }).rendered, true)
-end)
-
-T.test("plot batch: charts written after start() go to the running gnuplot processes; warm ones are used", function()
-  if not plot.available() then
-    print("skipped: gnuplot is not installed")
-    return
-  end
-  local good = { { title = "a", points = { { 1, 0.2 }, { 2, 0.4 } } } }
-  local nan = { { title = "nan", points = { { 0 / 0, 0 / 0 } } } }
-  -- A folder whose name holds a line break cannot be named to gnuplot unchanged: run alone.
-  local odd = scratch .. "/line\nbreak"
-  assert(require("cod.core.sys").mkdir(odd))
-  for _, warm in ipairs({ false, true }) do
-    if warm then plot.prewarm(2) end
-    local batch = plot.batch()
-    batch:start(2)
-    local r = {}
-    r[1] = batch:render({ output = scratch .. "/s1", series = good })
-    r[2] = batch:render({ output = scratch .. "/s2", series = nan })
-    r[3] = batch:render({ output = scratch .. "/s3", series = good })
-    r[4] = batch:render({ output = odd .. "/s4", series = good })
-    r[5] = batch:render({ output = scratch .. "/s5", series = {} })
-    T.eq(r[1].rendered, false, "nothing is rendered before finish()")
-    batch:finish()
-    T.eq({ r[1].rendered, r[2].rendered, r[3].rendered, r[4].rendered, r[5].rendered }, { true, false, true, true, false },
-      warm and "warm" or "cold")
-    T.eq(r[2].reason, "gnuplot failed on " .. scratch .. "/s2.gp")
-    T.eq(r[5].reason, "no data to plot")
-    T.truthy(T.read(odd .. "/s4.svg"):find("<svg", 1, true))
-    -- The same images as a chart rendered on its own.
-    T.eq(T.read(scratch .. "/s3.png"), (function()
-      plot.render({ output = scratch .. "/alone", series = good })
-      return T.read(scratch .. "/alone.png")
-    end)())
-  end
-end)
-
-T.test("plot batch: a chart without data is reported at once and not sent to gnuplot", function()
-  local batch = plot.batch()
-  local r = batch:render({ output = scratch .. "/empty", series = {} })
-  T.eq(r.rendered, false)
-  T.eq(r.reason, "no data to plot")
-  batch:run()
-  T.eq(r.reason, "no data to plot")
-end)
-
-T.remove_tree(scratch)
 T.done()
