@@ -319,9 +319,9 @@ bool KdTree::any_within(const double* q, double r2) const {
       continue;
     }
     const int len = nd.end - nd.begin;
+    const double* xt = xt_.data() + static_cast<std::size_t>(nd.begin) * d_;
     for (int b = 0; b < len; b += 32)
-      if (leaf_mask(q, xt_.data() + static_cast<std::size_t>(nd.begin) * d_, len, b, std::min(32, len - b), d_, r2) != 0)
-        return true;
+      if (leaf_mask(q, xt, len, b, std::min(32, len - b), d_, r2) != 0) return true;
   }
   return false;
 }

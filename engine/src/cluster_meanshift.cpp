@@ -460,7 +460,7 @@ ImprovedMeanShiftResult improved_meanshift(const Matrix& X, const ImprovedMeanSh
 
   std::vector<int> label(P.size(), -1);
   std::vector<std::vector<double>> modes;
-  // Climbs of a round that never saw a row labelled since stay valid in the next one.
+  // One memo for all the rounds: a step whose window holds no row labelled since is taken again.
   std::unique_ptr<detail::Memo> memo;
   if (detail::round_carry_allowed()) memo = std::make_unique<detail::Memo>(d, R);
   detail::Points removed_rows;
@@ -471,7 +471,8 @@ ImprovedMeanShiftResult improved_meanshift(const Matrix& X, const ImprovedMeanSh
     if (open.empty()) break;
     const detail::Points S = detail::subset(P, open);
     detail::ModeResult m =
-        detail::meanshift_points(S, R, opt.bin_seeding, 1, false, opt.max_iter, opt.exec.threads, memo.get(), &removed_rows);
+        detail::meanshift_points(S, R, opt.bin_seeding, 1, false, opt.max_iter, opt.exec.threads, memo.get(),
+                                 &removed_rows);
     ++res.rounds;
     Round info;
     info.round = round;

@@ -41,7 +41,8 @@ Memo::Known Memo::find(const double* state, int budget, ClimbOut& o, double* fin
   if (entry < 0) return Known::nothing;
   const std::size_t e = static_cast<std::size_t>(entry), du = static_cast<std::size_t>(d_);
   const auto row = [&](const std::vector<double>& v, double* to) {
-    std::copy(v.begin() + static_cast<std::ptrdiff_t>(e * du), v.begin() + static_cast<std::ptrdiff_t>((e + 1) * du), to);
+    const auto first = v.begin() + static_cast<std::ptrdiff_t>(e * du);
+    std::copy(first, first + static_cast<std::ptrdiff_t>(du), to);
   };
   if (status_[e] == fresh && steps_[e] <= budget) {
     o = ClimbOut{size_[e], steps_[e], dropped_[e] != 0};

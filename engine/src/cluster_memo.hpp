@@ -28,7 +28,7 @@ struct ClimbOut {
  */
 bool round_carry_allowed();
 void allow_round_carry(bool on);
-/** For tests and benchmarks: carried steps taken, and carried steps refused (a removed row in the window), since the process started. */
+/** For tests and benchmarks: carried steps taken, and refused (a removed row in the window), since the process started. */
 std::size_t carried_steps_taken();
 std::size_t carried_steps_refused();
 

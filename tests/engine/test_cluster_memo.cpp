@@ -45,7 +45,8 @@ cl::ImprovedMeanShiftResult cluster(const Matrix& X, const Setup& s) {
 dt::Points points(const std::vector<std::vector<double>>& rows) {
   Matrix X(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(rows[0].size()));
   for (std::size_t i = 0; i < rows.size(); ++i)
-    for (std::size_t j = 0; j < rows[i].size(); ++j) X(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = rows[i][j];
+    for (std::size_t j = 0; j < rows[i].size(); ++j)
+      X(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = rows[i][j];
   std::vector<std::size_t> all(rows.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
   return dt::make_points(X, all, false);
@@ -60,7 +61,8 @@ TEST_CASE("cluster memo: Improved MeanShift with and without steps carried acros
   std::size_t multi_round = 0;
   for (const Case c : {Case{1500, 8, 100, 5}, Case{1200, 5, 100, 1 << 30}, Case{800, 3, 4, 5}, Case{600, 8, 1000, 3},
                        Case{2000, 7, 100, 1 << 30}}) {
-    const Matrix X = cluster_test::sampled_rates(c.n, c.d, static_cast<unsigned>(c.n * 7 + c.d), c.trials, c.repeat_every);
+    const Matrix X =
+        cluster_test::sampled_rates(c.n, c.d, static_cast<unsigned>(c.n * 7 + c.d), c.trials, c.repeat_every);
     for (bool bin : {false, true})
       for (int max_iter : {300, 3}) {
         CAPTURE(c.n);
