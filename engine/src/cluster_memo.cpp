@@ -31,6 +31,10 @@ void Memo::start_round(const FixedScale& fx, const Points& removed) {
   exact_ = fx.exact;
   // A step not checked in the last round was not checked against its removals: stale for good.
   for (char& s : status_) s = !same_means || s == unchecked || s == stale ? stale : unchecked;
+  std::fill(outcome_.begin(), outcome_.end(), -1);
+  out_final_.clear();
+  out_size_.clear();
+  out_dropped_.clear();
   removed_ = removed.size() > 0 ? std::make_unique<KdTree>(removed, nullptr, 32) : nullptr;
 }
 
@@ -40,13 +44,14 @@ Memo::Known Memo::find(const double* state, int budget, ClimbOut& o, double* fin
   entry = map_.find(state);
   if (entry < 0) return Known::nothing;
   const std::size_t e = static_cast<std::size_t>(entry), du = static_cast<std::size_t>(d_);
-  const auto row = [&](const std::vector<double>& v, double* to) {
-    const auto first = v.begin() + static_cast<std::ptrdiff_t>(e * du);
+  const auto row = [&](const std::vector<double>& v, std::size_t i, double* to) {
+    const auto first = v.begin() + static_cast<std::ptrdiff_t>(i * du);
     std::copy(first, first + static_cast<std::ptrdiff_t>(du), to);
   };
   if (status_[e] == fresh && steps_[e] <= budget) {
-    o = ClimbOut{size_[e], steps_[e], dropped_[e] != 0};
-    row(final_, final_mean);
+    const std::size_t c = static_cast<std::size_t>(outcome_[e]);
+    o = ClimbOut{out_size_[c], steps_[e], out_dropped_[c] != 0};
+    row(out_final_, c, final_mean);
     return Known::outcome;
   }
   if (status_[e] == unchecked) {
@@ -59,7 +64,7 @@ Memo::Known Memo::find(const double* state, int budget, ClimbOut& o, double* fin
   }
   if (status_[e] == stale) return Known::nothing;
   weight = weight_[e];
-  row(next_, next);
+  row(next_, e, next);
   return Known::step;
 }
 
@@ -68,6 +73,8 @@ void Memo::remember(const std::vector<double>& path, const std::vector<int>& pat
                     const double* final_mean, const double* last_next) {
   std::lock_guard<std::mutex> lock(mu_);
   const std::size_t n = path_it.size(), du = static_cast<std::size_t>(d_);
+  const int outcome = static_cast<int>(out_size_.size());
+  bool stored = false;
   for (std::size_t p = 0; p < n; ++p) {
     const double* at = path.data() + p * du;
     // Entries never move, so one find() saw stays; a position it did not see may have been
@@ -80,24 +87,25 @@ void Memo::remember(const std::vector<double>& path, const std::vector<int>& pat
     // had left); an earlier round's becomes this round's (its step, if clean, is this one).
     if (!inserted && (e >= status_.size() || status_[e] == fresh)) continue;
     const double* nx = p + 1 < n ? path.data() + (p + 1) * du : last_next;
+    stored = true;
     if (inserted) {
       status_.push_back(fresh);
       next_.insert(next_.end(), nx, nx + du);
       weight_.push_back(path_w[p]);
-      final_.insert(final_.end(), final_mean, final_mean + du);
-      size_.push_back(o.size);
       steps_.push_back(o.iters - path_it[p]);
-      dropped_.push_back(o.dropped ? 1 : 0);
+      outcome_.push_back(outcome);
       continue;
     }
     status_[e] = fresh;
     std::copy(nx, nx + du, next_.begin() + static_cast<std::ptrdiff_t>(e * du));
     weight_[e] = path_w[p];
-    std::copy(final_mean, final_mean + du, final_.begin() + static_cast<std::ptrdiff_t>(e * du));
-    size_[e] = o.size;
     steps_[e] = o.iters - path_it[p];
-    dropped_[e] = o.dropped ? 1 : 0;
+    outcome_[e] = outcome;
   }
+  if (!stored) return;
+  out_final_.insert(out_final_.end(), final_mean, final_mean + du);
+  out_size_.push_back(o.size);
+  out_dropped_.push_back(o.dropped ? 1 : 0);
 }
 
 }  // namespace cod::cluster::detail

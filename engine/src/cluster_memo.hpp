@@ -83,11 +83,16 @@ class Memo {
   double r2_;
   std::mutex mu_;
   RowMap map_;
+  // Per entry: status, step (next position, d values, and its window's weight) and, for fresh
+  // entries, the steps left and the climb's outcome (an index: a climb's entries share one).
   std::vector<char> status_;
-  std::vector<double> next_, final_;  // per entry, d values each
-  std::vector<std::int64_t> weight_, size_;
-  std::vector<int> steps_;
-  std::vector<char> dropped_;
+  std::vector<double> next_;
+  std::vector<std::int64_t> weight_;
+  std::vector<int> steps_, outcome_;
+  // Outcomes of this round's climbs: final mean (d values), last window's weight, dropped.
+  std::vector<double> out_final_;
+  std::vector<std::int64_t> out_size_;
+  std::vector<char> out_dropped_;
   std::vector<int> shift_;  // the scale of the sums
   bool exact_ = true, started_ = false;
   std::unique_ptr<KdTree> removed_;  // rows labelled in the last round
