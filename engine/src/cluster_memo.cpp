@@ -11,7 +11,8 @@ namespace cod::cluster::detail {
 
 namespace {
 std::atomic<bool> g_carry{true};
-std::atomic<std::size_t> g_taken{0}, g_refused{0};
+std::atomic<std::size_t> g_taken{0}, g_refused{0}, g_compaction{0};
+constexpr std::size_t kCompactionDefault = std::size_t{1} << 16;
 
 }  // namespace
 
@@ -19,6 +20,7 @@ bool round_carry_allowed() { return g_carry.load(std::memory_order_relaxed); }
 void allow_round_carry(bool on) { g_carry.store(on); }
 std::size_t carried_steps_taken() { return g_taken.load(); }
 std::size_t carried_steps_refused() { return g_refused.load(); }
+void set_memo_compaction(std::size_t min_stale) { g_compaction.store(min_stale); }
 
 Memo::Memo(int d, double h) : d_(d), r2_(h * h), map_(d, 1024) {}
 
@@ -35,7 +37,33 @@ void Memo::start_round(const FixedScale& fx, const Points& removed) {
   out_final_.clear();
   out_size_.clear();
   out_dropped_.clear();
+  const std::size_t live = static_cast<std::size_t>(std::count(status_.begin(), status_.end(), unchecked));
+  const std::size_t set_min = g_compaction.load(std::memory_order_relaxed);
+  const std::size_t min_stale = set_min > 0 ? set_min : kCompactionDefault;
+  if (status_.size() - live >= min_stale && status_.size() - live > live) drop_stale();
   removed_ = removed.size() > 0 ? std::make_unique<KdTree>(removed, nullptr, 32) : nullptr;
+}
+
+// Keeps the unchecked entries only (what start_round() left), in their order, in a new map.
+void Memo::drop_stale() {
+  const std::size_t du = static_cast<std::size_t>(d_), n = status_.size();
+  RowMap map(d_, 1024);
+  std::vector<double> next;
+  std::vector<std::int64_t> weight;
+  for (std::size_t e = 0; e < n; ++e) {
+    if (status_[e] != unchecked) continue;
+    map.insert(map_.key(static_cast<int>(e)));  // distinct keys: entry k is the k-th kept
+    next.insert(next.end(), next_.begin() + static_cast<std::ptrdiff_t>(e * du),
+                next_.begin() + static_cast<std::ptrdiff_t>((e + 1) * du));
+    weight.push_back(weight_[e]);
+  }
+  const std::size_t live = weight.size();
+  map_ = std::move(map);
+  next_ = std::move(next);
+  weight_ = std::move(weight);
+  status_.assign(live, unchecked);
+  steps_.assign(live, 0);
+  outcome_.assign(live, -1);
 }
 
 Memo::Known Memo::find(const double* state, int budget, ClimbOut& o, double* final_mean, std::int64_t& weight,

@@ -31,6 +31,13 @@ void allow_round_carry(bool on);
 /** For tests and benchmarks: carried steps taken, and refused (a removed row in the window), since the process started. */
 std::size_t carried_steps_taken();
 std::size_t carried_steps_refused();
+/**
+ * A memo drops its stale entries (steps that can no longer be taken) at the start of a round
+ * when they outnumber the others and are at least this many (0: the default, 65,536; for
+ * tests: 1 drops them at every round). Below that they are kept: rebuilding costs more than
+ * the memory.
+ */
+void set_memo_compaction(std::size_t min_stale);
 
 /**
  * Outcomes and steps of climbs, keyed by position: seeds that reach the same window reach
@@ -78,6 +85,7 @@ class Memo {
   // checked; clean: such a step checked (no removed row in its window); stale: a step known
   // to differ in this round, or not checked against every removal since it was taken.
   enum Status : char { fresh = 0, unchecked = 1, clean = 2, stale = 3 };
+  void drop_stale();
 
   int d_;
   double r2_;

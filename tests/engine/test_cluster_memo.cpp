@@ -2,7 +2,8 @@
 // whole clusterings with the carry on and off (the reference switch allow_round_carry) give
 // the same bits at 1 and 2 threads, exact and bin seeding, a max_iter cut, with and without
 // window caches, on sets with and without repeated rows and on a scale that is not exact;
-// the carry is really used (steps taken and refused are counted); a step is refused exactly
+// the carry is really used (steps taken and refused are counted), also when stale steps are
+// dropped at every round; a step is refused exactly
 // when a removed row is within h (rows on the sphere included); KdTree::any_within agrees
 // with rdist() on every point.
 
@@ -80,6 +81,23 @@ TEST_CASE("cluster memo: Improved MeanShift with and without steps carried acros
       }
   }
   CHECK(multi_round >= 10);  // the carry had rounds to work across
+}
+
+TEST_CASE("cluster memo: dropping stale steps at every round keeps the bits") {
+  // Large sets drop a memo's stale entries between rounds (>= 65,536 of them); here at every round.
+  dt::set_memo_compaction(1);
+  for (int d : {8, 5}) {
+    CAPTURE(d);
+    const Matrix X = cluster_test::sampled_rates(1500, d, static_cast<unsigned>(900 + d), 100, 6);
+    const auto ref = cluster(X, Setup{false, true, false, 1, 300});
+    REQUIRE(ref.rounds > 2);
+    const std::size_t taken = dt::carried_steps_taken();
+    check_same_result(ref, cluster(X, Setup{}));
+    CHECK(dt::carried_steps_taken() > taken);
+    check_same_result(ref, cluster(X, Setup{true, true, false, 2, 300}));
+    check_same_result(cluster(X, Setup{false, true, true, 1, 300}), cluster(X, Setup{true, true, true, 2, 300}));
+  }
+  dt::set_memo_compaction(0);
 }
 
 TEST_CASE("cluster memo: carried steps are refused where removed rows were, and taken elsewhere") {
