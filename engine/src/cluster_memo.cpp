@@ -13,7 +13,6 @@ namespace {
 std::atomic<bool> g_carry{true};
 std::atomic<std::size_t> g_taken{0}, g_refused{0}, g_compaction{0};
 constexpr std::size_t kCompactionDefault = std::size_t{1} << 16;
-
 }  // namespace
 
 bool round_carry_allowed() { return g_carry.load(std::memory_order_relaxed); }
@@ -47,7 +46,7 @@ void Memo::start_round(const FixedScale& fx, const Points& removed) {
 // Keeps the unchecked entries only (what start_round() left), in their order, in a new map.
 void Memo::drop_stale() {
   const std::size_t du = static_cast<std::size_t>(d_), n = status_.size();
-  RowMap map(d_, 1024);
+  RowMap map(d_, static_cast<std::size_t>(std::count(status_.begin(), status_.end(), unchecked)));
   std::vector<double> next;
   std::vector<std::int64_t> weight;
   for (std::size_t e = 0; e < n; ++e) {
