@@ -302,28 +302,24 @@ std::int64_t KdTree::count_within(const double* q, double r2) const {
 }
 
 bool KdTree::any_within(const double* q, double r2) const {
-  // Nodes settle with classify()'s margin, leaves with leaf_mask(): rdist()'s verdicts.
-  if (nodes_.empty()) return false;
-  int stack[128];
-  int top = 0;
-  stack[top++] = 0;
-  while (top > 0) {
-    const int k = stack[--top];
-    const Node& nd = nodes_[static_cast<std::size_t>(k)];
-    const int c = classify(k, q, r2);
-    if (c < 0) continue;
-    if (c > 0 && nd.weight > 0) return true;
-    if (nd.left >= 0) {
-      stack[top++] = nd.right;
-      stack[top++] = nd.left;
-      continue;
+  // The ball traversal, stopped at the first row found: nodes settle with classify()'s
+  // margin, leaves with leaf_mask(), so the verdict is rdist()'s.
+  struct Visit {
+    const KdTree& t;
+    const double* q;
+    double r2;
+    bool found = false;
+    bool leaves_unclassified() const { return false; }
+    bool skip(int) const { return found; }
+    void inside(const Node&, int) { found = true; }
+    void cut(const Node& nd, int) {
+      const int len = nd.end - nd.begin;
+      const double* xt = t.xt_.data() + static_cast<std::size_t>(nd.begin) * t.d_;
+      for (int b = 0; b < len && !found; b += 32) found = leaf_mask(q, xt, len, b, std::min(32, len - b), t.d_, r2) != 0;
     }
-    const int len = nd.end - nd.begin;
-    const double* xt = xt_.data() + static_cast<std::size_t>(nd.begin) * d_;
-    for (int b = 0; b < len; b += 32)
-      if (leaf_mask(q, xt, len, b, std::min(32, len - b), d_, r2) != 0) return true;
-  }
-  return false;
+  } v{*this, q, r2};
+  ball(q, r2, v);
+  return v.found;
 }
 
 void KdTree::slots_within(const double* q, double r2, std::vector<int>& out) const {
