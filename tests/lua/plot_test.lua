@@ -5,15 +5,19 @@ local T = require("testlib")
 local plot = require("cod.plot")
 local sys = require("cod.core.sys")
 
+-- The tests that draw need gnuplot; without it they say so and pass.
+local function gnuplot_here()
+  if plot.available() then return true end
+  print("skipped: gnuplot is not installed")
+  return false
+end
+
 -- ------------------------------------------------------------------ plot batches
 
 local scratch = T.scratch()
 
 T.test("plot batch: a few gnuplot runs for all charts; a failing chart is reported on its own", function()
-  if not plot.available() then
-    print("skipped: gnuplot is not installed")
-    return
-  end
+  if not gnuplot_here() then return end
   local good = { { title = "a", points = { { 1, 0.2 }, { 2, 0.4 } } } }
   local r1, r2, r3
   -- 1, 2 and 3 gnuplot processes at once: the failing chart is then in the only process, in
@@ -40,10 +44,7 @@ T.test("plot batch: a few gnuplot runs for all charts; a failing chart is report
 end)
 
 T.test("plot batch: charts written after start() go to the running gnuplot processes; warm ones are used", function()
-  if not plot.available() then
-    print("skipped: gnuplot is not installed")
-    return
-  end
+  if not gnuplot_here() then return end
   local good = { { title = "a", points = { { 1, 0.2 }, { 2, 0.4 } } } }
   local nan = { { title = "nan", points = { { 0 / 0, 0 / 0 } } } }
   -- A folder whose name holds a line break cannot be named to gnuplot unchanged: run alone.
@@ -118,10 +119,7 @@ local function busy_series()
 end
 
 T.test("fastpng: batch and single charts are encoded at zlib level 1, with the pixels of gnuplot's own PNG", function()
-  if not plot.available() then
-    print("skipped: gnuplot is not installed")
-    return
-  end
+  if not gnuplot_here() then return end
   T.truthy(package.codlua_fastpng, "the host found libcodlua_fastpng beside the binary")
   local spec = { output = scratch .. "/busy", series = busy_series(), logx = true, title = "busy" }
   local batch = plot.batch()
@@ -145,10 +143,7 @@ T.test("fastpng: batch and single charts are encoded at zlib level 1, with the p
 end)
 
 T.test("fastpng: a library LD_PRELOAD cannot name, a missing or a broken one: charts drawn as gnuplot does", function()
-  if not plot.available() then
-    print("skipped: gnuplot is not installed")
-    return
-  end
+  if not gnuplot_here() then return end
   local lib = assert(package.codlua_fastpng)
   local script = scratch .. "/draw.lua"
   T.write(script, ([[
@@ -158,7 +153,9 @@ io.write(tostring(r.rendered), " ", tostring(package.codlua_fastpng))
   -- Each case: a folder with a copy of codlua and what lies beside it.
   local cases = {
     { dir = "beside", lib = "copy", header = "\x78\x01" },
-    { dir = "with space", lib = "copy", header = "\x78\x9c" },  -- LD_PRELOAD splits at spaces
+    -- LD_PRELOAD would split this path at the space, and its part "space/libcodlua_fastpng.so"
+    -- would name a file relative to gnuplot's folder (the chart's): one is put there.
+    { dir = "with space", lib = "copy", header = "\x78\x9c", planted = "space" },
     { dir = "broken", lib = "empty", header = "\x78\x9c" },     -- ld.so ignores what it cannot load
     { dir = "none", lib = nil },                                 -- then the configured install path, if any
   }
@@ -170,6 +167,11 @@ io.write(tostring(r.rendered), " ", tostring(package.codlua_fastpng))
       T.truthy(os.execute(("cp %s %s"):format(shell_quote(lib), shell_quote(dir .. "/libcodlua_fastpng.so"))))
     elseif c.lib == "empty" then
       T.write(dir .. "/libcodlua_fastpng.so", "")
+    end
+    if c.planted then
+      assert(sys.mkdir(scratch .. "/" .. c.planted))
+      T.truthy(os.execute(("cp %s %s"):format(shell_quote(lib), shell_quote(scratch .. "/" .. c.planted ..
+        "/libcodlua_fastpng.so"))))
     end
     local p = assert(io.popen(shell_quote(dir .. "/codlua") .. " " .. shell_quote(script) .. " 2>&1"))
     local out = p:read("a")
